@@ -1,0 +1,117 @@
+"""Chalice routes: parse the request, call one service, shape the answer. Errors map to HTTP here only."""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, CORSConfig, Response
+
+from chalicelib import bootstrap, schemas, views
+from chalicelib.domain.errors import InvalidInput, PortalError
+from chalicelib.openapi import openapi_document
+from chalicelib.services.brokers import bearer
+
+app = Chalice(app_name="collections-portal")
+app.log.setLevel(logging.INFO)
+
+# Customers call from the static page on another origin; they send a bearer token, never cookies.
+CUSTOMER_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600)
+
+
+def error_response(exc: PortalError) -> Response:
+    body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return Response(body=body, status_code=exc.status, headers=headers)
+
+
+def api(path: str, method: str = "GET", **options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """app.route plus the single mapping from the project's errors to JSON error responses."""
+    def register(view: Callable[..., Any]) -> Any:
+        @functools.wraps(view)
+        def handler(**params: Any) -> Any:
+            try:
+                return view(**params)
+            except PortalError as exc:
+                return error_response(exc)
+        return app.route(path, methods=[method], **options)(handler)
+    return register
+
+
+def body(schema: dict[str, Any]) -> dict[str, Any]:
+    return schemas.parse_body(app.current_request.raw_body, schema)
+
+
+def broker_id() -> str:
+    return bootstrap.broker_auth().authenticate(app.current_request.headers.get("authorization"))
+
+
+def customer_token() -> str | None:
+    return bearer(app.current_request.headers.get("authorization"))
+
+
+# --- broker admin -------------------------------------------------------------------------------
+
+@api("/admin/cases", "POST")
+def create_case() -> Response:
+    broker = broker_id()
+    payload = body(schemas.CREATE_CASE)
+    idempotency_key = app.current_request.headers.get("idempotency-key")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+        raise InvalidInput("must be 1 to 255 characters", "Idempotency-Key")
+    case, events = bootstrap.case_service().create(broker, payload, idempotency_key)
+    view = views.admin_case(case, events, bootstrap.pay_links().url(case))
+    return Response(body=view, status_code=201, headers={"Location": f"/admin/cases/{case.case_id}"})
+
+
+@api("/admin/cases", "GET")
+def list_cases() -> dict[str, Any]:
+    broker = broker_id()
+    query = dict(app.current_request.query_params or {})
+    schemas.validate(query, schemas.LIST_QUERY)
+    limit = int(query.get("limit", 25))
+    if not 1 <= limit <= 100:
+        raise InvalidInput("must be between 1 and 100", "limit")
+    cases, cursor = bootstrap.case_service().list(broker, query.get("status"), limit, query.get("cursor"))
+    return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
+
+
+@api("/admin/cases/{case_id}", "GET")
+def get_case(case_id: str) -> dict[str, Any]:
+    case, events = bootstrap.case_service().get(broker_id(), case_id)
+    return views.admin_case(case, events)
+
+
+@api("/admin/cases/{case_id}/notes", "POST")
+def add_note(case_id: str) -> Response:
+    broker = broker_id()
+    payload = body(schemas.ADD_NOTE)
+    case, events = bootstrap.case_service().add_note(broker, case_id, payload["kind"], payload["text"])
+    return Response(body=views.admin_case(case, events), status_code=201)
+
+
+@api("/admin/cases/{case_id}/links", "POST")
+def issue_link(case_id: str) -> Response:
+    broker = broker_id()
+    body(schemas.EMPTY)
+    case, _ = bootstrap.case_service().issue_link(broker, case_id)
+    links = bootstrap.pay_links()
+    return Response(body={"pay_url": links.url(case), "link_id": case.link.link_id,
+                          "link_version": case.link.version, "expires_at": case.link.expires_at},
+                    status_code=201)
+
+
+# --- customer (pay token) -----------------------------------------------------------------------
+
+@api("/customer/case", "GET", cors=CUSTOMER_CORS)
+def customer_case() -> dict[str, Any]:
+    case, events = bootstrap.customer_service().open(customer_token())
+    return views.customer_case(case, events)
+
+
+# --- documentation ------------------------------------------------------------------------------
+
+@api("/openapi.json", "GET", cors=True)
+def openapi() -> dict[str, Any]:
+    return openapi_document()

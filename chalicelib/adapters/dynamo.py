@@ -1,0 +1,262 @@
+"""The case store on one DynamoDB table. Only this module maps items to and from domain objects."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters import keys
+from chalicelib.domain.cases import Balance, BrokerContact, Case, Change, Customer, Invoice, Link
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
+from chalicelib.domain.history import Event
+from chalicelib.ports import Broker
+
+log = logging.getLogger(__name__)
+
+INDEX_BY_BROKER = "by_broker"
+INDEX_BY_STATUS = "by_status"
+INDEX_BY_NEXT_ACTION = "by_next_action"
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def case_state(case: Case) -> dict[str, Any]:
+    state = asdict(case)
+    state["invoice"]["issued_on"] = case.invoice.issued_on.isoformat()
+    state["invoice"]["due_on"] = case.invoice.due_on.isoformat()
+    return state
+
+
+def case_from_state(state: dict[str, Any]) -> Case:
+    invoice = dict(state["invoice"])
+    invoice["issued_on"] = date.fromisoformat(invoice["issued_on"])
+    invoice["due_on"] = date.fromisoformat(invoice["due_on"])
+    return Case(**{
+        **state,
+        "broker": BrokerContact(**state["broker"]),
+        "customer": Customer(**state["customer"]),
+        "invoice": Invoice(**invoice),
+        "balance": Balance(**state["balance"]),
+        "link": Link(**state["link"]),
+    })
+
+
+def case_item(case: Case) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "PK": _s(keys.case_pk(case.broker_id, case.case_id)),
+        "SK": _s(keys.CASE_SK),
+        "version": _n(case.version),
+        "status": _s(case.status),
+        "state": _s(json.dumps(case_state(case), separators=(",", ":"))),
+        "ListPK": _s(keys.cases_by_broker(case.broker_id)),
+        "ListSK": _s(keys.listing_sk(case.created_at, case.case_id)),
+        "StatusPK": _s(keys.cases_by_broker(case.broker_id, case.status)),
+        "StatusSK": _s(keys.listing_sk(case.created_at, case.case_id)),
+    }
+    if case.next_action_at:  # sparse: only cases with work ahead are in the sweep index
+        item["SweepPK"] = _s(keys.sweep_pk(keys.sweep_shard(case.case_id)))
+        item["SweepSK"] = _s(keys.sweep_sk(case.next_action_at, case.broker_id, case.case_id))
+    return item
+
+
+def event_item(broker_id: str, case_id: str, event: Event) -> dict[str, Any]:
+    return {
+        "PK": _s(keys.case_pk(broker_id, case_id)),
+        "SK": _s(keys.event_sk(event.seq)),
+        "seq": _n(event.seq),
+        "type": _s(event.type),
+        "at": _s(event.at),
+        "actor": _s(event.actor),
+        # JSON text, not a DynamoDB map: the hash is over exact values, and maps would turn ints into Decimals.
+        "data": _s(json.dumps(event.data, separators=(",", ":"), ensure_ascii=False)),
+        "prev_hash": _s(event.prev_hash),
+        "hash": _s(event.hash),
+    }
+
+
+def event_from_item(item: dict[str, Any]) -> Event:
+    return Event(
+        seq=int(item["seq"]["N"]), type=item["type"]["S"], at=item["at"]["S"], actor=item["actor"]["S"],
+        data=json.loads(item["data"]["S"]), prev_hash=item["prev_hash"]["S"], hash=item["hash"]["S"],
+    )
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, partition: str, pk_name: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        ok = isinstance(key, dict) and key.get(pk_name) == {"S": partition}
+    except (ValueError, binascii.Error):
+        ok = False
+    if not ok:  # a cursor only ever continues the same broker's listing
+        raise InvalidInput("cursor is not valid for this listing", "cursor")
+    return key
+
+
+class DynamoStore:
+    """CaseStore and BrokerStore on one table. Every change is one TransactWriteItems."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # --- cases ---------------------------------------------------------------------------------
+
+    def load(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]:
+        """The case and its whole timeline: one Query on the shared partition."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": _s(keys.case_pk(broker_id, case_id))},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        case_items = [i for i in items if i["SK"]["S"] == keys.CASE_SK]
+        if not case_items:
+            raise NotFound("no such case", "case_id")
+        case = case_from_state(json.loads(case_items[0]["state"]["S"]))
+        events = [event_from_item(i) for i in items if i["SK"]["S"].startswith(keys.EVENT_PREFIX)]
+        return case, events
+
+    def save(self, change: Change, *, unique: dict[str, dict[str, Any]] | None = None) -> None:
+        """Store the new case state and its events atomically.
+
+        `unique` maps a name to an extra item that must not exist yet (invoice number, idempotency
+        key): the whole change fails with a Conflict naming it if any does.
+        """
+        unique = unique or {}
+        case = change.case
+        if change.is_new:
+            case_put = {"Put": {"TableName": self._table, "Item": case_item(case),
+                                "ConditionExpression": "attribute_not_exists(PK)"}}
+        else:
+            case_put = {"Put": {
+                "TableName": self._table, "Item": case_item(case),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": _n(change.expected_version)},
+            }}
+        actions: list[dict[str, Any]] = [case_put]
+        for event in change.events:
+            actions.append({"Put": {"TableName": self._table,
+                                    "Item": event_item(case.broker_id, case.case_id, event),
+                                    "ConditionExpression": "attribute_not_exists(PK)"}})
+        for item in unique.values():
+            actions.append({"Put": {"TableName": self._table, "Item": item,
+                                    "ConditionExpression": "attribute_not_exists(PK)"}})
+        try:
+            self._db.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            raise self._translate(exc, list(unique)) from exc
+
+    @staticmethod
+    def _translate(exc: ClientError, unique_names: list[str]) -> Exception:
+        """The one place where DynamoDB's cancellation reasons become the project's errors."""
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            return exc
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        unique_reasons = reasons[len(reasons) - len(unique_names):] if unique_names else []
+        for name, reason in zip(unique_names, unique_reasons, strict=False):
+            if reason == "ConditionalCheckFailed":
+                return Conflict(f"{name} already exists", name, code="duplicate")
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return VersionConflict("the case was changed by someone else; try again")
+        if any(r == "TransactionConflict" for r in reasons) or not reasons:
+            return VersionConflict("the case is being changed by someone else; try again")
+        return exc
+
+    def list_cases(self, broker_id: str, *, status: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[Case], str | None]:
+        index, pk_name = (INDEX_BY_BROKER, "ListPK") if status is None else (INDEX_BY_STATUS, "StatusPK")
+        partition = keys.cases_by_broker(broker_id, status)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": index, "Limit": limit, "ScanIndexForward": False,
+            "KeyConditionExpression": f"{pk_name} = :pk", "ExpressionAttributeValues": {":pk": _s(partition)},
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, partition, pk_name)
+        page = self._db.query(**kwargs)
+        cases = [case_from_state(json.loads(i["state"]["S"])) for i in page["Items"]]
+        last = page.get("LastEvaluatedKey")
+        return cases, _encode_cursor(last) if last else None
+
+    # --- uniqueness helpers --------------------------------------------------------------------
+
+    def invoice_item(self, broker_id: str, number: str, case_id: str) -> dict[str, Any]:
+        key = keys.invoice_key(broker_id, number)
+        return {"PK": _s(key["PK"]), "SK": _s(key["SK"]), "case_id": _s(case_id)}
+
+    def idempotency_item(self, broker_id: str, key: str, request_hash: str, case_id: str,
+                         expires_epoch: int) -> dict[str, Any]:
+        k = keys.idempotency_key(broker_id, key)
+        return {"PK": _s(k["PK"]), "SK": _s(k["SK"]), "request_hash": _s(request_hash),
+                "case_id": _s(case_id), "expires_at": _n(expires_epoch)}
+
+    def get_idempotency(self, broker_id: str, key: str) -> tuple[str, str] | None:
+        k = keys.idempotency_key(broker_id, key)
+        item = self._db.get_item(TableName=self._table, Key={"PK": _s(k["PK"]), "SK": _s(k["SK"])},
+                                 ConsistentRead=True).get("Item")
+        return (item["request_hash"]["S"], item["case_id"]["S"]) if item else None
+
+    # --- brokers -------------------------------------------------------------------------------
+
+    def put_broker(self, broker: Broker, key_hash: str, created_at: str) -> None:
+        pk = _s(keys.broker_pk(broker.broker_id))
+        profile = {"PK": pk, "SK": _s(keys.PROFILE_SK), "name": _s(broker.name), "created_at": _s(created_at)}
+        if broker.email:
+            profile["email"] = _s(broker.email)
+        self._db.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self._table, "Item": profile, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": self._table, "Item": {"PK": pk, "SK": _s(keys.api_key_sk(key_hash)),
+                                                         "created_at": _s(created_at)}}},
+        ])
+
+    def get_broker(self, broker_id: str) -> Broker:
+        item = self._db.get_item(TableName=self._table,
+                                 Key={"PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.PROFILE_SK)}).get("Item")
+        if not item:
+            raise NotFound("no such broker", "broker_id")
+        return Broker(broker_id, item["name"]["S"], item.get("email", {}).get("S"))
+
+    def add_api_key(self, broker_id: str, key_hash: str, created_at: str) -> None:
+        self._db.put_item(TableName=self._table, Item={
+            "PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.api_key_sk(key_hash)), "created_at": _s(created_at)})
+
+    def has_api_key(self, broker_id: str, key_hash: str) -> bool:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.api_key_sk(key_hash))},
+        ).get("Item")
+        return item is not None
+
+    def delete_api_key(self, broker_id: str, key_hash: str) -> bool:
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key={"PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.api_key_sk(key_hash))},
+                ConditionExpression="attribute_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,61 @@
+"""Every DynamoDB key of the single table is built here, and every one includes the broker."""
+from __future__ import annotations
+
+import hashlib
+
+CASE_SK = "CASE"
+PROFILE_SK = "PROFILE"
+SWEEP_SHARDS = 8  # spreads the next-action index so no partition runs hot
+
+
+def broker_pk(broker_id: str) -> str:
+    return f"BROKER#{broker_id}"
+
+
+def case_pk(broker_id: str, case_id: str) -> str:
+    return f"BROKER#{broker_id}#CASE#{case_id}"
+
+
+def parse_case_pk(pk: str) -> tuple[str, str]:
+    _, broker_id, _, case_id = pk.split("#", 3)
+    return broker_id, case_id
+
+
+def event_sk(seq: int) -> str:
+    return f"EVENT#{seq:010d}"
+
+
+EVENT_PREFIX = "EVENT#"
+
+
+def api_key_sk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def invoice_key(broker_id: str, number: str) -> dict[str, str]:
+    return {"PK": f"BROKER#{broker_id}#INVOICE#{number}", "SK": "INVOICE"}
+
+
+def idempotency_key(broker_id: str, key: str) -> dict[str, str]:
+    return {"PK": f"BROKER#{broker_id}#IDEMPOTENCY#{key}", "SK": "IDEMPOTENCY"}
+
+
+def cases_by_broker(broker_id: str, status: str | None = None) -> str:
+    """Partition of the listing index: all of a broker's cases, or those in one status."""
+    return f"BROKER#{broker_id}" if status is None else f"BROKER#{broker_id}#STATUS#{status}"
+
+
+def listing_sk(created_at: str, case_id: str) -> str:
+    return f"{created_at}#{case_id}"
+
+
+def sweep_shard(case_id: str) -> int:
+    return int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16) % SWEEP_SHARDS
+
+
+def sweep_pk(shard: int) -> str:
+    return f"SWEEP#{shard}"
+
+
+def sweep_sk(next_action_at: str, broker_id: str, case_id: str) -> str:
+    return f"{next_action_at}#{broker_id}#{case_id}"

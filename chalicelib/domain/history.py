@@ -1,0 +1,70 @@
+"""The tamper-evident timeline: each event's hash covers the previous hash plus its own canonical form."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def canonical(seq: int, type_: str, at: str, actor: str, data: dict[str, Any]) -> str:
+    """One stable text per event: sorted keys, no spaces, so any edit changes the hash."""
+    body = {"seq": seq, "type": type_, "at": at, "actor": actor, "data": data}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, canonical_form: str) -> str:
+    return hashlib.sha256((prev_hash + canonical_form).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str
+    at: str
+    actor: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def seal(cls, prev_hash: str, seq: int, type_: str, at: str, actor: str, data: dict[str, Any]) -> Event:
+        digest = chain_hash(prev_hash, canonical(seq, type_, at, actor, data))
+        return cls(seq, type_, at, actor, data, prev_hash, digest)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "type": self.type, "at": self.at, "actor": self.actor, "data": self.data}
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_history(events: Sequence[Event], head_hash: str | None = None) -> HistoryReport:
+    """Find edited, removed or reordered events.
+
+    `head_hash` is the hash the case item remembers for its newest event: without it, dropping the
+    newest events would leave a shorter chain that still verifies.
+    """
+    problems: list[str] = []
+    prev = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            problems.append(f"event {event.seq}: expected sequence {expected_seq} (removed or reordered)")
+        if event.prev_hash != prev:
+            problems.append(f"event {event.seq}: does not follow the event before it (removed or reordered)")
+        recomputed = chain_hash(event.prev_hash, canonical(event.seq, event.type, event.at, event.actor, event.data))
+        if recomputed != event.hash:
+            problems.append(f"event {event.seq}: content does not match its hash (edited)")
+        prev = event.hash
+    if head_hash is not None and prev != head_hash:
+        problems.append("the newest event is not the one the case points to (events removed or added)")
+    return HistoryReport(problems)

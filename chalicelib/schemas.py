@@ -1,0 +1,162 @@
+"""Request schemas (a small JSON Schema subset) used both to validate input and to publish OpenAPI.
+
+One definition per body, so the document and the checks cannot disagree.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib.domain.cases import LOCALES, NOTE_KINDS, STATUSES
+from chalicelib.domain.errors import InvalidInput, PayloadTooLarge
+
+MAX_BODY_BYTES = 64 * 1024
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE = r"^\+[1-9][0-9]{6,14}$"  # E.164, as SNS wants it
+INVOICE_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+
+
+def _str(max_length: int, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_length, **extra}
+
+
+CUSTOMER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "email"],
+    "properties": {
+        "name": _str(200),
+        "email": _str(254, pattern=EMAIL, format="email"),
+        "phone": _str(16, pattern=PHONE),
+        "locale": {"type": "string", "enum": list(LOCALES)},
+        "timezone": _str(64, format="timezone", description="IANA time zone, e.g. Europe/Berlin"),
+        "tier": _str(40, pattern=r"^[a-z0-9_]+$"),
+    },
+}
+
+INVOICE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["number", "amount", "currency", "issued_on", "due_on"],
+    "properties": {
+        "number": _str(64, pattern=INVOICE_NUMBER),
+        "amount": {"type": "integer", "minimum": 1, "maximum": 10**13, "description": "minor units"},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217"},
+        "issued_on": {"type": "string", "format": "date"},
+        "due_on": {"type": "string", "format": "date"},
+        "description": {"type": "string", "maxLength": 500},
+    },
+}
+
+CREATE_CASE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["customer", "invoice"],
+    "properties": {"customer": CUSTOMER, "invoice": INVOICE},
+}
+
+ADD_NOTE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind", "text"],
+    "properties": {"kind": {"type": "string", "enum": list(NOTE_KINDS)}, "text": _str(4000)},
+}
+
+EMPTY = {"type": "object", "additionalProperties": False, "properties": {}}
+
+LIST_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "limit": {"type": "string", "pattern": "^[0-9]{1,3}$", "description": "1 to 100, default 25"},
+        "cursor": _str(2048),
+    },
+}
+
+
+def parse_body(raw: bytes | None, schema: dict[str, Any]) -> dict[str, Any]:
+    """Bytes -> validated dict. Size first, then JSON, then the schema; errors name the field."""
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES // 1024} KB", "body")
+    if not raw.strip():
+        body: Any = {}
+    else:
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InvalidInput("body is not valid JSON", "body") from None
+    validate(body, schema)
+    return body
+
+
+def validate(value: Any, schema: dict[str, Any], path: str = "") -> None:
+    name = path or "body"
+    kind = schema.get("type")
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise InvalidInput("must be an object", name)
+        props = schema.get("properties", {})
+        for key in value:
+            if key not in props and schema.get("additionalProperties") is False:
+                raise InvalidInput("unknown field", _join(path, key))
+        for key in schema.get("required", []):
+            if key not in value or value[key] is None:
+                raise InvalidInput("is required", _join(path, key))
+        for key, sub in props.items():
+            if key in value:
+                validate(value[key], sub, _join(path, key))
+        return
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput("must be an integer (money is in minor units)", name)
+        if "minimum" in schema and value < schema["minimum"]:
+            raise InvalidInput(f"must be at least {schema['minimum']}", name)
+        if "maximum" in schema and value > schema["maximum"]:
+            raise InvalidInput(f"must be at most {schema['maximum']}", name)
+        return
+    if kind == "string":
+        _validate_string(value, schema, name)
+        return
+    raise ValueError(f"schema type {kind!r} is not supported")  # a bug in a schema, not bad input
+
+
+def _validate_string(value: Any, schema: dict[str, Any], name: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidInput("must be a string", name)
+    if "enum" in schema and value not in schema["enum"]:
+        raise InvalidInput(f"must be one of {', '.join(schema['enum'])}", name)
+    if len(value) < schema.get("minLength", 0):
+        raise InvalidInput("must not be empty", name)
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        raise InvalidInput(f"must be at most {schema['maxLength']} characters", name)
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        raise InvalidInput("has an invalid format", name)
+    fmt = schema.get("format")
+    if fmt == "date":
+        try:
+            date.fromisoformat(value)
+            if len(value) != 10:
+                raise ValueError
+        except ValueError:
+            raise InvalidInput("must be a date as YYYY-MM-DD", name) from None
+    elif fmt == "date-time":
+        try:
+            if not datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo:
+                raise ValueError
+        except ValueError:
+            raise InvalidInput("must be a date-time with a time zone, e.g. 2026-12-01T10:00:00Z", name) from None
+    elif fmt == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput("must be an IANA time zone such as Europe/Berlin", name) from None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

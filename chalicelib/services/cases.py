@@ -1,0 +1,110 @@
+"""Broker use cases on cases: open, list, read, annotate, re-issue the pay link."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from chalicelib.domain import cases as domain
+from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoice, Link, iso
+from chalicelib.domain.errors import Conflict, VersionConflict
+from chalicelib.domain.history import Event
+from chalicelib.ports import BrokerStore, CaseStore, Clock
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+RETRIES = 5
+
+
+def new_case_id() -> str:
+    return "c" + secrets.token_hex(8)
+
+
+def new_link_id() -> str:
+    return "l" + secrets.token_hex(6)
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class CaseService:
+    def __init__(self, store: CaseStore, brokers: BrokerStore, clock: Clock, link_ttl: timedelta) -> None:
+        self._store = store
+        self._brokers = brokers
+        self._clock = clock
+        self._link_ttl = link_ttl
+
+    def create(self, broker_id: str, body: dict[str, Any], idempotency_key: str | None) -> tuple[Case, list[Event]]:
+        """Open a case from a validated body. Same Idempotency-Key and body -> the same case, once."""
+        now = self._clock()
+        c, i = body["customer"], body["invoice"]
+        customer = Customer(c["name"], c["email"], c.get("phone"), c.get("locale", "en"),
+                            c.get("timezone", "UTC"), c.get("tier"))
+        invoice = Invoice(i["number"], date.fromisoformat(i["issued_on"]), date.fromisoformat(i["due_on"]),
+                          i["amount"], i["currency"], i.get("description", ""))
+        broker = self._brokers.get_broker(broker_id)
+        case_id = new_case_id()
+        change = domain.open_case(
+            broker_id=broker_id, case_id=case_id, broker=BrokerContact(broker.name, broker.email),
+            customer=customer, invoice=invoice,
+            link=Link(new_link_id(), 1, iso(now + self._link_ttl)), at=now,
+        )
+        unique: dict[str, dict[str, Any]] = {}
+        digest = request_hash(body)
+        if idempotency_key:
+            expires = int((now + IDEMPOTENCY_TTL).timestamp())
+            unique["Idempotency-Key"] = self._store.idempotency_item(broker_id, idempotency_key, digest, case_id,
+                                                                     expires)
+        unique["invoice.number"] = self._store.invoice_item(broker_id, invoice.number, case_id)
+        try:
+            self._store.save(change, unique=unique)
+        except Conflict as exc:
+            if exc.field == "Idempotency-Key" and idempotency_key:
+                return self._replay(broker_id, idempotency_key, digest)
+            if exc.field == "invoice.number":
+                raise Conflict(f"invoice {invoice.number} already has a case", "invoice.number",
+                               code="duplicate_invoice") from exc
+            raise
+        return change.case, list(change.events)
+
+    def _replay(self, broker_id: str, key: str, digest: str) -> tuple[Case, list[Event]]:
+        stored = self._store.get_idempotency(broker_id, key)
+        if stored is None or stored[0] != digest:
+            raise Conflict("this Idempotency-Key was used with a different request", "Idempotency-Key",
+                           code="idempotency_mismatch")
+        return self._store.load(broker_id, stored[1])
+
+    def get(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]:
+        return self._store.load(broker_id, case_id)
+
+    def list(self, broker_id: str, status: str | None, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+        return self._store.list_cases(broker_id, status=status, limit=limit, cursor=cursor)
+
+    def add_note(self, broker_id: str, case_id: str, kind: str, text: str) -> tuple[Case, list[Event]]:
+        return self.change(broker_id, case_id, lambda case: domain.add_note(case, kind=kind, text=text,
+                                                                              at=self._clock()))
+
+    def issue_link(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]:
+        def command(case: Case) -> Change:
+            now = self._clock()
+            return domain.issue_link(case, link_id=new_link_id(), expires_at=now + self._link_ttl, at=now)
+        return self.change(broker_id, case_id, command)
+
+    def change(self, broker_id: str, case_id: str,
+               command: Callable[[Case], Change | None]) -> tuple[Case, list[Event]]:
+        """Load, decide, save; on a concurrent change, reload and decide again (optimistic locking)."""
+        for _ in range(RETRIES):
+            case, events = self._store.load(broker_id, case_id)
+            change = command(case)
+            if change is None:
+                return case, events
+            try:
+                self._store.save(change)
+            except VersionConflict:
+                continue
+            return change.case, events + list(change.events)
+        raise Conflict("the case is busy; try again", "case_id", code="busy")
+

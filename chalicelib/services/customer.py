@@ -1,0 +1,46 @@
+"""What a customer holding a pay link may do. Every failure to authenticate looks the same."""
+from __future__ import annotations
+
+import logging
+
+from chalicelib.domain import cases as domain
+from chalicelib.domain.cases import Case
+from chalicelib.domain.errors import NotFound, Unauthorized, VersionConflict
+from chalicelib.domain.history import Event
+from chalicelib.ports import CaseStore, Clock
+from chalicelib.services.links import INVALID_LINK, PayLinks
+
+log = logging.getLogger(__name__)
+
+
+class CustomerService:
+    def __init__(self, store: CaseStore, links: PayLinks, clock: Clock) -> None:
+        self._store = store
+        self._links = links
+        self._clock = clock
+
+    def authenticate(self, token: str | None) -> tuple[Case, list[Event]]:
+        """The one case this token reaches: signed by a live key, not expired, not revoked."""
+        claims = self._links.read(token or "")
+        if claims.expired(self._clock()):
+            raise Unauthorized(INVALID_LINK, code="invalid_link")
+        try:
+            case, events = self._store.load(claims.broker_id, claims.case_id)
+        except NotFound:
+            raise Unauthorized(INVALID_LINK, code="invalid_link") from None
+        if not claims.matches(case):
+            raise Unauthorized(INVALID_LINK, code="invalid_link")
+        return case, events
+
+    def open(self, token: str | None) -> tuple[Case, list[Event]]:
+        case, events = self.authenticate(token)
+        change = domain.record_link_opened(case, at=self._clock())
+        if change is None:
+            return case, events
+        try:
+            self._store.save(change)
+        except VersionConflict:
+            # Someone changed the case at the same moment; the next open records the visit.
+            log.info("link_opened not recorded", extra={"case_id": case.case_id})
+            return case, events
+        return change.case, events + list(change.events)

@@ -1,0 +1,87 @@
+"""Shared fixtures: the real adapters on moto, built from infra/ like the deployed stack."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import bootstrap
+from chalicelib.services import brokers
+from portal import infra
+
+TABLE = "cases-test"
+SECRET = "link-keys-test"
+SITE = "http://site.test"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "TABLE_NAME": TABLE, "SITE_URL": SITE, "LINK_KEYS_SECRET_ID": SECRET, "AUTH_CACHE_SECONDS": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        infra.create_table(boto3.client("dynamodb"), TABLE)
+        infra.create_link_keys_secret(boto3.client("secretsmanager"), SECRET)
+        bootstrap.reset()
+        yield
+    bootstrap.reset()
+
+
+@pytest.fixture
+def broker(aws_env: None) -> tuple[str, str]:
+    """(broker_id, api_key) of a fresh broker."""
+    b, key = brokers.create_broker(bootstrap.store(), bootstrap.utc_now, "Acme Brokers", "ar@acme.test")
+    return b.broker_id, key
+
+
+@pytest.fixture
+def other_broker(aws_env: None) -> tuple[str, str]:
+    b, key = brokers.create_broker(bootstrap.store(), bootstrap.utc_now, "Other Ltd", "ar@other.test")
+    return b.broker_id, key
+
+
+@pytest.fixture
+def client(aws_env: None) -> Iterator[Client]:
+    from app import app
+
+    with Client(app) as c:
+        yield c
+
+
+def case_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer": {"name": "Jane Customer", "email": "jane@example.test", "phone": "+14155550100",
+                     "locale": "en", "timezone": "America/New_York"},
+        "invoice": {"number": "INV-1001", "amount": 125000, "currency": "EUR", "issued_on": "2026-10-01",
+                    "due_on": "2026-10-31", "description": "Consulting, October"},
+    }
+    for path, value in overrides.items():
+        node = body
+        *parents, leaf = path.split("__")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return body
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+def post(client: Client, path: str, key: str, body: Any, **headers: str) -> Any:
+    raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.http.post(path, headers={**auth(key), **headers}, body=raw)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
