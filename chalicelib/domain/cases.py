@@ -15,8 +15,7 @@ CLOSED = frozenset({"paid", "written_off"})
 NOTE_KINDS = ("call", "email", "meeting", "note")
 LOCALES = ("en", "es", "fr", "de")
 
-# Which status may follow which. Payments move a case to paid from anywhere except written_off
-# is still allowed (money received after a write-off is recorded and closes the case as paid);
+# Which status may follow which. Money received after a write-off still closes the case as paid;
 # a refund or chargeback re-opens a paid case.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"promised", "on_plan", "disputed", "escalated", "paid", "written_off"}),
@@ -175,9 +174,12 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _record(case: Case, at: datetime, actor: str, events: list[tuple[str, dict[str, Any]]],
+def record(case: Case, at: datetime, actor: str, events: list[tuple[str, dict[str, Any]]],
             **changes: Any) -> Change:
-    """Apply `changes` and append `events` to the chain, bumping the version once per event."""
+    """Apply `changes` and append `events` to the chain, bumping the version once per event.
+
+    Every command in the domain (here and in sibling modules) ends by calling this.
+    """
     if actor not in ACTORS:
         raise ValueError(f"unknown actor {actor!r}")
     stamp = iso(at)
@@ -200,7 +202,7 @@ def open_case(*, broker_id: str, case_id: str, broker: BrokerContact, customer: 
         balance=Balance(invoice.currency, invoice.amount), status="open", link=link,
         created_at=stamp, updated_at=stamp,
     )
-    return _record(draft, at, "broker", [
+    return record(draft, at, "broker", [
         ("case_opened", {
             "invoice_number": invoice.number, "amount": invoice.amount, "currency": invoice.currency,
             "issued_on": invoice.issued_on.isoformat(), "due_on": invoice.due_on.isoformat(),
@@ -212,12 +214,12 @@ def open_case(*, broker_id: str, case_id: str, broker: BrokerContact, customer: 
 def add_note(case: Case, *, kind: str, text: str, at: datetime, actor: str = "broker") -> Change:
     if kind not in NOTE_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(NOTE_KINDS)}", "kind")
-    return _record(case, at, actor, [("note_added", {"kind": kind, "text": text})])
+    return record(case, at, actor, [("note_added", {"kind": kind, "text": text})])
 
 
 def issue_link(case: Case, *, link_id: str, expires_at: datetime, at: datetime, actor: str = "broker") -> Change:
     link = Link(link_id, case.link.version + 1, iso(expires_at))
-    return _record(case, at, actor, [("link_issued", {
+    return record(case, at, actor, [("link_issued", {
         "link_id": link.link_id, "link_version": link.version, "expires_at": link.expires_at,
         "revoked_version": case.link.version,
     })], link=link)
@@ -231,7 +233,7 @@ def record_link_opened(case: Case, *, at: datetime) -> Change | None:
     if case.link.opened_at and at - parse_iso(case.link.opened_at) < LINK_OPEN_QUIET:
         return None
     link = replace(case.link, opened_at=iso(at))
-    return _record(case, at, "customer", [("link_opened", {"link_id": link.link_id})], link=link)
+    return record(case, at, "customer", [("link_opened", {"link_id": link.link_id})], link=link)
 
 
 def transition(case: Case, status: str) -> str:
@@ -255,7 +257,7 @@ def record_payment(case: Case, *, amount: int, at: datetime, actor: str, data: d
     if balance.due == 0 and case.status != "paid":
         status = transition(case, "paid")
         events.append(("status_changed", {"status": status, "from": case.status}))
-    return _record(case, at, actor, events, balance=balance, status=status,
+    return record(case, at, actor, events, balance=balance, status=status,
                    next_action_at=None if status == "paid" else case.next_action_at)
 
 
