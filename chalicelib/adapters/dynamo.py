@@ -5,14 +5,15 @@ import base64
 import binascii
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from datetime import date
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
-from chalicelib.domain.cases import Balance, BrokerContact, Case, Change, Customer, Invoice, Link
+from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from chalicelib.domain.history import Event
 from chalicelib.ports import Broker
@@ -32,25 +33,48 @@ def _n(value: int) -> dict[str, str]:
     return {"N": str(value)}
 
 
+def _plain(value: Any) -> Any:
+    """Domain values -> JSON-able: dataclasses to dicts, dates to ISO text, tuples to lists."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _build(hint: Any, value: Any) -> Any:
+    """JSON-able -> domain values, guided by the dataclass type hints (nested, optional, tuples)."""
+    if value is None:
+        return None
+    origin = get_origin(hint)
+    if origin in (Union, UnionType):
+        options = [h for h in get_args(hint) if h is not type(None)]
+        return _build(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        item_hint = get_args(hint)[0]
+        return tuple(_build(item_hint, v) for v in value)
+    if origin is dict:
+        _, value_hint = get_args(hint)
+        return {k: _build(value_hint, v) for k, v in value.items()}
+    if hint is date:
+        return date.fromisoformat(value)
+    if isinstance(hint, type) and is_dataclass(hint):
+        hints = get_type_hints(hint)
+        known = {f.name for f in fields(hint)}
+        return hint(**{k: _build(hints[k], v) for k, v in value.items() if k in known})
+    return value
+
+
 def case_state(case: Case) -> dict[str, Any]:
-    state = asdict(case)
-    state["invoice"]["issued_on"] = case.invoice.issued_on.isoformat()
-    state["invoice"]["due_on"] = case.invoice.due_on.isoformat()
-    return state
+    return _plain(case)
 
 
 def case_from_state(state: dict[str, Any]) -> Case:
-    invoice = dict(state["invoice"])
-    invoice["issued_on"] = date.fromisoformat(invoice["issued_on"])
-    invoice["due_on"] = date.fromisoformat(invoice["due_on"])
-    return Case(**{
-        **state,
-        "broker": BrokerContact(**state["broker"]),
-        "customer": Customer(**state["customer"]),
-        "invoice": Invoice(**invoice),
-        "balance": Balance(**state["balance"]),
-        "link": Link(**state["link"]),
-    })
+    return _build(Case, state)
 
 
 def case_item(case: Case) -> dict[str, Any]:
