@@ -11,7 +11,6 @@ from chalice import Chalice, CORSConfig, Response
 from chalicelib import bootstrap, schemas, views
 from chalicelib.domain.errors import InvalidInput, PortalError
 from chalicelib.openapi import openapi_document
-from chalicelib.services.brokers import bearer
 
 app = Chalice(app_name="collections-portal")
 app.log.setLevel(logging.INFO)
@@ -48,7 +47,7 @@ def broker_id() -> str:
 
 
 def customer_token() -> str | None:
-    return bearer(app.current_request.headers.get("authorization"))
+    return schemas.bearer(app.current_request.headers.get("authorization"))
 
 
 # --- broker admin -------------------------------------------------------------------------------

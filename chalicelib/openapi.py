@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import schemas
-from chalicelib.domain.cases import STATUSES
+from chalicelib.domain.vocabulary import STATUSES
 
 ERROR = {
     "type": "object",

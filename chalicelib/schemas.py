@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib.domain.cases import LOCALES, NOTE_KINDS, STATUSES
+from chalicelib.domain.vocabulary import LOCALES, NOTE_KINDS, STATUSES
 from chalicelib.domain.errors import InvalidInput, PayloadTooLarge
 
 MAX_BODY_BYTES = 64 * 1024
@@ -160,3 +160,11 @@ def _validate_string(value: Any, schema: dict[str, Any], name: str) -> None:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def bearer(header: str | None) -> str | None:
+    """The credential of an `Authorization: Bearer ...` header, or None."""
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None

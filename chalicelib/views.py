@@ -1,10 +1,11 @@
 """JSON shapes of a case for brokers and for customers."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.cases import Case, customer_timeline
-from chalicelib.domain.history import Event
+if TYPE_CHECKING:
+    from chalicelib.domain.cases import Case
+    from chalicelib.domain.history import Event
 
 
 def _customer(case: Case) -> dict[str, Any]:
@@ -39,6 +40,8 @@ def admin_case(case: Case, events: list[Event], pay_url: str | None = None) -> d
 
 def customer_case(case: Case, events: list[Event]) -> dict[str, Any]:
     """What the pay page shows: never internal notes, never another case."""
+    from chalicelib.domain.cases import customer_timeline
+
     return {
         "case_id": case.case_id,
         "status": case.status,

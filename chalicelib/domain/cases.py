@@ -8,12 +8,9 @@ from typing import Any
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.history import GENESIS, Event
 from chalicelib.domain.money import Money
+from chalicelib.domain.vocabulary import ACTORS, LOCALES, NOTE_KINDS, STATUSES
 
-ACTORS = ("broker", "customer", "system", "stripe")
-STATUSES = ("open", "promised", "on_plan", "disputed", "escalated", "paid", "written_off")
 CLOSED = frozenset({"paid", "written_off"})
-NOTE_KINDS = ("call", "email", "meeting", "note")
-LOCALES = ("en", "es", "fr", "de")
 
 # Which status may follow which. Money received after a write-off still closes the case as paid;
 # a refund or chargeback re-opens a paid case.

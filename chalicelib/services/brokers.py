@@ -10,6 +10,7 @@ from collections.abc import Callable
 from chalicelib.domain.cases import iso
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.ports import Broker, BrokerStore, Clock
+from chalicelib.schemas import bearer
 
 KEY_PREFIX = "cpk"
 BAD_KEY = "missing or invalid API key"
@@ -32,13 +33,6 @@ def broker_of_key(api_key: str) -> str | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
         return None
     return parts[1]
-
-
-def bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
 
 
 def create_broker(store: BrokerStore, clock: Clock, name: str, email: str | None = None) -> tuple[Broker, str]:
