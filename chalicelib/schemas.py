@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib.domain.vocabulary import LOCALES, NOTE_KINDS, STATUSES
 from chalicelib.domain.errors import InvalidInput, PayloadTooLarge
+from chalicelib.domain.vocabulary import LOCALES, NOTE_KINDS, STATUSES
 
 MAX_BODY_BYTES = 64 * 1024
 
