@@ -85,3 +85,8 @@ def post(client: Client, path: str, key: str, body: Any, **headers: str) -> Any:
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def get(client: Client, path: str, key: str, **headers: str) -> Any:
+    """GET with `Authorization: Bearer <key>` (an API key or a pay token)."""
+    return client.http.get(path, headers={"Authorization": f"Bearer {key}", **headers})

@@ -124,7 +124,13 @@ def _encode_cursor(key: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str, partition: str, pk_name: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        ok = isinstance(key, dict) and key.get(pk_name) == {"S": partition}
+        # Exactly the key attributes an index page ends on (table key + index key), all non-empty strings:
+        # anything else would reach DynamoDB as a ValidationException, a 500 instead of a 400.
+        sk_name = pk_name.removesuffix("PK") + "SK"
+        ok = (isinstance(key, dict) and key.get(pk_name) == {"S": partition}
+              and set(key) == {"PK", "SK", pk_name, sk_name}
+              and all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) and v["S"]
+                      for v in key.values()))
     except (ValueError, binascii.Error):
         ok = False
     if not ok:  # a cursor only ever continues the same broker's listing
@@ -202,7 +208,7 @@ class DynamoStore:
         for name, reason in zip(unique_names, unique_reasons, strict=False):
             if reason == "ConditionalCheckFailed":
                 return Conflict(f"{name} already exists", name, code="duplicate")
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        if "ConditionalCheckFailed" in reasons:  # the case version, or an event seq someone else took
             return VersionConflict("the case was changed by someone else; try again")
         if any(r == "TransactionConflict" for r in reasons) or not reasons:
             return VersionConflict("the case is being changed by someone else; try again")

@@ -30,7 +30,7 @@ def currency_exponent(code: str, field: str = "currency") -> int:
         raise InvalidInput(f"unknown currency {code!r}: use an ISO 4217 code such as EUR", field) from None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Money:
     amount: int
     currency: str

@@ -1,0 +1,110 @@
+"""infra/ is the one home of the table: moto builds it from there, and the packaged stack lints clean."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib import bootstrap
+from portal import infra
+from tests.conftest import TABLE
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+INDEXES = {"by_broker", "by_status", "by_next_action"}
+
+
+# --- the moto table made from infra/resources.json ----------------------------------------------
+
+def described(aws_env: None) -> dict[str, Any]:
+    return boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]
+
+
+def test_the_table_has_the_three_indexes(aws_env):
+    table = described(aws_env)
+    indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == INDEXES
+    assert [k["AttributeName"] for k in indexes["by_next_action"]["KeySchema"]] == ["SweepPK", "SweepSK"]
+    assert indexes["by_next_action"]["Projection"]["ProjectionType"] == "KEYS_ONLY"
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["PK", "SK"]
+
+
+def test_the_table_is_on_demand_with_deletion_protection(aws_env):
+    table = described(aws_env)
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["DeletionProtectionEnabled"] is True
+
+
+def test_point_in_time_recovery_is_on(aws_env):
+    backups = boto3.client("dynamodb").describe_continuous_backups(TableName=TABLE)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_idempotency_records_expire_by_ttl(aws_env):
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_the_link_keys_secret_exists(aws_env):
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId="link-keys-test")
+    assert json.loads(secret["SecretString"])["active"]
+
+
+def test_the_store_writes_expiry_to_the_ttl_attribute(aws_env):
+    item = bootstrap.store().idempotency_item("b1", "k", "h", "c1", 1_900_000_000)
+    assert item[infra.table_definition()["TimeToLiveSpecification"]["AttributeName"]] == {"N": "1900000000"}
+
+
+# --- chalice package + cfn-lint -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"}
+    result = subprocess.run(
+        [str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", "infra/resources.json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out / "sam.json"
+
+
+@pytest.fixture(scope="module")
+def template(packaged: Path) -> dict[str, Any]:
+    return json.loads(packaged.read_text())
+
+
+def test_the_packaged_template_lints_clean(packaged):
+    result = subprocess.run([str(BIN / "cfn-lint"), str(packaged)], capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_packaged_table_is_the_one_in_infra(template):
+    table = template["Resources"]["CasesTable"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert table["DeletionPolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert {i["IndexName"] for i in props["GlobalSecondaryIndexes"]} == INDEXES
+    assert props == infra.table_definition()
+
+
+def test_the_packaged_stack_has_the_secret_and_wires_it_to_the_function(template):
+    resources = template["Resources"]
+    assert resources["LinkKeysSecret"]["Type"] == "AWS::SecretsManager::Secret"
+    handler = resources["APIHandler"]
+    assert handler["Type"] == "AWS::Serverless::Function"
+    variables = handler["Properties"]["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == {"Ref": "CasesTable"}
+    assert variables["LINK_KEYS_SECRET_ID"] == {"Ref": "LinkKeysSecret"}
+    assert variables["SITE_URL"] == "https://pay.example.com"  # the prod stage's, merged with infra's
