@@ -16,6 +16,7 @@ app = Chalice(app_name="collections-portal")
 app.log.setLevel(logging.INFO)
 
 # Customers call from the static page on another origin; they send a bearer token, never cookies.
+BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 CUSTOMER_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600)
 
 
@@ -34,6 +35,10 @@ def api(path: str, method: str = "GET", **options: Any) -> Callable[[Callable[..
                 return view(**params)
             except PortalError as exc:
                 return error_response(exc)
+        if method != "GET":
+            # Bodies are parsed by schemas.parse_body whatever the label, so `curl -d` without a JSON
+            # Content-Type gets our JSON error naming the problem, not Chalice's own 415 shape.
+            options.setdefault("content_types", BODY_TYPES)
         return app.route(path, methods=[method], **options)(handler)
     return register
 

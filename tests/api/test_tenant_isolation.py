@@ -1,0 +1,152 @@
+"""One broker's key only ever reaches that broker's data; bad keys get one plain JSON 401."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from app import app
+from chalicelib import bootstrap
+from chalicelib.services import brokers
+from tests.api.conftest import listing, open_case, read_case, token_of
+from tests.conftest import auth, case_body, get
+
+# Every admin route with a request that would succeed for the case's own broker.
+# `{case_id}` is filled with a case of the broker under test.
+ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
+    ("/admin/cases", "POST"): case_body(invoice__number="INV-NEW"),
+    ("/admin/cases", "GET"): None,
+    ("/admin/cases/{case_id}", "GET"): None,
+    ("/admin/cases/{case_id}/notes", "POST"): {"kind": "call", "text": "Spoke to Jane"},
+    ("/admin/cases/{case_id}/links", "POST"): {},
+}
+CASE_ROUTES = [route for route in ADMIN_REQUESTS if "{case_id}" in route[0]]
+BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "field": None}}
+
+
+def send(client, route: tuple[str, str], case_id: str, headers: dict[str, str]) -> Any:
+    path, method = route
+    path = path.replace("{case_id}", case_id)
+    if method == "GET":
+        return client.http.get(path, headers=headers)
+    return client.http.post(path, headers={**headers, "Content-Type": "application/json"},
+                            body=json.dumps(ADMIN_REQUESTS[route]))
+
+
+def test_the_table_above_covers_every_admin_route_of_the_app():
+    in_app = {(path, method) for path, methods in app.routes.items() for method in methods
+              if path.startswith("/admin") and method != "OPTIONS"}
+    assert in_app == set(ADMIN_REQUESTS)
+
+
+@pytest.mark.parametrize("route", sorted(ADMIN_REQUESTS), ids="{0[1]} {0[0]}".format)
+def test_each_admin_request_in_the_table_works_for_the_owner(client, broker, route):
+    _, key = broker
+    case = open_case(client, key)
+    answer = send(client, route, case["case_id"], auth(key))
+    assert answer.status_code in (200, 201), answer.json_body
+
+
+@pytest.mark.parametrize("route", CASE_ROUTES, ids="{0[1]} {0[0]}".format)
+def test_another_brokers_key_on_this_brokers_case_is_a_404_and_changes_nothing(client, broker, other_broker,
+                                                                                  route):
+    _, key = broker
+    _, other_key = other_broker
+    case = open_case(client, key)
+    before = read_case(client, key, case["case_id"])
+
+    answer = send(client, route, case["case_id"], auth(other_key))
+    unknown = send(client, route, "c0000000000000000", auth(other_key))
+
+    assert answer.status_code == 404, answer.json_body
+    # Exactly what a case that does not exist looks like: no hint that this one does.
+    assert answer.json_body == unknown.json_body
+    assert answer.json_body["error"]["code"] == "not_found"
+    assert case["case_id"] not in str(answer.json_body)
+    assert read_case(client, key, case["case_id"]) == before
+    assert get(client, "/customer/case", token_of(case["pay_url"])).status_code == 200
+
+
+def test_listings_never_show_another_brokers_cases(client, broker, other_broker):
+    _, key = broker
+    _, other_key = other_broker
+    mine = {open_case(client, key, invoice__number=f"INV-{n}")["case_id"] for n in range(3)}
+    # The same invoice numbers at the other broker: separate tenants, separate cases.
+    theirs = {open_case(client, other_key, invoice__number=f"INV-{n}")["case_id"] for n in range(2)}
+
+    assert set(listing(client, key)) == mine
+    assert set(listing(client, other_key)) == theirs
+    assert set(listing(client, key, "&status=open")) == mine
+    assert set(listing(client, other_key, "&status=open")) == theirs
+
+
+def _garbled(broker_id: str, key: str, other_id: str) -> dict[str, dict[str, str]]:
+    secret = key.rsplit("_", 1)[1]
+    return {
+        "missing": {},
+        "empty bearer": {"Authorization": "Bearer "},
+        "basic scheme": {"Authorization": f"Basic {key}"},
+        "key without scheme": {"Authorization": key},
+        "wrong secret": {"Authorization": f"Bearer cpk_{broker_id}_{'0' * 48}"},
+        "truncated": {"Authorization": f"Bearer {key[:-1]}"},
+        "no broker part": {"Authorization": f"Bearer cpk__{secret}"},
+        "wrong prefix": {"Authorization": f"Bearer xyz_{broker_id}_{secret}"},
+        "extra part": {"Authorization": f"Bearer {key}_x"},
+        "my secret under another broker": {"Authorization": f"Bearer cpk_{other_id}_{secret}"},
+        "garbage": {"Authorization": "Bearer \u00e9\u00e9\u00e9"},
+    }
+
+
+@pytest.mark.parametrize("route", sorted(ADMIN_REQUESTS), ids="{0[1]} {0[0]}".format)
+def test_missing_or_garbled_keys_get_the_same_json_401_on_every_admin_route(client, broker, other_broker, route):
+    broker_id, key = broker
+    other_id, _ = other_broker
+    case = open_case(client, key)
+    before = read_case(client, key, case["case_id"])
+
+    for name, headers in _garbled(broker_id, key, other_id).items():
+        answer = send(client, route, case["case_id"], headers)
+        assert answer.status_code == 401, name
+        assert answer.json_body == BAD_KEY_BODY, name
+        assert answer.headers.get("WWW-Authenticate") == "Bearer", name
+
+    assert read_case(client, key, case["case_id"]) == before
+    assert listing(client, key) == [case["case_id"]]
+
+
+@pytest.mark.parametrize("route", sorted(ADMIN_REQUESTS), ids="{0[1]} {0[0]}".format)
+def test_a_revoked_key_gets_a_401_while_the_brokers_other_key_keeps_working(client, broker, route):
+    broker_id, key = broker
+    case = open_case(client, key)
+    spare = brokers.add_key(bootstrap.store(), bootstrap.utc_now, broker_id)
+    assert brokers.revoke_key(bootstrap.store(), key)
+
+    answer = send(client, route, case["case_id"], auth(key))
+    assert answer.status_code == 401
+    assert answer.json_body == BAD_KEY_BODY
+    assert listing(client, spare) == [case["case_id"]]
+    assert len(read_case(client, spare, case["case_id"])["events"]) == 2
+
+
+def test_a_pay_token_is_not_an_api_key(client, broker):
+    _, key = broker
+    case = open_case(client, key)
+    answer = get(client, "/admin/cases", token_of(case["pay_url"]))
+    assert answer.status_code == 401
+    assert answer.json_body == BAD_KEY_BODY
+
+
+def test_an_api_key_is_not_a_pay_token(client, broker):
+    _, key = broker
+    open_case(client, key)
+    answer = get(client, "/customer/case", key)
+    assert answer.status_code == 401
+    assert answer.json_body["error"]["code"] == "invalid_link"
+    assert "INV-1001" not in str(answer.json_body)
+
+
+def test_the_bearer_scheme_is_case_insensitive(client, broker):
+    _, key = broker
+    answer = client.http.get("/admin/cases", headers={"Authorization": f"bearer {key}"})
+    assert answer.status_code == 200
