@@ -1,0 +1,214 @@
+"""`portal demo`: moto, the Chalice app and the static site in one process, seeded and persistent.
+
+Start-up order matters: moto first (boto3 is pointed at it through the environment), then the resources
+from infra/ and the saved state, then the app's settings and `bootstrap.reset()`, then the servers.
+The state is saved after every write moto sees and once more at exit (see portal/snapshot.py).
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from chalicelib import bootstrap
+from chalicelib.domain.cases import Case
+from chalicelib.domain.errors import NotFound
+from portal import seed, show, snapshot
+from portal.api_server import ApiServer
+from portal.local_aws import REGION, SERVICES, LocalResources, MotoServer, clients, create_resources, point_boto3_at
+from portal.site_server import SiteServer
+
+HOST = "127.0.0.1"
+DEMO_FILE = "demo.json"
+STATE_FILE = "state.json"
+STATE_TMP = "state.tmp"
+LOCK_FILE = "lock"
+
+
+class DemoError(RuntimeError):
+    """A problem the operator can fix (a busy port, a data directory in use)."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    data_dir: Path
+    api_port: int = 8000
+    site_port: int = 8080
+    aws_port: int = 5000
+    seed: bool = True
+    reset: bool = False
+
+
+def read_demo_file(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / DEMO_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_demo_file(data_dir: Path, info: dict[str, Any]) -> None:
+    # It holds the demo broker's API key: readable by this user only.
+    with open(os.open(data_dir / DEMO_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        json.dump(info, f, indent=2)
+
+
+def reset(data_dir: Path) -> None:
+    """Forget the saved state and the demo broker (only the files the demo wrote)."""
+    for name in (DEMO_FILE, STATE_FILE, STATE_TMP):
+        (data_dir / name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def exclusive(data_dir: Path) -> Iterator[None]:
+    with open(data_dir / LOCK_FILE, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DemoError(f"another portal demo is using {data_dir}; stop it or pass --data-dir") from None
+        yield
+
+
+def bind(what: str, flag: str, port: int, factory: Any) -> Any:
+    try:
+        return factory()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise DemoError(f"port {port} for the {what} is in use: choose another with {flag}") from None
+        raise
+
+
+def stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def run(options: DemoOptions, out: TextIO) -> None:
+    stop = stop_on_signals()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto would log every AWS call
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive(options.data_dir), contextlib.ExitStack() as running:
+        if options.reset:
+            reset(options.data_dir)
+        _serve(options, out, stop, running)
+
+
+def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: contextlib.ExitStack) -> None:
+    data_dir = options.data_dir
+    names = LocalResources()
+    previous = read_demo_file(data_dir)
+    state = snapshot.load(data_dir / STATE_FILE)
+
+    moto = bind("AWS stand-in (moto)", "--aws-port", options.aws_port, lambda: MotoServer(HOST, options.aws_port))
+    endpoint = f"http://{HOST}:{moto.port}"
+    point_boto3_at(endpoint)
+    moto.start()
+    running.callback(moto.stop)
+    client = clients(endpoint)
+    create_resources(client, names, state["secrets"].get(names.link_keys_secret) if state else None)
+    restored = snapshot.restore(client, names, state) if state else 0
+
+    saver = snapshot.Saver(data_dir / STATE_FILE, client, names)
+    moto.on_write = saver.changed
+    saver.start()
+    saver.changed()
+    running.callback(saver.stop)  # runs before moto.stop: the final save still reaches moto
+
+    api = bind("API", "--api-port", options.api_port, lambda: ApiServer(HOST, options.api_port))
+    api_url = f"http://{HOST}:{api.port}"
+    site = bind("site", "--site-port", options.site_port, lambda: SiteServer(HOST, options.site_port, api_url))
+    site_url = f"http://{HOST}:{site.port}"
+    os.environ.update({
+        "TABLE_NAME": names.table, "LINK_KEYS_SECRET_ID": names.link_keys_secret, "SITE_URL": site_url,
+        # No caching locally, so `portal broker revoke-key` and `portal keys retire` take effect at once.
+        "AUTH_CACHE_SECONDS": "0", "KEYS_CACHE_SECONDS": "0",
+    })
+    bootstrap.reset()
+
+    broker = _demo_broker(previous.get("demo_broker"), options.seed)
+    write_demo_file(data_dir, {
+        "aws_endpoint": endpoint, "region": REGION, "resources": names.as_dict(),
+        "api_url": api_url, "site_url": site_url, "demo_broker": broker,
+    })
+    api.start()
+    running.callback(api.stop)
+    site.start()
+    running.callback(site.stop)
+
+    _print_summary(out, options, endpoint, api_url, site_url, names, restored, broker)
+    print(f"portal demo ready: API {api_url}, site {site_url}. Press Ctrl-C to stop.", file=out, flush=True)
+    # Wake up now and then: when another thread happens to receive the signal, the main thread only
+    # runs the Python handler once it returns from waiting.
+    while not stop.wait(timeout=0.5):
+        pass
+    print(f"stopping: saving the state to {data_dir / STATE_FILE}", file=out, flush=True)
+
+
+def _demo_broker(saved: dict[str, str] | None, seed_allowed: bool) -> dict[str, str] | None:
+    """The broker whose key we can print: the saved one if it still exists, else a freshly seeded one."""
+    if saved:
+        try:
+            bootstrap.store().get_broker(saved["broker_id"])
+            return saved
+        except NotFound:
+            pass
+    if not seed_allowed:
+        return None
+    broker_id, api_key, _ = seed.seed()
+    return {"broker_id": broker_id, "api_key": api_key}
+
+
+def demo_cases(broker_id: str) -> list[Case]:
+    cases, _ = bootstrap.case_service().list(broker_id, None, 100, None)
+    return sorted(cases, key=lambda c: (c.created_at, c.invoice.number))
+
+
+def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: str, site_url: str,
+                   names: LocalResources, restored: int, broker: dict[str, str] | None) -> None:
+    data_dir = options.data_dir
+    p = printer(out)
+    p("Collections portal: local stack")
+    p(f"  API    {api_url}")
+    p(f"  Site   {site_url}")
+    p(f"  AWS    {endpoint}  (moto: {', '.join(SERVICES)})")
+    p(f"         table {names.table}, secret {names.link_keys_secret}, queue {names.queue}, bucket {names.bucket}")
+    origin = f"restored {restored} items from" if restored else "saving to"
+    p(f"  State  {origin} {data_dir / STATE_FILE}: saved after every change and at exit; --reset starts afresh")
+    p("")
+    if broker is None:
+        p("No demo broker (--no-seed). Create one with:  portal broker create 'My Brokerage'")
+        return
+    pay_links = bootstrap.pay_links()
+    today = bootstrap.utc_now().date()
+    cases = demo_cases(broker["broker_id"])
+    p(f"Broker {seed.BROKER_NAME} ({broker['broker_id']}), API key:")
+    p(f"  {broker['api_key']}")
+    p(f"  (the portal stores only its hash; the demo keeps it in {data_dir / DEMO_FILE} to show it again)")
+    p("")
+    p("Cases and their pay links (open one in a browser):")
+    for case in cases:
+        p(show.case_line(case, today))
+        p(f"             {pay_links.url(case)}")
+    p("")
+    if cases:
+        example = next((c for c in cases if c.invoice.due_on < today), cases[0])
+        p("Try the API (each line works as printed):")
+        for comment, line in show.curl_lines(api_url, broker["api_key"], example, pay_links.token(example), today):
+            p(f"# {comment}")
+            p(line)
+        p("")
+    p(f"More: portal broker create NAME | portal keys rotate  (they use this demo via {data_dir / DEMO_FILE})")
+
+
+def printer(out: TextIO) -> Callable[[str], None]:
+    def p(line: str) -> None:
+        print(line, file=out, flush=True)
+    return p

@@ -1,0 +1,84 @@
+"""Serves site/ like the CDN will: /pay is pay.html, config.json says where the API is, strict headers."""
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+SITE_DIR = Path(__file__).resolve().parent.parent / "site"
+ROUTES = {"/": "/index.html", "/pay": "/pay.html"}
+
+
+def security_headers(api_url: str) -> dict[str, str]:
+    csp = "; ".join([
+        "default-src 'self'", f"connect-src 'self' {api_url}", "script-src 'self'", "style-src 'self'",
+        "img-src 'self' data:", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+    return {
+        "Content-Security-Policy": csp,
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, api_url: str, **kwargs: Any) -> None:
+        self.api_url = api_url
+        super().__init__(*args, directory=str(SITE_DIR), **kwargs)
+
+    def end_headers(self) -> None:
+        for name, value in security_headers(self.api_url).items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        if self.path.partition("?")[0] == "/config.json":
+            self._send_config()
+            return
+        self._route()
+        super().do_GET()
+
+    def do_HEAD(self) -> None:
+        self._route()
+        super().do_HEAD()
+
+    def _route(self) -> None:
+        path, _, query = self.path.partition("?")
+        self.path = ROUTES.get(path, path) + (f"?{query}" if query else "")
+
+    def _send_config(self) -> None:
+        body = json.dumps({"api_url": self.api_url}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def list_directory(self, path: Any) -> None:
+        self.send_error(404)
+        return None
+
+
+class SiteServer:
+    def __init__(self, host: str, port: int, api_url: str) -> None:
+        handler = functools.partial(SiteHandler, api_url=api_url)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="site", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
