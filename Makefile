@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo chromium bench lint
+.PHONY: venv test demo chromium axe bench lighthouse screenshots lint
 
 # Re-installs whenever the pinned dependencies change.
 $(STAMP): pyproject.toml requirements.txt
@@ -21,7 +21,18 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: venv chromium
+# axe-core for the page's accessibility tests, pinned by tests/e2e/package-lock.json (node_modules is ignored).
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; }
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
+axe: $(AXE)
+
+test: venv chromium axe
 	$(PY) -m pytest -q
 
 demo: venv
@@ -30,6 +41,15 @@ demo: venv
 bench: venv
 	$(PY) bench/cold_start.py
 	$(PY) bench/calls.py
+	$(PY) bench/page_budget.py
+
+# Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
+lighthouse: venv chromium
+	bench/lighthouse.sh
+
+# The page's main states as PNGs for the README, from a fresh demo.
+screenshots: venv chromium
+	$(PY) -m tests.e2e.screenshots
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -6,11 +6,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, CORSConfig, Response
+from chalice import Chalice, CORSConfig, Rate, Response
 
 from chalicelib import bootstrap, schemas, views
 from chalicelib.domain.errors import InvalidInput, PortalError
-from chalicelib.openapi import openapi_document
 
 app = Chalice(app_name="collections-portal")
 app.log.setLevel(logging.INFO)
@@ -84,7 +83,9 @@ def list_cases() -> dict[str, Any]:
 @api("/admin/cases/{case_id}", "GET")
 def get_case(case_id: str) -> dict[str, Any]:
     case, events = bootstrap.case_service().get(broker_id(), case_id)
-    return views.admin_case(case, events)
+    view = views.admin_case(case, events)
+    view["reminders"] = bootstrap.reminder_control().describe(case)
+    return view
 
 
 @api("/admin/cases/{case_id}/notes", "POST")
@@ -106,6 +107,56 @@ def issue_link(case_id: str) -> Response:
                     status_code=201)
 
 
+# --- reminders (issue 3) ------------------------------------------------------------------------
+
+@api("/admin/policy", "GET")
+def get_policy() -> dict[str, Any]:
+    broker = broker_id()
+    query = dict(app.current_request.query_params or {})
+    schemas.validate(query, schemas.POLICY_QUERY)
+    return bootstrap.policy_service().get(broker, int(query["version"]) if "version" in query else None)
+
+
+@api("/admin/policy", "PUT")
+def put_policy() -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.ANY_OBJECT)  # checked field by field, naming the field, by policy_from_dict
+    return bootstrap.policy_service().put(broker, payload, by=f"broker:{broker}")
+
+
+@api("/admin/cases/{case_id}/pause", "POST")
+def pause_reminders(case_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.PAUSE)
+    control = bootstrap.reminder_control()
+    case, events = control.pause(broker, case_id, payload.get("until"), payload.get("reason"))
+    return {**views.admin_case(case, events), "reminders": control.describe(case)}
+
+
+@api("/admin/cases/{case_id}/resume", "POST")
+def resume_reminders(case_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    body(schemas.EMPTY)
+    control = bootstrap.reminder_control()
+    case, events = control.resume(broker, case_id)
+    return {**views.admin_case(case, events), "reminders": control.describe(case)}
+
+
+# The sweep and its worker. The queue's name is fixed here (Chalice needs it when it packages the app);
+# infra/resources.json creates the queue with this name, and its dead-letter queue.
+REMINDER_QUEUE = "collections-reminders"
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="reminder_sweep")
+def reminder_sweep(event: Any) -> None:
+    bootstrap.reminder_sweep().run()
+
+
+@app.on_sqs_message(queue=REMINDER_QUEUE, batch_size=10, name="reminder_worker")
+def reminder_worker(event: Any) -> None:
+    bootstrap.reminder_worker().handle_batch(record.body for record in event)
+
+
 # --- customer (pay token) -----------------------------------------------------------------------
 
 @api("/customer/case", "GET", cors=CUSTOMER_CORS)
@@ -114,8 +165,35 @@ def customer_case() -> dict[str, Any]:
     return views.customer_case(case, events)
 
 
+# --- payments (issue 4) -------------------------------------------------------------------------
+
+@api("/customer/checkout", "POST", cors=CUSTOMER_CORS)
+def checkout() -> dict[str, Any]:
+    token = customer_token()
+    payload = body(schemas.CHECKOUT)
+    return {"checkout_url": bootstrap.payment_service().checkout(token, payload.get("amount"))}
+
+
+@api("/webhooks/stripe", "POST")
+def stripe_webhook() -> dict[str, Any]:
+    # No pay token and no API key: Stripe's signature over the exact body bytes is the credential.
+    request = app.current_request
+    outcome = bootstrap.payment_service().webhook(request.raw_body or b"", request.headers.get("stripe-signature"))
+    return {"received": True, "outcome": outcome}
+
+
+@api("/admin/cases/{case_id}/payments", "POST")
+def record_offline_payment(case_id: str) -> Response:
+    broker = broker_id()
+    payload = body(schemas.OFFLINE_PAYMENT)
+    case, events, created = bootstrap.payment_service().record_offline(broker, case_id, payload)
+    return Response(body=views.admin_case(case, events), status_code=201 if created else 200)
+
+
 # --- documentation ------------------------------------------------------------------------------
 
 @api("/openapi.json", "GET", cors=True)
 def openapi() -> dict[str, Any]:
+    from chalicelib.openapi import openapi_document  # only this route needs the whole document
+
     return openapi_document()

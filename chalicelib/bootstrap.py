@@ -16,10 +16,16 @@ from chalicelib.settings import Settings
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo import DynamoStore
     from chalicelib.adapters.secrets import SecretsKeyRing
+    from chalicelib.adapters.stripe_gateway import StripeGateway
     from chalicelib.services.brokers import BrokerAuth
     from chalicelib.services.cases import CaseService
     from chalicelib.services.customer import CustomerService
     from chalicelib.services.links import PayLinks
+    from chalicelib.services.payment_notices import PaymentNotices
+    from chalicelib.services.payments import PaymentService
+    from chalicelib.services.policies import PolicyService
+    from chalicelib.services.reminder_control import ReminderControl
+    from chalicelib.services.reminders import ReminderWorker, Sweep
 
 
 def utc_now() -> datetime:
@@ -69,7 +75,8 @@ def broker_auth() -> BrokerAuth:
 def case_service() -> CaseService:
     from chalicelib.services.cases import CaseService
 
-    return CaseService(store(), store(), utc_now, timedelta(days=settings().link_ttl_days))
+    return CaseService(store(), store(), utc_now, timedelta(days=settings().link_ttl_days),
+                       planner=lambda case: reminder_control().first_action(case))
 
 
 @functools.cache
@@ -79,7 +86,93 @@ def customer_service() -> CustomerService:
     return CustomerService(store(), pay_links(), utc_now)
 
 
+@functools.cache
+def policy_service() -> PolicyService:
+    from chalicelib.adapters.dynamo_policy import DynamoPolicyStore
+    from chalicelib.services.policies import PolicyService
+
+    return PolicyService(DynamoPolicyStore(aws("dynamodb"), settings().table_name), utc_now,
+                         settings().policy_cache_seconds)
+
+
+@functools.cache
+def reminder_control() -> ReminderControl:
+    from chalicelib.services.reminder_control import ReminderControl
+
+    return ReminderControl(case_service(), policy_service(), utc_now)
+
+
+@functools.cache
+def stripe_gateway() -> StripeGateway:
+    from chalicelib.adapters.stripe_gateway import StripeConfigError, StripeGateway
+
+    secret_id = settings().stripe_secret_id
+    if not secret_id:
+        raise StripeConfigError("STRIPE_SECRET_ID is not set: payments need the Stripe secret")
+    return StripeGateway(aws("secretsmanager"), secret_id, settings().stripe_api_base, settings().keys_cache_seconds)
+
+
+@functools.cache
+def payment_service() -> PaymentService:
+    from chalicelib.domain.payments import terms_from_policy
+    from chalicelib.services.payments import PaymentService
+
+    return PaymentService(store(), customer_service(), case_service(), stripe_gateway, utc_now, settings().site_url,
+                          terms=lambda broker: terms_from_policy(policy_service().policy_for(broker)),
+                          notices=payment_notices())
+
+
+@functools.cache
+def payment_notices() -> PaymentNotices:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates, money
+    from chalicelib.services.payment_notices import PaymentNotices
+
+    return PaymentNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), utc_now, money)
+
+
+@functools.cache
+def sending_client(service: str) -> Any:
+    """SES and SNS clients that never retry on their own: a retry after a timeout could send twice.
+    The reminder worker retries, durably and with backoff, only after a definite refusal."""
+    from botocore.config import Config
+
+    return boto3.client(service, config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
+@functools.cache
+def reminder_sweep() -> Sweep:
+    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
+    from chalicelib.adapters.sqs import SqsQueue
+    from chalicelib.services.reminders import Sweep
+
+    queue = SqsQueue(aws("sqs"), settings().require("reminder_queue_url"))
+    return Sweep(DynamoSweepIndex(aws("dynamodb"), settings().table_name), queue, utc_now)
+
+
+@functools.cache
+def reminder_worker() -> ReminderWorker:
+    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.sns import SnsTexter
+    from chalicelib.adapters.sqs import SqsQueue
+    from chalicelib.adapters.templates import Templates
+    from chalicelib.services.cases import new_link_id
+    from chalicelib.services.reminders import ReminderWorker
+
+    dlq = settings().reminder_dlq_url
+    return ReminderWorker(
+        store=store(), index=DynamoSweepIndex(aws("dynamodb"), settings().table_name), policies=policy_service(),
+        renderer=Templates(), mailer=SesMailer(sending_client("sesv2")), texter=SnsTexter(sending_client("sns")),
+        links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
+        link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
+    )
+
+
 def reset() -> None:
     """Forget every built adapter (tests, and the local stack after it changes the environment)."""
     for built in (settings, aws, store, keyring, pay_links, broker_auth, case_service, customer_service):
+        built.cache_clear()
+    # Every other builder too, so a new one cannot be forgotten here.
+    for built in [v for v in globals().values() if callable(getattr(v, "cache_clear", None))]:
         built.cache_clear()

@@ -55,6 +55,68 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+# --- reminders (issue 3) --------------------------------------------------------------------------
+REMINDERS = {"type": "object", "description": "where the case stands on its reminder ladder", "properties": {
+    "next_action_at": {"type": ["string", "null"], "format": "date-time"},
+    "next_step": {"type": "object", "properties": {
+        "step": {"type": ["object", "null"]}, "at": {"type": ["string", "null"], "format": "date-time"},
+        "reason": {"type": "string"}, "skipped": {"type": "array", "items": {"type": "string"}}}},
+    "policy_version": {"type": "integer"}, "last_step": {"type": ["string", "null"]},
+    "final_sent": {"type": "boolean"}, "paused": {"type": ["object", "null"]},
+    "halted": {"type": ["string", "null"]}, "sms_opted_out": {"type": "boolean"}}}
+ADMIN_CASE["properties"]["reminders"] = REMINDERS  # type: ignore[index]
+POLICY_VIEW = {"type": "object", "properties": {
+    "version": {"type": "integer", "description": "0: the default policy, never changed"},
+    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+    "updated_by": {"type": ["string", "null"]}, "is_default": {"type": "boolean"}, "policy": schemas.POLICY}}
+ROUTES.update({
+    ("/admin/policy", "GET"): {"summary": "The reminder policy in force (or an older version)", "security": "broker",
+                               "query": schemas.POLICY_QUERY, "response": POLICY_VIEW},
+    ("/admin/policy", "PUT"): {"summary": "Replace the reminder policy: stored as a new version, the old ones kept",
+                               "security": "broker", "request": schemas.POLICY, "response": POLICY_VIEW},
+    ("/admin/cases/{case_id}/pause", "POST"): {"summary": "Pause the case's reminders, until a time or until resumed",
+                                               "security": "broker", "request": schemas.PAUSE,
+                                               "response": ADMIN_CASE},
+    ("/admin/cases/{case_id}/resume", "POST"): {"summary": "Resume reminders where the ladder stood",
+                                                "security": "broker", "request": schemas.EMPTY,
+                                                "response": ADMIN_CASE},
+})
+
+
+
+# --- payments (issue 4) ---------------------------------------------------------------------------
+PAYMENT = {"type": "object", "properties": {
+    "reference": {"type": "string", "description": "Stripe PaymentIntent id, or offline:<reference>"},
+    "source": {"type": "string", "enum": ["stripe", "offline"]},
+    "state": {"type": "string", "enum": ["", "pending", "failed", "succeeded"]},
+    "amount": {"type": "integer"}, "refunded": {"type": "integer"}, "discount": {"type": "integer"},
+    "counted": {"type": "integer", "description": "what the payment counts towards the balance now"},
+    "method": {"type": ["string", "null"]}, "received_on": {"type": ["string", "null"], "format": "date"},
+    "chargebacks": {"type": "array", "items": {"type": "object", "properties": {
+        "dispute_id": {"type": "string"}, "amount": {"type": "integer"},
+        "status": {"type": "string", "enum": ["open", "won", "lost"]}, "reason": {"type": ["string", "null"]}}}}}}
+PAYMENTS = {"type": "object", "description": "every payment by its reference; flags such as an open chargeback",
+            "properties": {"items": {"type": "array", "items": PAYMENT}, "pending": {"type": "integer"},
+                           "flags": {"type": "array", "items": {"type": "string", "enum": ["chargeback"]}}}}
+ADMIN_CASE["properties"]["payments"] = PAYMENTS  # type: ignore[index]
+CHECKOUT_URL = {"type": "object", "required": ["checkout_url"], "properties": {
+    "checkout_url": {"type": "string", "format": "uri", "description": "Stripe Checkout: send the browser there"}}}
+WEBHOOK_RESULT = {"type": "object", "required": ["received"], "properties": {
+    "received": {"type": "boolean"},
+    "outcome": {"type": "string", "enum": ["recorded", "duplicate", "no_change", "ignored"]}}}
+ROUTES.update({
+    ("/customer/checkout", "POST"): {
+        "summary": "Start paying: a Stripe Checkout for the whole amount due or a part of it (server-priced)",
+        "security": "pay_token", "request": schemas.CHECKOUT, "response": CHECKOUT_URL},
+    ("/webhooks/stripe", "POST"): {
+        "summary": "Stripe's events, verified with the endpoint secret (Stripe-Signature) and acted on once",
+        "security": None, "request": {"type": "object", "description": "a Stripe event, as Stripe signed it"},
+        "response": WEBHOOK_RESULT, "headers": ["Stripe-Signature"]},
+    ("/admin/cases/{case_id}/payments", "POST"): {
+        "summary": "Record money received outside Stripe (idempotent on reference)", "security": "broker",
+        "request": schemas.OFFLINE_PAYMENT, "status": 201, "response": ADMIN_CASE},
+})
+
 def _operation(path: str, spec: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec["summary"], "responses": {
         str(spec.get("status", 200)): {"description": "OK", "content": {

@@ -53,3 +53,56 @@ class KeyRing(Protocol):
     def signing_key(self) -> tuple[str, bytes]: ...
 
     def verification_key(self, key_id: str) -> bytes | None: ...
+
+
+# --- reminders (issue 3) --------------------------------------------------------------------------
+
+class DeliveryRefused(RuntimeError):
+    """A provider definitely did not accept a message (it said no, or could not be reached).
+
+    Anything else that goes wrong while sending (a timeout after the request left) is *not* this:
+    the message may have gone out, so the worker must not treat it as a failure to retry.
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+    from_email: str
+    from_name: str | None = None
+    reply_to: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    date: str | None = None  # RFC 2822 Date header: when the worker sent it (its clock, so time travel shows)
+
+
+class Mailer(Protocol):
+    def send(self, message: Email) -> str: ...
+
+
+class Texter(Protocol):
+    def opted_out(self, phone: str) -> bool: ...
+
+    def send(self, phone: str, text: str) -> str: ...
+
+
+class Queue(Protocol):
+    def send(self, body: str) -> None: ...
+
+    def send_batch(self, bodies: list[str]) -> int: ...
+
+
+class RenderError(RuntimeError):
+    """A message could not be rendered (missing template or value, unknown locale): nothing was sent."""
+
+
+class Renderer(Protocol):
+    def email(self, locale: str, template: str, model: dict[str, Any]) -> Any: ...
+
+    def sms(self, locale: str, model: dict[str, Any]) -> str: ...

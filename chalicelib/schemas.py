@@ -8,7 +8,6 @@ import json
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.domain.errors import InvalidInput, PayloadTooLarge
 from chalicelib.domain.vocabulary import LOCALES, NOTE_KINDS, STATUSES
@@ -152,6 +151,8 @@ def _validate_string(value: Any, schema: dict[str, Any], name: str) -> None:
         except ValueError:
             raise InvalidInput("must be a date-time with a time zone, e.g. 2026-12-01T10:00:00Z", name) from None
     elif fmt == "timezone":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # tz data is read only when a zone is checked
+
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -168,3 +169,106 @@ def bearer(header: str | None) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+# --- reminders (issue 3) --------------------------------------------------------------------------
+
+PAUSE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "until": {"type": "string", "format": "date-time",
+                  "description": "reminders resume by themselves then; omit to pause until resumed"},
+        "reason": {"type": "string", "maxLength": 500},
+    },
+}
+
+POLICY_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"version": {"type": "string", "pattern": "^[0-9]{1,9}$", "description": "an older version"}},
+}
+
+# Any JSON object: the policy body is checked field by field by domain.policy.policy_from_dict, which
+# names the field (`ladder[2].offset_days`); POLICY below is what the document publishes for it.
+ANY_OBJECT: dict[str, Any] = {"type": "object"}
+
+_STEP = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["offset_days", "template", "stage"],
+    "properties": {
+        "offset_days": {"type": "integer", "minimum": -60, "maximum": 365,
+                        "description": "days from the due date; negative = before it; increasing along the ladder"},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}, "uniqueItems": True},
+        "template": {"type": "string", "enum": ["courtesy", "due_today", "reminder", "formal", "late_fee", "final",
+                                               "escalation"]},
+        "stage": {"type": "string", "enum": ["courtesy", "reminder", "formal", "late_fee", "final", "escalation"]},
+        "actions": {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": [
+            "apply_late_fee", "start_interest", "mark_ready_for_collections", "notify_broker"]}},
+    },
+}
+_LADDER = {"type": "array", "minItems": 1, "maxItems": 20, "items": _STEP}
+
+POLICY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["ladder"],
+    "properties": {
+        "ladder": _LADDER,
+        "tiers": {"type": "array", "maxItems": 20, "items": {
+            "type": "object", "additionalProperties": False, "required": ["tier", "ladder"],
+            "properties": {"tier": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}, "ladder": _LADDER}}},
+        "contact": {"type": "object", "additionalProperties": False, "properties": {
+            "window_start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "default": "08:00"},
+            "window_end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "default": "21:00"},
+            "days": {"type": "array", "items": {"type": "string", "enum": [
+                "mon", "tue", "wed", "thu", "fri", "sat", "sun"]}, "minItems": 1, "uniqueItems": True},
+            "max_contacts": {"type": "integer", "minimum": 1, "maximum": 50, "default": 3},
+            "per_days": {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}}},
+        "late_fee": {"type": ["object", "null"], "additionalProperties": False, "required": ["kind"], "properties": {
+            "kind": {"type": "string", "enum": ["fixed", "percentage", "greater_of"]},
+            "fixed_amount": {"type": "integer", "minimum": 0, "description": "minor units of the invoice currency"},
+            "rate_bp": {"type": "integer", "minimum": 0, "description": "basis points of the principal"},
+            "cap": {"type": ["integer", "null"], "minimum": 1},
+            "grace_days": {"type": "integer", "minimum": 0, "maximum": 365}}},
+        "interest": {"type": "object", "additionalProperties": False, "properties": {
+            "regime": {"type": "string", "enum": ["none", "contractual", "eu", "uk"]},
+            "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"},
+            "rate_bp": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
+            "carry_forward_rates": {"type": "boolean", "default": True}}},
+        "discount": {"type": ["object", "null"], "additionalProperties": False, "required": ["rate_bp", "days"],
+                     "properties": {"rate_bp": {"type": "integer", "minimum": 1, "maximum": 10000},
+                                    "days": {"type": "integer", "minimum": 0, "maximum": 365}}},
+        "sender": {"type": "object", "additionalProperties": False, "properties": {
+            "from_email": {"type": "string", "format": "email"},
+            "from_name": {"type": ["string", "null"], "maxLength": 100},
+            "reply_to": {"type": ["string", "null"], "format": "email"}}},
+    },
+}
+
+
+# --- payments (issue 4) ---------------------------------------------------------------------------
+
+CHECKOUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
+                   "description": "minor units; omit to pay everything due. A part payment is at least 10% of "
+                                  "the amount due (or the whole remainder if smaller)"},
+    },
+}
+
+OFFLINE_PAYMENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["amount", "method", "reference", "received_on"],
+    "properties": {
+        "amount": {"type": "integer", "minimum": 1, "maximum": 10**13, "description": "minor units"},
+        "method": {"type": "string", "enum": ["bank_transfer", "cheque", "cash", "other"]},
+        "reference": _str(100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/:#-]*$",
+                          description="the bank's or cheque's reference: the same reference is the same payment"),
+        "received_on": {"type": "string", "format": "date"},
+    },
+}

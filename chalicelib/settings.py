@@ -18,6 +18,23 @@ class Settings:
     link_ttl_days: int = 30
     auth_cache_seconds: int = 60
     keys_cache_seconds: int = 300
+    # Payments (issue 4). Optional here so routes that never pay need no Stripe set-up; the Stripe
+    # gateway refuses to start without the secret. STRIPE_API_BASE stays unset in production (the
+    # local stack points it at portal/stripe_standin).
+    stripe_secret_id: str | None = None
+    stripe_api_base: str | None = None
+    # Reminders (issue 3). The queue URLs are only needed by the sweep (queue) and the worker (DLQ):
+    # `require()` fails fast there, so API routes run without them.
+    reminder_queue_url: str | None = None
+    reminder_dlq_url: str | None = None
+    policy_cache_seconds: int = 60
+
+    def require(self, name: str) -> str:
+        """A setting that is optional for some functions but needed by the caller; fails with its variable."""
+        value = getattr(self, name)
+        if not value:
+            raise SettingsError(f"missing environment variable: {name.upper()}")
+        return str(value)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -32,4 +49,9 @@ class Settings:
             link_ttl_days=int(env.get("LINK_TTL_DAYS", "30")),
             auth_cache_seconds=int(env.get("AUTH_CACHE_SECONDS", "60")),
             keys_cache_seconds=int(env.get("KEYS_CACHE_SECONDS", "300")),
+            stripe_secret_id=env.get("STRIPE_SECRET_ID") or None,
+            stripe_api_base=(env.get("STRIPE_API_BASE") or "").rstrip("/") or None,
+            reminder_queue_url=env.get("REMINDER_QUEUE_URL") or None,
+            reminder_dlq_url=env.get("REMINDER_DLQ_URL") or None,
+            policy_cache_seconds=int(env.get("POLICY_CACHE_SECONDS", "60")),
         )

@@ -33,9 +33,21 @@ def admin_case(case: Case, events: list[Event], pay_url: str | None = None) -> d
     view["link"] = {"link_id": case.link.link_id, "version": case.link.version,
                     "expires_at": case.link.expires_at, "opened_at": case.link.opened_at}
     view["events"] = [e.as_dict() for e in events]
+    view["payments"] = payments_view(case)
     if pay_url:
         view["pay_url"] = pay_url
     return view
+
+
+def payments_view(case: Case) -> dict[str, Any]:
+    """The case's payments by reference (Stripe PaymentIntent or offline:<reference>), and its flags."""
+    ledger = case.payments
+    items = [{"reference": ref, "source": p.source, "state": p.state, "amount": p.amount, "refunded": p.refunded,
+              "discount": p.discount, "counted": p.net, "method": p.method, "received_on": p.received_on,
+              "chargebacks": [{"dispute_id": d, "amount": c.amount, "status": c.status, "reason": c.reason}
+                              for d, c in p.chargebacks.items()]}
+             for ref, p in ledger.payments.items()]
+    return {"items": items, "pending": ledger.pending, "flags": ["chargeback"] if ledger.open_chargebacks else []}
 
 
 def customer_case(case: Case, events: list[Event]) -> dict[str, Any]:

@@ -74,6 +74,10 @@ def parser() -> argparse.ArgumentParser:
     keys.add_parser("rotate", parents=[target], help="new active key; the old one keeps verifying")
     retire = keys.add_parser("retire", parents=[target], help="links signed with this key stop working")
     retire.add_argument("kid")
+
+    from portal import sweep
+
+    sweep.register(commands, [target])  # reminders: `portal sweep --at ...` (portal/sweep.py)
     return top
 
 
@@ -89,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "broker":
             return broker_command(args, target)
+        if args.command == "sweep":
+            from portal import sweep
+
+            return sweep.command(args, None if target.where == "AWS" else target.where, table=target.table,
+                                 secret_id=target.secret_id)
         return keys_command(args, target)
     except EndpointConnectionError:
         return fail(f"cannot reach AWS at {target.where}: is `portal demo` running? "

@@ -25,6 +25,8 @@ from chalicelib.domain.errors import NotFound
 from portal import seed, show, snapshot
 from portal.api_server import ApiServer
 from portal.local_aws import REGION, SERVICES, LocalResources, MotoServer, clients, create_resources, point_boto3_at
+from portal.outbox import outbox_page
+from portal.payments_local import start_stripe
 from portal.site_server import SiteServer
 
 HOST = "127.0.0.1"
@@ -113,7 +115,7 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     moto.start()
     running.callback(moto.stop)
     client = clients(endpoint)
-    create_resources(client, names, state["secrets"].get(names.link_keys_secret) if state else None)
+    queue_env = create_resources(client, names, state["secrets"].get(names.link_keys_secret) if state else None)
     restored = snapshot.restore(client, names, state) if state else 0
 
     saver = snapshot.Saver(data_dir / STATE_FILE, client, names)
@@ -124,12 +126,19 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
 
     api = bind("API", "--api-port", options.api_port, lambda: ApiServer(HOST, options.api_port))
     api_url = f"http://{HOST}:{api.port}"
-    site = bind("site", "--site-port", options.site_port, lambda: SiteServer(HOST, options.site_port, api_url))
+    site = bind("site", "--site-port", options.site_port,
+                lambda: SiteServer(HOST, options.site_port, api_url, outbox=lambda: outbox_page(endpoint)))
     site_url = f"http://{HOST}:{site.port}"
+    # The stand-in unless STRIPE_SECRET_KEY holds a real test key; either way the API finds its keys in
+    # Secrets Manager and talks through the official SDK.
+    standin, stripe_env = start_stripe(api_url, data_dir, client("secretsmanager"))
+    if standin:
+        running.callback(standin.stop)
     os.environ.update({
         "TABLE_NAME": names.table, "LINK_KEYS_SECRET_ID": names.link_keys_secret, "SITE_URL": site_url,
         # No caching locally, so `portal broker revoke-key` and `portal keys retire` take effect at once.
         "AUTH_CACHE_SECONDS": "0", "KEYS_CACHE_SECONDS": "0",
+        **stripe_env, **queue_env,
     })
     bootstrap.reset()
 
@@ -144,6 +153,9 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     running.callback(site.stop)
 
     _print_summary(out, options, endpoint, api_url, site_url, names, restored, broker)
+    stripe_line = f"local stand-in {standin.url} (test checkout page, signed webhooks)" if standin else \
+        "real Stripe in test mode (STRIPE_SECRET_KEY)"
+    print(f"  Stripe {stripe_line}", file=out, flush=True)
     print(f"portal demo ready: API {api_url}, site {site_url}. Press Ctrl-C to stop.", file=out, flush=True)
     # Wake up now and then: when another thread happens to receive the signal, the main thread only
     # runs the Python handler once it returns from waiting.
@@ -179,7 +191,8 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
     p(f"  API    {api_url}")
     p(f"  Site   {site_url}")
     p(f"  AWS    {endpoint}  (moto: {', '.join(SERVICES)})")
-    p(f"         table {names.table}, secret {names.link_keys_secret}, queue {names.queue}, bucket {names.bucket}")
+    p(f"         table {names.table}, secret {names.link_keys_secret}, bucket {names.bucket}")
+    p(f"  Outbox {site_url}/outbox  (every email and SMS sent; `portal sweep --at ...` runs the reminders)")
     origin = f"restored {restored} items from" if restored else "saving to"
     p(f"  State  {origin} {data_dir / STATE_FILE}: saved after every change and at exit; --reset starts afresh")
     p("")

@@ -42,3 +42,22 @@ def create_table(client: Any, name: str) -> None:
 
 def create_link_keys_secret(client: Any, name: str) -> str:
     return client.create_secret(Name=name, SecretString=initial_secret())["ARN"]
+
+
+def create_reminder_queues(client: Any, suffix: str = "") -> tuple[str, str]:
+    """The reminder queue and its dead-letter queue as infra/ defines them (names, redrive): (url, dlq url)."""
+    resources = template()["Resources"]
+    dlq_props = resources["ReminderDeadLetters"]["Properties"]
+    dlq_url = client.create_queue(QueueName=dlq_props["QueueName"] + suffix, Attributes={
+        "MessageRetentionPeriod": str(dlq_props["MessageRetentionPeriod"])})["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    props = resources["ReminderQueue"]["Properties"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(props["RedrivePolicy"]["maxReceiveCount"])}
+    url = client.create_queue(QueueName=props["QueueName"] + suffix, Attributes={
+        "VisibilityTimeout": str(props["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
+    return url, dlq_url
+
+
+def verify_sender(client: Any, identity: str) -> None:
+    """Let SES (moto) send from `identity`, an address or a whole domain, as a verified identity would."""
+    client.create_email_identity(EmailIdentity=identity)

@@ -16,6 +16,7 @@ import boto3
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from chalicelib.domain.policy import DEFAULT_POLICY
 from portal import infra
 
 REGION = "eu-west-1"
@@ -30,7 +31,6 @@ READ_PREFIXES = ("Get", "Describe", "List", "Query", "Scan", "BatchGet")
 class LocalResources:
     table: str = "portal-local-cases"
     link_keys_secret: str = "portal-local/link-keys"
-    queue: str = "portal-local-jobs"  # for the reminder and payment workers (later issues)
     bucket: str = "portal-local-assets"
 
     def as_dict(self) -> dict[str, str]:
@@ -104,13 +104,20 @@ class MotoServer:
         self._thread.join()
 
 
-def create_resources(client: Callable[[str], Any], names: LocalResources, secret_value: str | None) -> None:
-    """The deployed resources, from infra/ (table, link-keys secret), plus the queue and bucket."""
+def create_resources(client: Callable[[str], Any], names: LocalResources,
+                     secret_value: str | None) -> dict[str, str]:
+    """The deployed resources, from infra/ (table, link-keys secret, reminder queues), plus the bucket.
+
+    Returns the environment the app needs to find the queues.
+    """
     infra.create_table(client("dynamodb"), names.table)
     if secret_value is None:
         infra.create_link_keys_secret(client("secretsmanager"), names.link_keys_secret)
     else:
         client("secretsmanager").create_secret(Name=names.link_keys_secret, SecretString=secret_value)
-    client("sqs").create_queue(QueueName=names.queue)
+    queue_url, dlq_url = infra.create_reminder_queues(client("sqs"))
     client("s3").create_bucket(Bucket=names.bucket,
                                CreateBucketConfiguration={"LocationConstraint": REGION})
+    # SES only sends from verified identities: the default policy's sender domain, as a deployment would.
+    infra.verify_sender(client("sesv2"), DEFAULT_POLICY.sender.from_email.rsplit("@", 1)[-1])
+    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url}

@@ -4,12 +4,14 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
-ROUTES = {"/": "/index.html", "/pay": "/pay.html"}
+# Checkout returns to /pay/success or /pay/cancel: the same page, which reads its state from the path.
+ROUTES = {"/": "/index.html", "/pay": "/pay.html", "/pay/success": "/pay.html", "/pay/cancel": "/pay.html"}
 
 
 def security_headers(api_url: str) -> dict[str, str]:
@@ -26,19 +28,31 @@ def security_headers(api_url: str) -> dict[str, str]:
     }
 
 
+# The demo's outbox shows rendered emails, whose inline styles need 'unsafe-inline'; it runs no script at all.
+OUTBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; "
+              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
 class SiteHandler(SimpleHTTPRequestHandler):
-    def __init__(self, *args: Any, api_url: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, api_url: str, outbox: Callable[[], str] | None, **kwargs: Any) -> None:
         self.api_url = api_url
+        self.outbox = outbox
         super().__init__(*args, directory=str(SITE_DIR), **kwargs)
 
     def end_headers(self) -> None:
-        for name, value in security_headers(self.api_url).items():
+        headers = security_headers(self.api_url)
+        if self.path.partition("?")[0] == "/outbox":
+            headers["Content-Security-Policy"] = OUTBOX_CSP
+        for name, value in headers.items():
             self.send_header(name, value)
         super().end_headers()
 
     def do_GET(self) -> None:
         if self.path.partition("?")[0] == "/config.json":
             self._send_config()
+            return
+        if self.path.partition("?")[0] == "/outbox" and self.outbox:
+            self._send(self.outbox().encode(), "text/html; charset=utf-8")
             return
         self._route()
         super().do_GET()
@@ -52,9 +66,11 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.path = ROUTES.get(path, path) + (f"?{query}" if query else "")
 
     def _send_config(self) -> None:
-        body = json.dumps({"api_url": self.api_url}).encode()
+        self._send(json.dumps({"api_url": self.api_url}).encode(), "application/json")
+
+    def _send(self, body: bytes, content_type: str) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -65,8 +81,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 
 class SiteServer:
-    def __init__(self, host: str, port: int, api_url: str) -> None:
-        handler = functools.partial(SiteHandler, api_url=api_url)
+    def __init__(self, host: str, port: int, api_url: str, outbox: Callable[[], str] | None = None) -> None:
+        handler = functools.partial(SiteHandler, api_url=api_url, outbox=outbox)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="site", daemon=True)

@@ -90,3 +90,32 @@ def now() -> datetime:
 def get(client: Client, path: str, key: str, **headers: str) -> Any:
     """GET with `Authorization: Bearer <key>` (an API key or a pay token)."""
     return client.http.get(path, headers={"Authorization": f"Bearer {key}", **headers})
+
+
+# --- payments (issue 4): the Stripe secret in moto, and the local Stripe stand-in ---------------------
+
+STRIPE_SECRET = "stripe-keys-test"
+STRIPE_WEBHOOK_SECRET = "whsec_test_portal_suite"
+
+
+@pytest.fixture
+def stripe_keys(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The Stripe secret in moto (the stand-in's test key and a webhook secret); returns the webhook secret."""
+    from portal.payments_local import put_stripe_secret
+    from portal.stripe_standin import DEFAULT_API_KEY
+
+    put_stripe_secret(boto3.client("secretsmanager"), STRIPE_SECRET, DEFAULT_API_KEY, STRIPE_WEBHOOK_SECRET)
+    monkeypatch.setenv("STRIPE_SECRET_ID", STRIPE_SECRET)
+    bootstrap.reset()
+    return STRIPE_WEBHOOK_SECRET
+
+
+@pytest.fixture
+def stripe_standin(stripe_keys: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The stand-in, with the API's Stripe client pointed at it (STRIPE_API_BASE); no webhook endpoint."""
+    from portal.stripe_standin import StripeStandIn
+
+    with StripeStandIn(webhook_secret=stripe_keys) as standin:
+        monkeypatch.setenv("STRIPE_API_BASE", standin.url)
+        bootstrap.reset()
+        yield standin

@@ -241,6 +241,12 @@ class DynamoStore:
         return {"PK": _s(k["PK"]), "SK": _s(k["SK"]), "request_hash": _s(request_hash),
                 "case_id": _s(case_id), "expires_at": _n(expires_epoch)}
 
+    def stripe_event_item(self, broker_id: str, event_id: str, event_type: str, case_id: str,
+                          expires_epoch: int) -> dict[str, Any]:
+        k = keys.stripe_event_key(broker_id, event_id)
+        return {"PK": _s(k["PK"]), "SK": _s(k["SK"]), "type": _s(event_type), "case_id": _s(case_id),
+                "expires_at": _n(expires_epoch)}
+
     def get_idempotency(self, broker_id: str, key: str) -> tuple[str, str] | None:
         k = keys.idempotency_key(broker_id, key)
         item = self._db.get_item(TableName=self._table, Key={"PK": _s(k["PK"]), "SK": _s(k["SK"])},

@@ -59,3 +59,24 @@ def sweep_pk(shard: int) -> str:
 
 def sweep_sk(next_action_at: str, broker_id: str, case_id: str) -> str:
     return f"{next_action_at}#{broker_id}#{case_id}"
+
+
+# --- reminder policy: one item per version, in the broker's partition (newest = highest SK) ---------
+
+POLICY_PREFIX = "POLICY#"
+
+
+def policy_sk(version: int) -> str:
+    return f"{POLICY_PREFIX}{version:010d}"
+
+
+def sweep_bound(now_iso: str) -> str:
+    """Upper bound (exclusive) of the sweep index's sort keys due at `now_iso`: '$' sorts right after '#'."""
+    return f"{now_iso}$"
+
+
+# --- payments (issue 4) ----------------------------------------------------------------------------
+
+def stripe_event_key(broker_id: str, event_id: str) -> dict[str, str]:
+    """A Stripe event already acted on: written in the same transaction as the case change it made."""
+    return {"PK": f"BROKER#{broker_id}#STRIPE_EVENT#{event_id}", "SK": "STRIPE_EVENT"}

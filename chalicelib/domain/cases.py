@@ -7,7 +7,9 @@ from typing import Any
 
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.history import GENESIS, Event
+from chalicelib.domain.ladder_state import LadderState
 from chalicelib.domain.money import Money
+from chalicelib.domain.payment_ledger import Ledger
 from chalicelib.domain.vocabulary import ACTORS, LOCALES, NOTE_KINDS, STATUSES
 
 CLOSED = frozenset({"paid", "written_off"})
@@ -38,6 +40,10 @@ CUSTOMER_VISIBLE: dict[str, tuple[str, ...]] = {
     "dispute_opened": ("reason",),
     "dispute_resolved": ("outcome",),
     "already_paid_reported": ("paid_on",),
+    "payment_pending": ("amount", "currency", "method"),
+    "payment_failed": ("amount", "currency"),
+    "chargeback_opened": ("amount", "currency"),
+    "chargeback_closed": ("outcome",),
 }
 
 
@@ -147,7 +153,9 @@ class Case:
     updated_at: str
     version: int = 0
     head_hash: str = GENESIS
-    next_action_at: str | None = None
+    next_action_at: str | None = None  # when the sweep next looks at the case (ladder.py keeps it)
+    ladder: LadderState = LadderState()
+    payments: Ledger = Ledger()  # payment_ledger.py; payments.py decides what goes in
 
     @property
     def is_closed(self) -> bool:

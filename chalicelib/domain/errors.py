@@ -47,3 +47,10 @@ class VersionConflict(Conflict):
     """Someone else changed the case first; services reload and retry."""
 
     code = "version_conflict"
+
+
+class UpstreamError(PortalError):
+    """A provider we depend on (Stripe) refused or failed; nothing was changed on our side."""
+
+    status = 502
+    code = "upstream_error"

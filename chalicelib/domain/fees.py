@@ -172,6 +172,8 @@ class InterestPeriod:
     amount: Fraction
     reference_date: date | None = None
     reference_rate_bp: int | None = None
+    provisional: bool = False
+    """The reference rate was carried forward past the rate table's newest entry (``carry_forward``)."""
     days: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -197,6 +199,11 @@ class InterestQuote:
     @property
     def total(self) -> int:
         return self.amount + self.fixed_compensation
+
+    @property
+    def provisional(self) -> bool:
+        """Some period used a carried-forward reference rate: the amount may change once it is published."""
+        return any(period.provisional for period in self.periods)
 
 
 EU_MARGIN_BP = 800  # Directive 2011/7/EU art. 2(6): "at least eight percentage points"
@@ -238,6 +245,7 @@ def _period(
     rate_bp: int,
     reference_date: date | None = None,
     reference_rate_bp: int | None = None,
+    provisional: bool = False,
 ) -> InterestPeriod:
     days = (end - start).days + 1
     return InterestPeriod(
@@ -247,17 +255,20 @@ def _period(
         amount=Fraction(principal * rate_bp * days, BASIS_POINTS * DAYS_PER_YEAR),
         reference_date=reference_date,
         reference_rate_bp=reference_rate_bp,
+        provisional=provisional,
     )
 
 
-def _eu_periods(country: str | None, principal: int, first: date, last: date) -> list[InterestPeriod]:
+def _eu_periods(
+    country: str | None, principal: int, first: date, last: date, carry_forward: bool = False
+) -> list[InterestPeriod]:
     table, margin_bp = _EU_NATIONAL_RULES.get(country or "", (ECB_MAIN_REFINANCING_RATE, EU_MARGIN_BP))
     periods = []
     start = first
     while start <= last:
         end = min(_half_year_end(start), last)
         reference_date = _half_year_start(start)
-        reference_bp = table.rate_on(reference_date)
+        reference_bp, provisional = table.lookup(reference_date, carry_forward=carry_forward)
         periods.append(
             _period(
                 start,
@@ -266,6 +277,7 @@ def _eu_periods(country: str | None, principal: int, first: date, last: date) ->
                 reference_bp + margin_bp,
                 reference_date=reference_date,
                 reference_rate_bp=reference_bp,
+                provisional=provisional,
             )
         )
         start = end + timedelta(days=1)
@@ -293,6 +305,7 @@ def statutory_interest(
     due_on: date,
     on: date,
     contractual_rate_bp: int | None = None,
+    carry_forward: bool = False,
 ) -> InterestQuote:
     """Simple late-payment interest on ``principal`` for the days after ``due_on`` up to and
     including ``on`` (none on the due date itself; one day's worth the day after).
@@ -331,6 +344,11 @@ def statutory_interest(
 
     Raises :class:`FeePolicyError` for bad parameters and :class:`RateUnavailableError` when a
     needed reference date is outside the rate tables in :mod:`chalicelib.domain.rates`.
+
+    ``carry_forward=True`` (off by default) is the explicit way past a rate table that has not
+    been updated yet: a reference date after the table's newest entry uses the newest rate, and
+    the periods that did so (and the quote, :attr:`InterestQuote.provisional`) are marked
+    provisional. Dates before a table's first entry still raise.
     """
     try:
         regime = InterestRegime(regime)
@@ -364,11 +382,11 @@ def statutory_interest(
     if regime is InterestRegime.CONTRACTUAL:
         periods = [_period(first, on, principal, contractual_bp)]
     elif regime is InterestRegime.EU:
-        periods = _eu_periods(country, principal, first, on)
+        periods = _eu_periods(country, principal, first, on, carry_forward)
         fixed_compensation = EU_FIXED_COMPENSATION_EUR if currency == "EUR" else 0
     else:
         reference_date = _uk_reference_date(due_on)
-        reference_bp = BANK_OF_ENGLAND_BASE_RATE.rate_on(reference_date)
+        reference_bp, provisional = BANK_OF_ENGLAND_BASE_RATE.lookup(reference_date, carry_forward=carry_forward)
         periods = [
             _period(
                 first,
@@ -377,6 +395,7 @@ def statutory_interest(
                 reference_bp + UK_MARGIN_BP,
                 reference_date=reference_date,
                 reference_rate_bp=reference_bp,
+                provisional=provisional,
             )
         ]
         fixed_compensation = _uk_fixed_sum(principal) if currency == "GBP" else 0

@@ -2,9 +2,11 @@
 
 Every rate is an ``int`` in basis points (1% = 100 bp; 4.25% = 425 bp). A table maps a
 *reference date* to the rate in force on that date; nothing is interpolated or carried
-forward. Asking for a reference date that is not in the table raises
+forward by default. Asking for a reference date that is not in the table raises
 :class:`RateUnavailableError`, so a stale table fails loudly instead of quoting interest at
-a rate nobody published.
+a rate nobody published. The one exception is asked for explicitly: ``carry_forward=True``
+(:meth:`ReferenceRateTable.lookup`) bridges reference dates after the newest entry with the
+newest rate and marks the result provisional.
 
 Keeping the tables current: add one row per table every half-year (ECB and Bundesbank on
 1 January and 1 July, Bank of England on 30 June and 31 December), with its source. The
@@ -47,11 +49,27 @@ class ReferenceRateTable:
     def last(self) -> date:
         return self.rates[-1][0]
 
-    def rate_on(self, reference_date: date) -> int:
-        """The rate in force on ``reference_date``, which must be one of the table's dates."""
+    def rate_on(self, reference_date: date, carry_forward: bool = False) -> int:
+        """The rate in force on ``reference_date``, which must be one of the table's dates.
+
+        ``carry_forward=True`` is the one, explicit exception: see :meth:`lookup`.
+        """
+        return self.lookup(reference_date, carry_forward=carry_forward)[0]
+
+    def lookup(self, reference_date: date, *, carry_forward: bool = False) -> tuple[int, bool]:
+        """``(rate_bp, provisional)`` for ``reference_date``.
+
+        Without ``carry_forward`` this is exactly :meth:`rate_on`: a date missing from the table raises.
+        With ``carry_forward=True``, a reference date *after* the table's last entry gets the last
+        published rate and ``provisional=True``, so a quote for a half-year nobody has added yet can go
+        out marked as provisional instead of failing. Dates before the first entry, or gaps inside the
+        table, still raise: carrying forward only ever bridges the newest, not-yet-added half-year(s).
+        """
         for entry_date, rate_bp in self.rates:
             if entry_date == reference_date:
-                return rate_bp
+                return rate_bp, False
+        if carry_forward and reference_date > self.last:
+            return self.rates[-1][1], True
         if reference_date < self.first:
             why = f"before the first entry ({self.first.isoformat()})"
         elif reference_date > self.last:

@@ -7,6 +7,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -35,11 +36,14 @@ def request_hash(body: dict[str, Any]) -> str:
 
 
 class CaseService:
-    def __init__(self, store: CaseStore, brokers: BrokerStore, clock: Clock, link_ttl: timedelta) -> None:
+    def __init__(self, store: CaseStore, brokers: BrokerStore, clock: Clock, link_ttl: timedelta,
+                 planner: Callable[[Case], str | None] | None = None) -> None:
         self._store = store
         self._brokers = brokers
         self._clock = clock
         self._link_ttl = link_ttl
+        # Sets a new case's next_action_at (its first reminder); bootstrap wires the broker's ladder in.
+        self._planner = planner
 
     def create(self, broker_id: str, body: dict[str, Any], idempotency_key: str | None) -> tuple[Case, list[Event]]:
         """Open a case from a validated body. Same Idempotency-Key and body -> the same case, once."""
@@ -56,6 +60,8 @@ class CaseService:
             customer=customer, invoice=invoice,
             link=Link(new_link_id(), 1, iso(now + self._link_ttl)), at=now,
         )
+        if self._planner is not None:
+            change = replace(change, case=replace(change.case, next_action_at=self._planner(change.case)))
         unique: dict[str, dict[str, Any]] = {}
         digest = request_hash(body)
         if idempotency_key:

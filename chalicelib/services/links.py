@@ -23,6 +23,7 @@ class Claims:
     link_version: int
     expires_at: datetime
     key_id: str
+    ref: str | None = None  # which message carried the link (a reminder's claim id), for attribution
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -38,17 +39,19 @@ class PayLinks:
         self._keyring = keyring
         self._site_url = site_url
 
-    def token(self, case: Case) -> str:
+    def token(self, case: Case, ref: str | None = None) -> str:
         kid, secret = self._keyring.signing_key()
-        payload = {
+        payload: dict[str, object] = {
             "b": case.broker_id, "c": case.case_id, "l": case.link.link_id, "v": case.link.version,
             "e": int(parse_iso(case.link.expires_at).timestamp()),
         }
+        if ref is not None:  # same link, same revocation; the signature also covers which reminder sent it
+            payload["r"] = ref
         return f"{kid}.{URLSafeSerializer(secret, salt=SALT).dumps(payload)}"
 
-    def url(self, case: Case) -> str:
+    def url(self, case: Case, ref: str | None = None) -> str:
         # The token rides in the fragment: browsers never send it to a server or in a Referer.
-        return f"{self._site_url}/pay#{self.token(case)}"
+        return f"{self._site_url}/pay#{self.token(case, ref)}"
 
     def read(self, token: str) -> Claims:
         """Check the signature (itsdangerous compares in constant time); expiry is the caller's call."""
@@ -62,6 +65,7 @@ class PayLinks:
                 broker_id=str(payload["b"]), case_id=str(payload["c"]), link_id=str(payload["l"]),
                 link_version=int(payload["v"]),
                 expires_at=datetime.fromtimestamp(int(payload["e"]), tz=timezone.utc), key_id=kid,
+                ref=str(payload["r"]) if "r" in payload else None,
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             raise Unauthorized(INVALID_LINK, code="invalid_link") from None

@@ -7,7 +7,13 @@ from urllib.parse import urlsplit
 
 from portal.stripe_standin import money
 from portal.stripe_standin.errors import StripeError, invalid_request, missing_parameter, no_such
-from portal.stripe_standin.payments import charge_intent, create_customer, new_card, new_payment_intent
+from portal.stripe_standin.payments import (
+    charge_intent,
+    create_customer,
+    new_bank_account,
+    new_card,
+    new_payment_intent,
+)
 from portal.stripe_standin.state import Account
 
 MIN_LIFETIME = 30 * 60
@@ -134,14 +140,19 @@ def complete_session(account: Account, session_id: str) -> dict[str, Any]:
     saving = session["mode"] == "setup" or bool(note["payment_intent_data"].get("setup_future_usage"))
     if session["customer"] is None and (saving or session["customer_creation"] == "always"):
         session["customer"] = create_customer(account, {"email": _email(account, session)})["id"]
-    method = new_card(account)
+    kind = _method_type(session)
+    method = new_card(account) if kind == "card" else new_bank_account(account, kind)
     method["billing_details"]["email"] = _email(account, session)
     if saving and session["customer"]:
         method["customer"] = session["customer"]
     if session["mode"] == "payment":
         intent = _payment_intent(account, session)
-        charge_intent(account, intent, method, off_session=False)
-        session.update(payment_status="paid")
+        if kind == "card":
+            charge_intent(account, intent, method, off_session=False)
+            session.update(payment_status="paid")
+        else:  # a bank debit: the session completes unpaid; settle_session() later says how it went
+            intent.update(status="processing", payment_method=method["id"])
+            account.emit("payment_intent.processing", intent)
     else:
         intent = account.build("setup_intent", customer=session["customer"], payment_method=method["id"],
                                status="succeeded", usage="off_session",
@@ -153,6 +164,38 @@ def complete_session(account: Account, session_id: str) -> dict[str, Any]:
     _close(session, "complete")
     account.emit("checkout.session.completed", session)
     return session
+
+
+def settle_session(account: Account, session_id: str, succeeded: bool = True) -> dict[str, Any]:
+    """A bank debit paid at checkout has settled (days later, at Stripe): succeeded, or failed.
+
+    Stripe then sends `payment_intent.succeeded` and `checkout.session.async_payment_succeeded`, or
+    `payment_intent.payment_failed` and `checkout.session.async_payment_failed`.
+    """
+    session = account.get("checkout.session", session_id, "session")
+    if session["status"] != "complete" or session["payment_status"] != "unpaid" or not session["payment_intent"]:
+        raise invalid_request("This Checkout Session has no payment waiting to settle.", "session")
+    intent = account.objects[session["payment_intent"]]
+    if intent["status"] != "processing":
+        raise invalid_request("This Checkout Session's payment has already settled.", "session")
+    method = account.objects[intent["payment_method"]]
+    if succeeded:
+        charge_intent(account, intent, method, off_session=False)
+        session.update(payment_status="paid")
+        account.emit("checkout.session.async_payment_succeeded", session)
+        return session
+    try:
+        charge_intent(account, intent, method, off_session=False, failure="insufficient_funds")
+    except StripeError:
+        pass  # the merchant learns it from the events, as from Stripe
+    account.emit("checkout.session.async_payment_failed", session)
+    return session
+
+
+def _method_type(session: dict[str, Any]) -> str:
+    """What the customer pays with on the test page: a card when offered, else the first type offered."""
+    types = session.get("payment_method_types") or ["card"]
+    return "card" if "card" in types else types[0]
 
 
 def decline_session(account: Account, session_id: str) -> dict[str, Any]:

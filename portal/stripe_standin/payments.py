@@ -76,6 +76,24 @@ def new_card(account: Account, brand: str = "visa", last4: str = "4242") -> dict
     return method
 
 
+# What Stripe's test bank accounts show (the details of a bank debit PaymentMethod), per type.
+BANK_DETAILS: dict[str, dict[str, Any]] = {
+    "sepa_debit": {"bank_code": "37040044", "branch_code": "", "country": "DE", "last4": "3000",
+                   "generated_from": {"charge": None, "setup_attempt": None}},
+    "us_bank_account": {"account_holder_type": "individual", "account_type": "checking",
+                        "bank_name": "STRIPE TEST BANK", "financial_connections_account": None, "last4": "6789",
+                        "routing_number": "110000000", "networks": {"preferred": "ach", "supported": ["ach"]},
+                        "status_details": None},
+}
+
+
+def new_bank_account(account: Account, kind: str) -> dict[str, Any]:
+    """A bank debit PaymentMethod (sepa_debit, us_bank_account): it pays days later, not at once."""
+    details = {**BANK_DETAILS[kind], "fingerprint": new_id("", 16)}
+    return account.build("payment_method", type=kind, card=None, customer=None, allow_redisplay="unspecified",
+                         **{kind: details})
+
+
 def attach(account: Account, method: dict[str, Any], customer_id: str) -> dict[str, Any]:
     account.get("customer", customer_id, "customer")
     if method["customer"] not in (None, customer_id):
@@ -193,12 +211,20 @@ def new_charge(account: Account, intent: dict[str, Any], method: dict[str, Any],
         balance_transaction=new_id("txn_"), amount_captured=intent["amount"] if failure is None else 0,
         captured=failure is None, paid=failure is None, status="succeeded" if failure is None else "failed",
     )
+    charge["billing_details"]["email"] = method["billing_details"]["email"]
+    if method["type"] != "card":
+        kind = method["type"]
+        charge["payment_method_details"] = {"type": kind, kind: {**method[kind]}}
+        return _finish_charge(charge, failure)
     card = method["card"]
     charge["payment_method_details"]["card"].update(
         brand=card["brand"], last4=card["last4"], fingerprint=card["fingerprint"], network=card["brand"],
         exp_month=card["exp_month"], exp_year=card["exp_year"], installments=None, wallet=None,
         overcapture={"maximum_amount_capturable": intent["amount"], "status": "unavailable"})
-    charge["billing_details"]["email"] = method["billing_details"]["email"]
+    return _finish_charge(charge, failure)
+
+
+def _finish_charge(charge: dict[str, Any], failure: str | None) -> dict[str, Any]:
     charge["refunds"] = {"object": "list", "data": [], "has_more": False, "total_count": 0,
                          "url": f"/v1/charges/{charge['id']}/refunds"}
     if failure is not None:

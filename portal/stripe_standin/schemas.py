@@ -35,6 +35,10 @@ LINE_ITEM = obj({
 
 SETUP_FUTURE_USAGE = enum("off_session", "on_session")
 
+# Bank debits settle days later: the session completes `unpaid`, then `settle_session` decides.
+DELAYED_METHODS = ("us_bank_account", "sepa_debit")
+METHOD_TYPES = array(enum("card", *DELAYED_METHODS))
+
 CHECKOUT_SESSION_CREATE = {
     "mode": enum("payment", "setup", required=True),
     "line_items": array(LINE_ITEM),
@@ -47,7 +51,7 @@ CHECKOUT_SESSION_CREATE = {
     "client_reference_id": string(),
     "metadata": metadata(),
     "locale": string(),
-    "payment_method_types": array(enum("card")),
+    "payment_method_types": METHOD_TYPES,
     "expires_at": integer(),
     "submit_type": enum("auto", "book", "donate", "pay", "subscribe"),
     "payment_intent_data": obj({

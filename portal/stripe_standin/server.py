@@ -127,6 +127,11 @@ class StripeStandIn:
         """Decline on the checkout page: `payment_intent.payment_failed`; the session stays open."""
         return self.run(lambda: checkout.decline_session(self.account, session_id))
 
+    def settle_session(self, session_id: str, succeeded: bool = True) -> dict[str, Any]:
+        """A bank debit (us_bank_account, sepa_debit) paid on the checkout page settles, or fails:
+        `checkout.session.async_payment_succeeded` or `_failed` (after the PaymentIntent's event)."""
+        return self.run(lambda: checkout.settle_session(self.account, session_id, succeeded))
+
     def fail_next_charge(self, customer_id: str, code: str = "card_declined") -> None:
         """Make the customer's next off-session charge fail: card_declined, insufficient_funds,
         expired_card or authentication_required."""

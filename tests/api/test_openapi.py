@@ -64,7 +64,10 @@ def test_every_post_that_needs_a_body_documents_its_schema(client, broker, docum
     """Behaviour decides: a POST answering an empty object with a 400 needs a body, so it must be documented."""
     _, key = broker
     case = open_case(client, key)
-    posts = [path for path, item in document["paths"].items() if "post" in item]
+    # Broker routes: the pay-token and Stripe-signed POSTs refuse a broker key before reading a body (their
+    # bodies are covered by tests/api/test_checkout.py and test_webhooks.py).
+    posts = [path for path, item in document["paths"].items()
+             if "post" in item and item["post"].get("security") == [{"broker": []}]]
     assert posts
     for path in posts:
         op = document["paths"][path]["post"]

@@ -20,6 +20,12 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/cases/{case_id}", "GET"): None,
     ("/admin/cases/{case_id}/notes", "POST"): {"kind": "call", "text": "Spoke to Jane"},
     ("/admin/cases/{case_id}/links", "POST"): {},
+    ("/admin/cases/{case_id}/pause", "POST"): {"reason": "on holiday"},
+    ("/admin/cases/{case_id}/resume", "POST"): {},
+    ("/admin/policy", "GET"): None,
+    ("/admin/policy", "PUT"): {"ladder": [{"offset_days": 3, "template": "reminder", "stage": "reminder"}]},
+    ("/admin/cases/{case_id}/payments", "POST"): {"amount": 1000, "method": "bank_transfer", "reference": "BT-1",
+                                                 "received_on": "2026-11-01"},
 }
 CASE_ROUTES = [route for route in ADMIN_REQUESTS if "{case_id}" in route[0]]
 BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "field": None}}
@@ -30,8 +36,8 @@ def send(client, route: tuple[str, str], case_id: str, headers: dict[str, str]) 
     path = path.replace("{case_id}", case_id)
     if method == "GET":
         return client.http.get(path, headers=headers)
-    return client.http.post(path, headers={**headers, "Content-Type": "application/json"},
-                            body=json.dumps(ADMIN_REQUESTS[route]))
+    return client.http.request(method, path, headers={**headers, "Content-Type": "application/json"},
+                               body=json.dumps(ADMIN_REQUESTS[route]))
 
 
 def test_the_table_above_covers_every_admin_route_of_the_app():

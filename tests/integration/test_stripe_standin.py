@@ -536,3 +536,40 @@ def test_parse_form_reads_what_the_sdk_writes(params: dict[str, Any]):
 def test_parse_form_reads_empty_brackets_as_a_list():
     assert parse_form("expand[]=customer&expand[]=payment_intent&metadata[case_id]=c1") == {
         "expand": ["customer", "payment_intent"], "metadata": {"case_id": "c1"}}
+
+
+# -- Delayed payment methods (bank debits) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["sepa_debit", "us_bank_account"])
+def test_a_bank_debit_completes_unpaid_then_settles(standin: StripeStandIn, receiver: WebhookReceiver,
+                                                    client: stripe.StripeClient, kind: str):
+    session = client.v1.checkout.sessions.create(session_params(payment_method_types=[kind]))
+
+    completed = standin.complete_session(session.id)
+    assert (completed["status"], completed["payment_status"]) == ("complete", "unpaid")
+    assert client.v1.payment_intents.retrieve(completed["payment_intent"]).status == "processing"
+
+    standin.settle_session(session.id)
+
+    assert receiver.types() == ["payment_intent.processing", "checkout.session.completed",
+                                "payment_intent.succeeded", "checkout.session.async_payment_succeeded"]
+    settled = receiver.of_type("checkout.session.async_payment_succeeded")[0].data.object
+    assert settled.payment_status == "paid" and settled.metadata.to_dict() == {"case_id": "c1", "broker_id": "b1"}
+    intent = client.v1.payment_intents.retrieve(completed["payment_intent"], {"expand": ["latest_charge"]})
+    assert (intent.status, intent.amount_received) == ("succeeded", 125000)
+    assert intent.latest_charge.payment_method_details.type == kind
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.checkout.sessions.expire(session.id)
+
+
+def test_a_bank_debit_that_fails_to_settle(standin: StripeStandIn, receiver: WebhookReceiver,
+                                           client: stripe.StripeClient):
+    session = client.v1.checkout.sessions.create(session_params(payment_method_types=["sepa_debit"]))
+    standin.complete_session(session.id)
+
+    standin.settle_session(session.id, succeeded=False)
+
+    assert receiver.types()[-2:] == ["payment_intent.payment_failed", "checkout.session.async_payment_failed"]
+    failed = receiver.of_type("payment_intent.payment_failed")[0].data.object
+    assert failed.last_payment_error.decline_code == "insufficient_funds"
+    assert receiver.of_type("checkout.session.async_payment_failed")[0].data.object.payment_status == "unpaid"

@@ -1,0 +1,173 @@
+"""Stripe: Checkout Sessions, PaymentIntent look-ups and webhook verification.
+
+`stripe` is imported here only, on first use, so a cold start of a route that never pays does not
+load it. The keys live in Secrets Manager as JSON:
+
+    {"secret_key": "sk_...", "webhook_secret": "whsec_..."}
+
+(`webhook_secrets`: a list, while an endpoint secret is being rolled and both sign.) The client's API
+address is Stripe's unless `api_base` is given: the local stack passes the stand-in's address there;
+the code path is the same.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.errors import InvalidInput, UpstreamError
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE = 300  # seconds: Stripe's own default; older signed events are replays
+REFRESH_AFTER_MISMATCH = 60  # seconds between re-reads of the secret caused by a bad signature
+NETWORK_RETRIES = 2  # the SDK retries with the same idempotency key, so a retry never pays twice
+
+
+class StripeConfigError(RuntimeError):
+    """The Stripe secret is missing or malformed: an operator's fix, not a customer's error."""
+
+
+@dataclass(frozen=True)
+class StripeKeys:
+    secret_key: str
+    webhook_secrets: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> StripeKeys:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            raise StripeConfigError("the Stripe secret is not JSON") from None
+        secret_key = doc.get("secret_key") if isinstance(doc, dict) else None
+        listed = (doc.get("webhook_secrets") or [doc.get("webhook_secret")]) if isinstance(doc, dict) else []
+        hooks = [h for h in listed if isinstance(h, str) and h] if isinstance(listed, list) else []
+        if not isinstance(secret_key, str) or not secret_key or not hooks:
+            raise StripeConfigError("the Stripe secret needs secret_key and webhook_secret")
+        return cls(secret_key, tuple(hooks))
+
+
+def signed_at(signature: str) -> int:
+    """The `t=` timestamp of a Stripe-Signature header that has already verified."""
+    for part in signature.split(","):
+        name, _, value = part.partition("=")
+        if name.strip() == "t":
+            return int(value)
+    raise InvalidInput("invalid Stripe signature", "Stripe-Signature")
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    session_id: str
+    url: str | None  # None once the session is complete (paid, its webhook on the way) or expired
+
+
+class StripeGateway:
+    def __init__(self, secrets_client: Any, secret_id: str, api_base: str | None = None,
+                 cache_seconds: int = 300, monotonic: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        self._secrets = secrets_client
+        self._secret_id = secret_id
+        self._api_base = api_base
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._wall_clock = wall_clock
+        self._keys: StripeKeys | None = None
+        self._loaded_at = 0.0
+        self._client: Any = None
+        self._client_key: str | None = None
+
+    # --- keys and client ---------------------------------------------------------------------------
+
+    def _current_keys(self, refresh: bool = False) -> StripeKeys:
+        now = self._monotonic()
+        if refresh or self._keys is None or now - self._loaded_at >= self._cache_seconds:
+            value = self._secrets.get_secret_value(SecretId=self._secret_id)["SecretString"]
+            self._keys, self._loaded_at = StripeKeys.parse(value), now
+        return self._keys
+
+    def _stripe(self) -> Any:
+        keys = self._current_keys()
+        if self._client is None or self._client_key != keys.secret_key:
+            import stripe
+
+            options: dict[str, Any] = {"max_network_retries": NETWORK_RETRIES}
+            if self._api_base:
+                options["base_addresses"] = {"api": self._api_base}
+            self._client = stripe.StripeClient(keys.secret_key, **options)
+            self._client_key = keys.secret_key
+        return self._client
+
+    # --- calls -------------------------------------------------------------------------------------
+
+    def create_checkout_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
+        import stripe
+
+        try:
+            session = self._stripe().v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise self._translate(exc, "checkout") from exc
+        return CheckoutSession(session.id, session.url)
+
+    def payment_intent_metadata(self, intent_id: str) -> dict[str, str]:
+        """The metadata we set on a PaymentIntent (disputes do not carry it themselves)."""
+        import stripe
+
+        try:
+            intent = self._stripe().v1.payment_intents.retrieve(intent_id)
+        except stripe.InvalidRequestError:
+            return {}  # not one of ours (or not in this account): the event is ignored
+        except stripe.StripeError as exc:
+            raise self._translate(exc, "payment_intent") from exc
+        return intent.metadata.to_dict() if intent.metadata else {}
+
+    @staticmethod
+    def _translate(exc: Exception, what: str) -> UpstreamError:
+        """The one place where Stripe's errors become the project's."""
+        log.warning("stripe call failed", extra={"call": what, "stripe_error": type(exc).__name__,
+                                                 "code": getattr(exc, "code", None),
+                                                 "request_id": getattr(exc, "request_id", None)})
+        return UpstreamError("the payment provider could not be reached; please try again", "payment")
+
+    # --- webhooks ----------------------------------------------------------------------------------
+
+    def verify(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The event in `payload` if `signature` is Stripe's for it (any of our endpoint secrets) and fresh.
+
+        Always checked: there is no mode without verification. A failure is a 400 naming the header.
+        """
+        from stripe import SignatureVerificationError, WebhookSignature
+
+        if not signature:
+            raise InvalidInput("missing Stripe signature", "Stripe-Signature")
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("body is not UTF-8", "body") from None
+        # An endpoint secret rolled in the dashboard reaches us through Secrets Manager: on a mismatch,
+        # read the secret again, but at most once a minute whatever a caller sends.
+        refresh = (False, True) if self._monotonic() - self._loaded_at >= REFRESH_AFTER_MISMATCH else (False,)
+        for again in refresh:
+            for secret in self._current_keys(refresh=again).webhook_secrets:
+                try:
+                    WebhookSignature.verify_header(text, signature, secret)  # no tolerance: checked below
+                except SignatureVerificationError:
+                    continue
+                if signed_at(signature) < self._wall_clock() - SIGNATURE_TOLERANCE:
+                    raise InvalidInput("signature timestamp is too old", "Stripe-Signature")
+                return self._parse(text)
+        raise InvalidInput("invalid Stripe signature", "Stripe-Signature")
+
+    @staticmethod
+    def _parse(text: str) -> dict[str, Any]:
+        try:
+            event = json.loads(text)
+        except json.JSONDecodeError:
+            raise InvalidInput("body is not valid JSON", "body") from None
+        if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
+                and isinstance(event.get("data"), dict) and isinstance(event["data"].get("object"), dict)):
+            raise InvalidInput("not a Stripe event", "body")
+        return event

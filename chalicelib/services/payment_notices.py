@@ -1,0 +1,77 @@
+"""After a payment change is stored: the customer's receipt and the broker's notice, by email.
+
+The change itself records `receipt_due` and `broker_notified` in the case's history (in the same
+transaction as the money), so what was owed to whom is never lost. Sending happens once the change is
+stored, at most once per Stripe event (a redelivered event is a duplicate and changes nothing, so it
+sends nothing). A refused or unrenderable message is logged and does not undo the payment.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from email.utils import format_datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.cases import Case
+from chalicelib.domain.history import Event
+from chalicelib.domain.policy import Policy
+from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
+
+log = logging.getLogger(__name__)
+
+BROKER_LOCALE = "en"  # as the reminder notices: the portal has no broker locale yet
+
+
+class Policies(Protocol):
+    def policy_for(self, broker_id: str) -> Policy: ...
+
+
+class PaymentNotices:
+    def __init__(self, renderer: Renderer, mailer: Mailer, policies: Policies, clock: Clock,
+                 money: Callable[[int, str, str], str]) -> None:
+        self._renderer = renderer
+        self._mailer = mailer
+        self._policies = policies
+        self._clock = clock
+        self._money = money
+
+    def after(self, case: Case, events: tuple[Event, ...]) -> None:
+        for event in events:
+            if event.type == "receipt_due":
+                self._send(case, event, to_broker=False)
+            elif event.type == "broker_notified" and case.broker.email:
+                self._send(case, event, to_broker=True)
+
+    def model(self, case: Case, event: Event, locale: str, chargeback: dict[str, Any] | None) -> dict[str, Any]:
+        balance = case.balance
+        return {
+            "case_id": case.case_id, "customer_name": case.customer.name, "broker_name": case.broker.name,
+            "invoice_number": case.invoice.number, "due_on": case.invoice.due_on, "currency": balance.currency,
+            "balance": balance.as_dict(), "discount": None,
+            "credit_amount": self._money(balance.credit, balance.currency, locale) if balance.credit else "",
+            "reason": event.data.get("reason", "paid"),
+            "chargeback_amount": self._money(chargeback["amount"], balance.currency, locale) if chargeback else "",
+            "chargeback_reason": (chargeback or {}).get("reason") or "",
+        }
+
+    def _send(self, case: Case, event: Event, *, to_broker: bool) -> None:
+        locale = BROKER_LOCALE if to_broker else case.customer.locale
+        template = "broker_payment" if to_broker else "receipt"
+        extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
+        chargeback = None
+        if to_broker and event.data.get("reason") == "chargeback":  # what the open chargebacks hold back
+            opened = [c for p in case.payments.payments.values() for c in p.chargebacks.values() if c.status == "open"]
+            chargeback = {"amount": sum(c.amount for c in opened),
+                          "reason": ", ".join(sorted({c.reason for c in opened if c.reason}))}
+        try:
+            rendered = self._renderer.email(locale, template, self.model(case, event, locale, chargeback))
+            sender = self._policies.policy_for(case.broker_id).sender
+            message_id = self._mailer.send(Email(
+                to=(case.broker.email or "") if to_broker else case.customer.email,
+                subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
+                from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
+                tags=(("notice", template), ("case", case.case_id)), date=format_datetime(self._clock())))
+        except (DeliveryRefused, RenderError) as exc:
+            log.error("payment notice not sent", extra={**extra, "error": str(exc)})
+            return
+        log.info("payment notice sent", extra={**extra, "message_id": message_id})

@@ -1,0 +1,340 @@
+"""The sweep finds due cases and queues them; the worker runs each due step exactly once.
+
+Sweep (every 15 minutes): one Query per shard of the sparse `by_next_action` index for next_action_at
+<= now (never a Scan), then SendMessageBatch. Each message carries the case as the index projects it,
+so the worker reads nothing more unless its conditional write shows the snapshot was stale. Sweeping
+twice, or a case queued twice, is harmless: only one change per case version can be stored.
+
+Worker (one SQS message = one case), in the order that makes it safe (see domain/ladder.py):
+  1. advance: store the step's start with a claim on its first delivery (fees, interest, link too)
+  2. send that one delivery with the claim's pay link
+  3. confirm: store `reminder_sent` + provider message id, claiming the next delivery in the same write
+     (the confirmations of all the cases of an SQS batch go in one transaction; claims never do, so a
+     crash can cost at most the one delivery between its claim and its send)
+A crash before 1 leaves the case due: the next sweep (or SQS redelivery) runs the step. A crash between
+1 and 3 leaves a claim: nobody else may send it, and once its lease has run out it is recorded as
+`reminder_unconfirmed` and never sent again (at most once: SES cannot say whether it went out). A crash
+after 3 leaves the next claim or the finished step: nothing is repeated. A definite refusal (the
+provider answered no) is retried with backoff; the last refusal is `reminder_failed` and the message
+goes to the dead-letter queue.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any, Protocol
+
+from chalicelib.domain import ladder
+from chalicelib.domain.cases import Case, Change, iso
+from chalicelib.domain.errors import Conflict, VersionConflict
+from chalicelib.domain.fees import discount_deadline, early_payment_discount
+from chalicelib.domain.policy import Policy
+from chalicelib.ports import CaseStore, Clock, DeliveryRefused, Email, Mailer, Queue, Renderer, RenderError, Texter
+from chalicelib.services.links import PayLinks
+
+log = logging.getLogger(__name__)
+
+MAX_MOVES = 12  # per message: a step, its deliveries and a following due move are far fewer
+WRITE_RETRIES = 8
+BROKER_LOCALE = "en"
+
+
+class DueCase(Protocol):
+    @property
+    def broker_id(self) -> str: ...
+
+    @property
+    def case_id(self) -> str: ...
+
+    @property
+    def next_action_at(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def state(self) -> str | None: ...  # the case as stored, opaque here: the index parses it back
+
+
+class SweepIndex(Protocol):
+    @property
+    def shards(self) -> int: ...
+
+    def due(self, shard: int, now: str) -> Iterator[DueCase]: ...
+
+    def parse(self, state: str) -> Case: ...
+
+    def get_case(self, broker_id: str, case_id: str) -> Case: ...
+
+    def save_all(self, changes: list[Change]) -> None:
+        """Store changes of several existing cases in one transaction, or none (VersionConflict)."""
+
+
+class Policies(Protocol):
+    def policy_for(self, broker_id: str) -> Policy: ...
+
+
+@dataclass
+class SweepReport:
+    at: str
+    due: int = 0
+    queued: int = 0
+    cases: list[tuple[str, str, str]] = field(default_factory=list)  # (broker, case, next_action_at)
+
+
+@dataclass
+class Outcome:
+    """What the worker did for one message: the events it stored and the messages it sent."""
+
+    broker_id: str
+    case_id: str
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """A delivery this worker has claimed (the claim is stored) and is about to make."""
+
+    case: Case
+    claim: ladder.Claim
+    policy: Policy
+    outcome: Outcome
+
+
+def message(due: DueCase) -> str:
+    body: dict[str, Any] = {"b": due.broker_id, "c": due.case_id, "at": due.next_action_at, "v": due.version}
+    if due.state is not None:
+        body["s"] = due.state
+    return json.dumps(body, separators=(",", ":"))
+
+
+class Sweep:
+    def __init__(self, index: SweepIndex, queue: Queue, clock: Clock) -> None:
+        self._index = index
+        self._queue = queue
+        self._clock = clock
+
+    def run(self, now: datetime | None = None) -> SweepReport:
+        report = SweepReport(at=iso(now or self._clock()))
+        bodies: list[str] = []
+        for shard in range(self._index.shards):
+            for due in self._index.due(shard, report.at):
+                bodies.append(message(due))
+                report.cases.append((due.broker_id, due.case_id, due.next_action_at))
+        report.due = len(bodies)
+        if bodies:
+            self._queue.send_batch(bodies)
+        report.queued = len(bodies)
+        log.info("reminder sweep", extra={"due": report.due, "at": report.at})
+        return report
+
+
+class ReminderWorker:
+    def __init__(self, *, store: CaseStore, index: SweepIndex, policies: Policies, renderer: Renderer,
+                 mailer: Mailer, texter: Texter, links: PayLinks, dead_letters: Queue | None, clock: Clock,
+                 link_ttl: timedelta, new_link_id: Callable[[], str]) -> None:
+        self._store = store
+        self._index = index
+        self._policies = policies
+        self._renderer = renderer
+        self._mailer = mailer
+        self._texter = texter
+        self._links = links
+        self._dead_letters = dead_letters
+        self._clock = clock
+        self._link_ttl = link_ttl
+        self._new_link_id = new_link_id
+
+    def handle_batch(self, bodies: Iterable[str]) -> list[Outcome]:
+        """Every message of an SQS batch, in rounds: each case starts its step (its own claim write), then
+        each claimed delivery is made, then the outcomes of the whole round are stored in one transaction
+        (falling back to one write per case if any case changed meanwhile). A claim is always stored on
+        its own, right before its send, so a crash can cost at most the one delivery in flight; batching
+        only the confirmations makes a crash leave "sent, unconfirmed" records, never a lost message.
+
+        If any message failed, raise after the others so SQS redelivers the batch (the cases done already
+        are not repeated: their claims are stored)."""
+        outcomes: list[Outcome] = []
+        failure: Exception | None = None
+        round_: list[_Delivery] = []
+        for body in bodies:
+            try:
+                outcome, delivery = self._begin(body)
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the rest of the batch
+                log.exception("reminder message failed")
+                failure = failure or exc
+                continue
+            outcomes.append(outcome)
+            if delivery is not None:
+                round_.append(delivery)
+        while round_:
+            decided: list[tuple[_Delivery, Callable[[Case], Change | None]]] = []
+            for delivery in round_:
+                try:
+                    decided.append((delivery, self._send(delivery)))
+                except Exception as exc:  # noqa: BLE001 - the claim lapses and is recorded unconfirmed
+                    log.exception("reminder delivery failed", extra={"case_id": delivery.case.case_id})
+                    failure = failure or exc
+            round_ = []
+            for delivery, decide, change, stored in self._store_round(decided):
+                try:
+                    if not stored:
+                        change = self._apply(delivery.case, decide)
+                    following = self._after(delivery, change)
+                except Exception as exc:  # noqa: BLE001 - re-raised below
+                    log.exception("reminder message failed")
+                    failure = failure or exc
+                    continue
+                if following is not None:
+                    round_.append(following)
+        if failure is not None:
+            raise failure
+        return outcomes
+
+    def handle(self, body: str) -> Outcome:
+        return self.handle_batch([body])[0]
+
+    def _begin(self, body: str) -> tuple[Outcome, _Delivery | None]:
+        msg = json.loads(body)
+        broker_id, case_id = msg["b"], msg["c"]
+        case = self._index.parse(msg["s"]) if msg.get("s") else self._index.get_case(broker_id, case_id)
+        outcome = Outcome(broker_id, case_id)
+        return outcome, self._advance(case, outcome)
+
+    def _advance(self, case: Case, outcome: Outcome) -> _Delivery | None:
+        """Store whatever is due now (starting a step claims its first delivery); the claim, if any."""
+        for _ in range(MAX_MOVES):
+            policy = self._policies.policy_for(case.broker_id)
+            change = ladder.advance(case, policy, self._clock(), new_link_id=self._new_link_id(),
+                                    link_ttl=self._link_ttl)
+            if change is None:
+                return None
+            try:
+                self._store.save(change)
+            except VersionConflict:  # the queued snapshot was stale, or another worker moved first
+                case = self._index.get_case(case.broker_id, case.case_id)
+                continue
+            self._note(outcome, change)
+            claim = ladder.claim_of(change)
+            if claim is not None:
+                return _Delivery(change.case, claim, policy, outcome)
+            case = change.case
+        return None
+
+    def _after(self, delivery: _Delivery, change: Change | None) -> _Delivery | None:
+        """What a stored delivery outcome leads to: the next delivery of the step, or the next due move."""
+        if change is None:
+            return None
+        self._note(delivery.outcome, change)
+        failed = [e.data for e in change.events if e.type == "reminder_failed"]
+        if failed and self._dead_letters is not None:
+            self._dead_letters.send(json.dumps({"b": change.case.broker_id, "c": change.case.case_id,
+                                                **failed[0]}, separators=(",", ":")))
+        claim = ladder.claim_of(change)
+        if claim is not None:
+            return _Delivery(change.case, claim, delivery.policy, delivery.outcome)
+        if change.case.next_action_at and change.case.next_action_at <= iso(self._clock()):
+            return self._advance(change.case, delivery.outcome)  # e.g. a retry that is due at once
+        return None
+
+    # --- one delivery ------------------------------------------------------------------------------
+
+    def _send(self, delivery: _Delivery) -> Callable[[Case], Change | None]:
+        """Make the claimed delivery; return how to record its outcome on the (possibly reloaded) case."""
+        case, claim, policy, outcome = delivery.case, delivery.claim, delivery.policy, delivery.outcome
+        try:
+            if claim.channel == "sms":
+                phone = case.customer.phone or ""
+                if self._texter.opted_out(phone):
+                    return self._skip(claim, "sms_opted_out", policy)
+                text = self._renderer.sms(case.customer.locale, self.model(case, claim, policy))
+                return self._confirm(claim, self._texter.send(phone, text), policy, outcome)
+            return self._confirm(claim, self._mailer.send(self.email(case, claim, policy)), policy, outcome)
+        except (DeliveryRefused, RenderError) as exc:
+            code = exc.code if isinstance(exc, DeliveryRefused) else "RenderError"
+            log.warning("reminder delivery refused", extra={"case_id": case.case_id, "claim": claim.claim,
+                                                            "channel": claim.channel, "error": code})
+            return self._fail(claim, code, policy)
+
+    def _store_round(self, decided: list[tuple[_Delivery, Callable[[Case], Change | None]]]
+                     ) -> list[tuple[_Delivery, Callable[[Case], Change | None], Change | None, bool]]:
+        """The round's outcomes in one transaction when there are several: (delivery, decide, change, stored).
+        Not stored (one outcome only, or some case moved meanwhile): the caller stores each on its own."""
+        changes = [(d, decide, decide(d.case)) for d, decide in decided]
+        batch = [c for _, _, c in changes if c is not None]
+        stored = False
+        if len(batch) > 1:
+            try:
+                self._index.save_all(batch)
+                stored = True
+            except VersionConflict:
+                stored = False
+        return [(d, decide, c, stored or c is None) for d, decide, c in changes]
+
+    def _confirm(self, claim: ladder.Claim, message_id: str, policy: Policy,
+                 outcome: Outcome) -> Callable[[Case], Change | None]:
+        outcome.sent.append({"channel": claim.channel, "step": claim.step_id, "template": claim.template,
+                             "message_id": message_id, "claim": claim.claim})
+        return lambda case: ladder.confirm(case, claim, message_id, policy, self._clock())
+
+    def _skip(self, claim: ladder.Claim, reason: str, policy: Policy) -> Callable[[Case], Change | None]:
+        return lambda case: ladder.skip(case, claim, reason, policy, self._clock())
+
+    def _fail(self, claim: ladder.Claim, code: str, policy: Policy) -> Callable[[Case], Change | None]:
+        return lambda case: ladder.fail(case, claim, code, policy, self._clock())
+
+    def _apply(self, case: Case, decide: Callable[[Case], Change | None]) -> Change | None:
+        """Store what the delivery's outcome means; someone else's write in between only means reload."""
+        for _ in range(WRITE_RETRIES):
+            change = decide(case)
+            if change is None:
+                return None
+            try:
+                self._store.save(change)
+                return change
+            except VersionConflict:
+                case = self._index.get_case(case.broker_id, case.case_id)
+        raise Conflict("the case is busy; the delivery will be recorded from its claim", "case_id", code="busy")
+
+    @staticmethod
+    def _note(outcome: Outcome, change: Change) -> None:
+        outcome.events.extend((e.type, e.data) for e in change.events)
+
+    # --- what a message says -------------------------------------------------------------------------
+
+    def model(self, case: Case, claim: ladder.Claim, policy: Policy) -> dict[str, Any]:
+        """The raw values a message shows; the renderer formats them for the reader's locale."""
+        today = ladder.local_date(self._clock(), ladder.zone(case))
+        discount: tuple[int, date] | None = None
+        if policy.discount is not None and case.balance.paid == 0:
+            amount = early_payment_discount(policy.discount, case.invoice.amount, case.invoice.issued_on, today)
+            if amount > 0:
+                discount = (amount, discount_deadline(policy.discount, case.invoice.issued_on))
+        return {
+            "case_id": case.case_id, "template": claim.template, "customer_name": case.customer.name,
+            "broker_name": case.broker.name, "invoice_number": case.invoice.number, "due_on": case.invoice.due_on,
+            "currency": case.balance.currency, "balance": case.balance.as_dict(),
+            "days_overdue": max(0, (today - case.invoice.due_on).days),
+            "pay_url": self._links.url(case, ref=claim.claim), "discount": discount,
+            "interest_provisional": case.ladder.interest_provisional,
+            "final_on": case.ladder.final_on or "",
+        }
+
+    def email(self, case: Case, claim: ladder.Claim, policy: Policy) -> Email:
+        to_broker = claim.channel == ladder.BROKER
+        locale = BROKER_LOCALE if to_broker else case.customer.locale
+        template = "broker_escalation" if to_broker else claim.template
+        rendered = self._renderer.email(locale, template, self.model(case, claim, policy))
+        sender = policy.sender
+        return Email(
+            to=(case.broker.email or "") if to_broker else case.customer.email,
+            subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
+            from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
+            tags=(("claim", claim.claim.replace(":", "_")), ("stage", claim.stage)),
+            date=format_datetime(self._clock()),
+        )

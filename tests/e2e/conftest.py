@@ -1,0 +1,60 @@
+"""Fixtures for the page's browser tests: one local stack and one Chromium per session, a fresh context per test."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
+from tests.e2e.stack import Demo, free_ports
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """`python -m portal demo` on free ports with its own data directory: the stack a user runs."""
+    data_dir = tmp_path_factory.mktemp("page-stack") / ".portal"
+    api, site, aws = free_ports(3)
+    demo = Demo(data_dir, data_dir.parent / "demo.log", "--api-port", str(api), "--site-port", str(site),
+                "--aws-port", str(aws))
+    yield demo
+    demo.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class PageProblems:
+    """What the page should never do, collected while a test runs: script errors and CSP violations."""
+
+    def __init__(self, page: Any) -> None:
+        self.items: list[str] = []
+        page.on("pageerror", lambda error: self.items.append(f"script error: {error}"))
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.items.append(f"CSP: {message.text}")
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    # An English browser in Madrid, so the page's language and dates come from the case, not the machine.
+    ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Madrid", viewport={"width": 420, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Iterator[Any]:
+    tab = context.new_page()
+    problems = PageProblems(tab)
+    yield tab
+    assert problems.items == []
