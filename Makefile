@@ -42,6 +42,7 @@ bench: venv
 	$(PY) bench/cold_start.py
 	$(PY) bench/calls.py
 	$(PY) bench/page_budget.py
+	$(PY) bench/sweep.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium
