@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from chalicelib.domain.policy import DEFAULT_POLICY
 from portal import infra
+from portal.servers import BackgroundServer
 
 REGION = "eu-west-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -68,7 +68,7 @@ def is_write(environ: dict[str, Any]) -> bool:
     return not (target and target.rsplit(".", 1)[-1].startswith(READ_PREFIXES))
 
 
-class MotoServer:
+class MotoServer(BackgroundServer):
     """moto's server (the same WSGI app ThreadedMotoServer runs) on a thread, telling us about writes.
 
     `on_write` runs after every request that may have changed state, once the change is complete, so
@@ -87,21 +87,9 @@ class MotoServer:
 
         # Bind here so a busy port raises OSError (werkzeug would print and exit on its own).
         with socket.create_server((host, port)) as listening:
-            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True,
-                                                       request_handler=MotoRequestHandler, fd=listening.fileno())
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+            server: BaseWSGIServer = make_server(host, port, app, threaded=True,
+                                                 request_handler=MotoRequestHandler, fd=listening.fileno())
+        super().__init__(server, "moto")
 
 
 def create_resources(client: Callable[[str], Any], names: LocalResources,

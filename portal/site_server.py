@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from portal.servers import BackgroundServer
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 # Checkout returns to /pay/success or /pay/cancel: the same page, which reads its state from the path.
@@ -80,21 +81,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
         return None
 
 
-class SiteServer:
+class SiteServer(BackgroundServer):
     def __init__(self, host: str, port: int, api_url: str, outbox: Callable[[], str] | None = None) -> None:
         handler = functools.partial(SiteHandler, api_url=api_url, outbox=outbox)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="site", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        server = ThreadingHTTPServer((host, port), handler)
+        server.daemon_threads = True
+        super().__init__(server, "site")
