@@ -76,7 +76,7 @@ def list_cases() -> dict[str, Any]:
     limit = int(query.get("limit", 25))
     if not 1 <= limit <= 100:
         raise InvalidInput("must be between 1 and 100", "limit")
-    cases, cursor = bootstrap.case_service().list(broker, query.get("status"), limit, query.get("cursor"))
+    cases, cursor = bootstrap.case_service().list_cases(broker, query.get("status"), limit, query.get("cursor"))
     return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
 
 

@@ -179,7 +179,7 @@ def _demo_broker(saved: dict[str, str] | None, seed_allowed: bool) -> dict[str, 
 
 
 def demo_cases(broker_id: str) -> list[Case]:
-    cases, _ = bootstrap.case_service().list(broker_id, None, 100, None)
+    cases, _ = bootstrap.case_service().list_cases(broker_id, None, 100, None)
     return sorted(cases, key=lambda c: (c.created_at, c.invoice.number))
 
 

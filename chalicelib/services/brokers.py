@@ -51,7 +51,7 @@ def add_key(store: BrokerStore, clock: Clock, broker_id: str) -> str:
 
 def revoke_key(store: BrokerStore, api_key: str) -> bool:
     broker_id = broker_of_key(api_key)
-    return bool(broker_id) and store.delete_api_key(broker_id, hash_key(api_key))
+    return broker_id is not None and store.delete_api_key(broker_id, hash_key(api_key))
 
 
 class BrokerAuth:

@@ -244,7 +244,7 @@ def test_a_duplicate_invoice_is_a_conflict_naming_the_field(broker):
         service.create(broker_id, case_body(customer__name="Someone Else"), None)
     assert raised.value.field == "invoice.number"
     assert raised.value.code == "duplicate_invoice"
-    items, _ = service.list(broker_id, None, 10, None)
+    items, _ = service.list_cases(broker_id, None, 10, None)
     assert [c.customer.name for c in items] == ["Jane Customer"]
 
 
