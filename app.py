@@ -85,6 +85,8 @@ def get_case(case_id: str) -> dict[str, Any]:
     case, events = bootstrap.case_service().get(broker_id(), case_id)
     view = views.admin_case(case, events)
     view["reminders"] = bootstrap.reminder_control().describe(case)
+    if any(d.attachments for d in case.self_service.disputes):  # evidence: download links for the broker
+        view.update(views.self_service_view(case, bootstrap.self_service().evidence_links(case)))
     return view
 
 
@@ -162,7 +164,9 @@ def reminder_worker(event: Any) -> None:
 @api("/customer/case", "GET", cors=CUSTOMER_CORS)
 def customer_case() -> dict[str, Any]:
     case, events = bootstrap.customer_service().open(customer_token())
-    return views.customer_case(case, events)
+    view = views.customer_case(case, events)
+    view["plan_offers"] = bootstrap.plan_service().offers(case)  # issue 5: [] when no plan may start
+    return view
 
 
 # --- payments (issue 4) -------------------------------------------------------------------------
@@ -188,6 +192,77 @@ def record_offline_payment(case_id: str) -> Response:
     payload = body(schemas.OFFLINE_PAYMENT)
     case, events, created = bootstrap.payment_service().record_offline(broker, case_id, payload)
     return Response(body=views.admin_case(case, events), status_code=201 if created else 200)
+
+
+# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links -------------
+# 201 for what a request creates, 200 when it is a retry that finds its own result already there.
+
+@api("/customer/dispute", "POST", cors=CUSTOMER_CORS)
+def open_dispute() -> Response:
+    token = customer_token()
+    payload = body(schemas.DISPUTE)
+    case, events, dispute, created = bootstrap.self_service().open_dispute(token, payload)
+    return Response(body={**views.customer_case(case, events), "dispute_id": dispute.dispute_id},
+                    status_code=201 if created else 200)
+
+
+@api("/customer/dispute/attachments", "POST", cors=CUSTOMER_CORS)
+def dispute_attachment() -> Response:
+    token = customer_token()
+    payload = body(schemas.DISPUTE_ATTACHMENT)
+    slot, created = bootstrap.self_service().dispute_attachment(token, payload)
+    return Response(body=slot, status_code=201 if created else 200)
+
+
+@api("/customer/promise", "POST", cors=CUSTOMER_CORS)
+def promise_to_pay() -> Response:
+    token = customer_token()
+    payload = body(schemas.PROMISE)
+    case, events, created = bootstrap.self_service().promise(token, payload)
+    return Response(body=views.customer_case(case, events), status_code=201 if created else 200)
+
+
+@api("/customer/already-paid", "POST", cors=CUSTOMER_CORS)
+def already_paid() -> Response:
+    token = customer_token()
+    payload = body(schemas.ALREADY_PAID)
+    case, events, created = bootstrap.self_service().already_paid(token, payload)
+    return Response(body=views.customer_case(case, events), status_code=201 if created else 200)
+
+
+@api("/customer/link-refresh", "POST", cors=CUSTOMER_CORS)
+def link_refresh() -> Response:
+    # The token rides in the body (the page has no working link to authorise with). One answer for
+    # every outcome, so nobody learns whether a token, a case or an address exists.
+    payload = body(schemas.LINK_REFRESH)
+    bootstrap.self_service().refresh_link(payload["token"])
+    return Response(body={"status": "sent if eligible"}, status_code=202)
+
+
+@api("/admin/cases/{case_id}/disputes/{dispute_id}/resolve", "POST")
+def resolve_dispute(case_id: str, dispute_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.RESOLVE_DISPUTE)
+    case, events, _ = bootstrap.self_service().resolve(broker, case_id, dispute_id, payload)
+    return {**views.admin_case(case, events), "reminders": bootstrap.reminder_control().describe(case)}
+
+
+# --- installment plans (issue 5) -----------------------------------------------------------------
+
+@api("/customer/plan", "POST", cors=CUSTOMER_CORS)
+def choose_plan() -> dict[str, Any]:
+    token = customer_token()
+    payload = body(schemas.CHOOSE_PLAN)
+    return {"checkout_url": bootstrap.plan_service().choose(token, payload["offer_id"])}
+
+
+@api("/admin/cases/{case_id}/plan-offers", "POST")
+def add_plan_offer(case_id: str) -> Response:
+    broker = broker_id()
+    payload = body(schemas.PLAN_OFFER)
+    case, events, offer, created = bootstrap.plan_service().add_offer(broker, case_id, payload)
+    return Response(body={**views.admin_case(case, events), "offer": offer.as_dict(case.balance.currency)},
+                    status_code=201 if created else 200)
 
 
 # --- documentation ------------------------------------------------------------------------------

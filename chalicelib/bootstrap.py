@@ -15,6 +15,7 @@ from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo import DynamoStore
+    from chalicelib.adapters.s3 import EvidenceBucket
     from chalicelib.adapters.secrets import SecretsKeyRing
     from chalicelib.adapters.stripe_gateway import StripeGateway
     from chalicelib.services.brokers import BrokerAuth
@@ -23,9 +24,13 @@ if TYPE_CHECKING:
     from chalicelib.services.links import PayLinks
     from chalicelib.services.payment_notices import PaymentNotices
     from chalicelib.services.payments import PaymentService
+    from chalicelib.services.plan_notices import PlanNotices
+    from chalicelib.services.plans import PlanService
     from chalicelib.services.policies import PolicyService
     from chalicelib.services.reminder_control import ReminderControl
     from chalicelib.services.reminders import ReminderWorker, Sweep
+    from chalicelib.services.self_service import SelfService, SelfServiceTimers
+    from chalicelib.services.self_service_notices import SelfServiceNotices
 
 
 def utc_now() -> datetime:
@@ -119,7 +124,7 @@ def payment_service() -> PaymentService:
 
     return PaymentService(store(), customer_service(), case_service(), stripe_gateway, utc_now, settings().site_url,
                           terms=lambda broker: terms_from_policy(policy_service().policy_for(broker)),
-                          notices=payment_notices())
+                          notices=payment_notices(), plans=plan_service())
 
 
 @functools.cache
@@ -166,7 +171,75 @@ def reminder_worker() -> ReminderWorker:
         renderer=Templates(), mailer=SesMailer(sending_client("sesv2")), texter=SnsTexter(sending_client("sns")),
         links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
         link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
+        timers=self_service_timers(),
+        installments=plan_service().run_due,
     )
+
+
+# --- self-service (issue 5): disputes, promises, "I already paid", fresh links -------------------------
+
+@functools.cache
+def evidence() -> EvidenceBucket:
+    from botocore.config import Config
+
+    from chalicelib.adapters.s3 import EvidenceBucket
+
+    # SigV4 presigned POSTs: the only kind S3 accepts in the newer regions.
+    client = boto3.client("s3", config=Config(signature_version="s3v4"))
+    return EvidenceBucket(client, settings().require("evidence_bucket"))
+
+
+@functools.cache
+def self_service_notices() -> SelfServiceNotices:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates, long_date, money
+    from chalicelib.services.self_service_notices import SelfServiceNotices
+
+    return SelfServiceNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(),
+                              utc_now, money, long_date)
+
+
+@functools.cache
+def self_service() -> SelfService:
+    from chalicelib.services.cases import new_link_id
+    from chalicelib.services.self_service import SelfService
+
+    return SelfService(cases=case_service(), customers=customer_service(), links=pay_links(),
+                       policies=policy_service(), notices=self_service_notices(), evidence=evidence, clock=utc_now,
+                       link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id)
+
+
+@functools.cache
+def self_service_timers() -> SelfServiceTimers:
+    from chalicelib.services.cases import new_link_id
+    from chalicelib.services.self_service import SelfServiceTimers
+
+    return SelfServiceTimers(self_service_notices(), new_link_id, timedelta(days=settings().link_ttl_days))
+
+
+# --- installment plans (issue 5) ----------------------------------------------------------------------
+
+@functools.cache
+def plan_notices() -> PlanNotices:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates, long_date, money
+    from chalicelib.services.plan_notices import PlanNotices
+
+    return PlanNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(), utc_now,
+                       money, long_date, payments=payment_notices())
+
+
+@functools.cache
+def plan_service() -> PlanService:
+    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
+    from chalicelib.services.cases import new_link_id
+    from chalicelib.services.plans import PlanService
+
+    return PlanService(store=store(), reader=DynamoSweepIndex(aws("dynamodb"), settings().table_name),
+                       customers=customer_service(), cases=case_service(), gateway=stripe_gateway,
+                       policies=policy_service(), clock=utc_now, site_url=settings().site_url,
+                       notices=plan_notices(), new_link_id=new_link_id,
+                       link_ttl=timedelta(days=settings().link_ttl_days))
 
 
 def reset() -> None:

@@ -117,11 +117,125 @@ ROUTES.update({
         "request": schemas.OFFLINE_PAYMENT, "status": 201, "response": ADMIN_CASE},
 })
 
+# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links ---------------
+ATTACHMENT = {"type": "object", "properties": {
+    "attachment_id": {"type": "string"}, "key": {"type": "string", "description": "the S3 object key"},
+    "filename": {"type": "string"}, "content_type": {"type": "string"}, "size": {"type": "integer"},
+    "added_at": {"type": "string", "format": "date-time"},
+    "download_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only"}}}
+DISPUTE = {"type": "object", "properties": {
+    "dispute_id": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"},
+    "amount": {"type": ["integer", "null"], "description": "null: the whole balance"},
+    "disputed": {"type": "integer"},
+    "status": {"type": "string", "enum": ["open", "mediation", "mediation_ended", "upheld", "partially_upheld",
+                                          "rejected"]},
+    "opened_at": {"type": "string", "format": "date-time"}, "raised": {"type": "integer"},
+    "attachments": {"type": "array", "items": ATTACHMENT}, "outcome_message": {"type": ["string", "null"]},
+    "credit": {"type": "integer"}, "mediator": {"type": ["string", "null"]},
+    "until": {"type": ["string", "null"], "format": "date-time"},
+    "resolved_at": {"type": ["string", "null"], "format": "date-time"}}}
+PROMISE = {"type": ["object", "null"], "properties": {
+    "pay_by": {"type": "string", "format": "date"}, "status": {"type": "string", "enum": ["open", "missed",
+                                                                                           "superseded"]}}}
+ADMIN_CASE["properties"]["disputes"] = {"type": "array", "items": DISPUTE}  # type: ignore[index]
+ADMIN_CASE["properties"]["promise"] = PROMISE  # type: ignore[index]
+ADMIN_CASE["properties"]["payment_reports"] = {"type": "array", "items": {  # type: ignore[index]
+    "type": "object", "properties": {k: {"type": "string"} for k in (
+        "paid_on", "method", "reference", "reported_at", "pause_until")}}}
+CUSTOMER_CASE["properties"]["dispute"] = {"type": ["object", "null"], "properties": {  # type: ignore[index]
+    k: DISPUTE["properties"][k] for k in ("dispute_id", "reason", "amount", "status")} | {  # type: ignore[index]
+    "files": {"type": "integer"}}}
+CUSTOMER_CASE["properties"]["promise"] = PROMISE  # type: ignore[index]
+DISPUTE_ANSWER = {"type": "object", "allOf": [CUSTOMER_CASE], "required": ["dispute_id"], "properties": {
+    "dispute_id": {"type": "string", "description": "for POST /customer/dispute/attachments"}}}
+UPLOAD_SLOT = {"type": "object", "required": ["url", "fields"], "properties": {
+    "url": {"type": "string", "format": "uri"},
+    "fields": {"type": "object", "description": "form fields to POST (multipart) before the file, sent last as "
+                                                "`file`; S3 takes PDF, PNG or JPEG up to 10 MB",
+               "additionalProperties": {"type": "string"}},
+    "dispute_id": {"type": "string"}, "attachment_id": {"type": "string"}, "key": {"type": "string"},
+    "max_bytes": {"type": "integer"}, "expires_in": {"type": "integer", "description": "seconds"}}}
+REFRESH_ANSWER = {"type": "object", "required": ["status"], "properties": {
+    "status": {"type": "string", "enum": ["sent if eligible"],
+               "description": "the same answer whatever happened: a fresh link goes by email to the address on "
+                              "file when the link had expired, was the current one, and the daily limit allows"}}}
+ROUTES.update({
+    ("/customer/dispute", "POST"): {
+        "summary": "Dispute the whole balance or a part of it: reminders pause, the broker is told",
+        "security": "pay_token", "request": schemas.DISPUTE, "status": 201, "also": [200],
+        "response": DISPUTE_ANSWER},
+    ("/customer/dispute/attachments", "POST"): {
+        "summary": "An upload slot for one evidence file (S3 presigned POST), recorded on the dispute",
+        "security": "pay_token", "request": schemas.DISPUTE_ATTACHMENT, "status": 201, "also": [200],
+        "response": UPLOAD_SLOT},
+    ("/customer/promise", "POST"): {
+        "summary": "Promise to pay by a date: reminders pause until then, and resume if it is missed",
+        "security": "pay_token", "request": schemas.PROMISE, "status": 201, "also": [200],
+        "response": CUSTOMER_CASE},
+    ("/customer/already-paid", "POST"): {
+        "summary": "Report a payment made elsewhere: reminders pause while the broker checks it",
+        "security": "pay_token", "request": schemas.ALREADY_PAID, "status": 201, "also": [200],
+        "response": CUSTOMER_CASE},
+    ("/customer/link-refresh", "POST"): {
+        "summary": "Ask for a fresh link by email, with the token of one that expired (no Authorization header)",
+        "security": None, "request": schemas.LINK_REFRESH, "status": 202, "response": REFRESH_ANSWER},
+    ("/admin/cases/{case_id}/disputes/{dispute_id}/resolve", "POST"): {
+        "summary": "Answer a dispute: upheld or partially upheld (a credit), rejected, or mediation until a date",
+        "security": "broker", "request": schemas.RESOLVE_DISPUTE, "status": 200, "response": ADMIN_CASE},
+})
+
+# --- installment plans (issue 5) ----------------------------------------------------------------------
+SCHEDULE_ROW = {"type": "object", "properties": {
+    "due_on": {"type": "string", "format": "date"}, "amount": {"type": "integer", "description": "minor units"}}}
+PLAN_OFFER = {"type": "object", "properties": {
+    "offer_id": {"type": "string", "description": "for POST /customer/plan"},
+    "installments": {"type": "integer"}, "interval": {"type": "string", "enum": schemas.PLAN_INTERVALS},
+    "first_amount": {"type": "integer", "description": "paid at checkout when the plan starts"},
+    "currency": {"type": "string"}, "total": {"type": "integer"},
+    "custom": {"type": "boolean", "description": "offered by the broker for this case"},
+    "schedule": {"type": "array", "items": SCHEDULE_ROW}}}
+PLAN = {"type": ["object", "null"], "description": "the case's installment plan (the current one, or the last that "
+        "ended) with its schedule", "properties": {
+    "plan_id": {"type": "string"}, "state": {"type": "string", "enum": ["active", "completed", "defaulted"]},
+    "interval": {"type": "string"}, "currency": {"type": "string"}, "custom": {"type": "boolean"},
+    "started_at": {"type": "string", "format": "date-time"},
+    "ended_at": {"type": ["string", "null"], "format": "date-time"},
+    "next_charge_at": {"type": ["string", "null"], "format": "date-time"},
+    "installments": {"type": "integer"}, "paid": {"type": "integer"},
+    "schedule": {"type": "array", "items": {"type": "object", "properties": {
+        "number": {"type": "integer"}, "due_on": {"type": "string", "format": "date"}, "amount": {"type": "integer"},
+        "status": {"type": "string", "enum": ["scheduled", "paid", "retrying", "action_required", "missed",
+                                              "cancelled"]},
+        "attempts": {"type": "integer"}, "retry_on": {"type": ["string", "null"], "format": "date"}}}},
+    "pay_now": {"type": ["object", "null"], "description": "a failed installment POST /customer/checkout (no "
+                "amount) pays", "properties": {"installment": {"type": "integer"}, "amount": {"type": "integer"}}}}}
+CUSTOMER_CASE["properties"]["plan"] = PLAN  # type: ignore[index]
+CUSTOMER_CASE["properties"]["plan_offers"] = {"type": "array", "items": PLAN_OFFER,  # type: ignore[index]
+                                              "description": "empty when no plan may start"}
+ADMIN_CASE["properties"]["plan"] = PLAN  # type: ignore[index]
+ADMIN_CASE["properties"]["custom_plan_offers"] = {"type": "array", "items": {  # type: ignore[index]
+    "type": "object", "properties": {"installments": {"type": "integer"}, "interval": {"type": "string"},
+                                     "first_amount": {"type": ["integer", "null"]},
+                                     "created_at": {"type": "string", "format": "date-time"}}}}
+ROUTES.update({
+    ("/customer/plan", "POST"): {
+        "summary": "Choose a plan offer: Stripe Checkout for its first installment, saving the card for the rest",
+        "security": "pay_token", "request": schemas.CHOOSE_PLAN, "response": CHECKOUT_URL},
+    ("/admin/cases/{case_id}/plan-offers", "POST"): {
+        "summary": "Offer this case a plan of its own (beside the policy's offers); the same offer again: 200",
+        "security": "broker", "request": schemas.PLAN_OFFER, "status": 201, "also": [200],
+        "response": {"type": "object", "allOf": [ADMIN_CASE], "properties": {"offer": PLAN_OFFER}}},
+})
+
+
 def _operation(path: str, spec: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec["summary"], "responses": {
         str(spec.get("status", 200)): {"description": "OK", "content": {
             "application/json": {"schema": spec["response"]}}},
     }}
+    for extra in spec.get("also", ()):  # e.g. 200 for a retried request that created nothing
+        op["responses"][str(extra)] = {"description": "OK (a retry: the first answer again)", "content": {
+            "application/json": {"schema": spec["response"]}}}
     for status, text in (("400", "Bad input: the error names the field"), ("401", "Missing or bad credentials"),
                          ("404", "Not found (or another broker's)"), ("409", "Conflicts with the case's state"),
                          ("413", "Body over 64 KB")):
@@ -130,6 +244,8 @@ def _operation(path: str, spec: dict[str, Any]) -> dict[str, Any]:
         op["security"] = [{spec["security"]: []}]
     params = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}] \
         if "{case_id}" in path else []
+    params += [{"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+               for seg in path.split("/") if seg.startswith("{") and seg != "{case_id}"]
     for name, schema in spec.get("query", {}).get("properties", {}).items():
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
     params += [{"name": h, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255}}

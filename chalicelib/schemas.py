@@ -255,8 +255,9 @@ CHECKOUT = {
     "additionalProperties": False,
     "properties": {
         "amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
-                   "description": "minor units; omit to pay everything due. A part payment is at least 10% of "
-                                  "the amount due (or the whole remainder if smaller)"},
+                   "description": "minor units; omit to pay everything due (on a payment plan with an installment "
+                                  "that failed: that installment, see plan.pay_now). A part payment is at least 10% "
+                                  "of the amount due (or the whole remainder if smaller)"},
     },
 }
 
@@ -272,3 +273,127 @@ OFFLINE_PAYMENT = {
         "received_on": {"type": "string", "format": "date"},
     },
 }
+
+
+# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links ---------------
+# The word lists repeat domain/customer_rules.py's (importing it here would load the ladder at cold
+# start); tests/unit/test_dispute_promise_rules.py checks they agree.
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+DISPUTE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["reason", "message"],
+    "properties": {
+        "reason": {"type": "string", "enum": ["not_received", "wrong_amount", "quality", "already_paid", "other"]},
+        "message": _str(4000, description="what happened, in the customer's words (the broker reads it)"),
+        "amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
+                   "description": "minor units, at most the amount due; omit to dispute the whole balance"},
+    },
+}
+
+DISPUTE_ATTACHMENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["dispute_id", "content_type", "filename", "size"],
+    "properties": {
+        "dispute_id": _str(16, pattern=r"^d[0-9]{1,4}$", description="from the answer to POST /customer/dispute"),
+        "content_type": {"type": "string", "enum": ["application/pdf", "image/png", "image/jpeg"]},
+        "filename": _str(255),
+        "size": {"type": "integer", "minimum": 1, "maximum": EVIDENCE_MAX_BYTES, "description": "bytes, 10 MB at most"},
+    },
+}
+
+PROMISE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["pay_by"],
+    "properties": {"pay_by": {"type": "string", "format": "date",
+                              "description": "the customer's own date: from today up to the broker's limit "
+                                             "(14 days by default)"}},
+}
+
+ALREADY_PAID = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["paid_on", "method", "reference"],
+    "properties": {
+        "paid_on": {"type": "string", "format": "date", "description": "not in the future"},
+        "method": {"type": "string", "enum": ["bank_transfer", "cheque", "cash", "other"]},
+        "reference": _str(200, description="the bank's reference, cheque number or receipt"),
+    },
+}
+
+LINK_REFRESH = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["token"],
+    "properties": {"token": _str(4096, description="the pay token of the link that stopped working")},
+}
+
+RESOLVE_DISPUTE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["outcome", "message"],
+    "properties": {
+        "outcome": {"type": "string", "enum": ["upheld", "partially_upheld", "rejected", "mediation"]},
+        "credit_amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
+                          "description": "minor units off the balance: required for partially_upheld; upheld "
+                                         "defaults to what was disputed; none for rejected or mediation"},
+        "message": _str(4000, description="the answer, emailed to the customer"),
+        "mediator": _str(200, description="mediation only: who mediates"),
+        "until": {"type": "string", "format": "date-time",
+                  "description": "mediation only: reminders stay paused until then (at most a year ahead)"},
+    },
+}
+
+POLICY["properties"]["self_service"] = {  # type: ignore[index]
+    "type": "object", "additionalProperties": False, "properties": {
+        "promise_max_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14},
+        "already_paid_pause_days": {"type": "integer", "minimum": 1, "maximum": 30, "default": 5},
+        "dispute_reminder_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7}}}
+
+
+# --- installment plans (issue 5) ------------------------------------------------------------------
+# The intervals repeat domain/policy.py's INTERVALS (importing it here would load the domain at cold start);
+# tests/unit/test_plans.py checks they agree.
+PLAN_INTERVALS = ["weekly", "biweekly", "monthly"]
+
+CHOOSE_PLAN = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["offer_id"],
+    "properties": {"offer_id": _str(40, pattern=r"^[ob][0-9a-f]{15}$",
+                                    description="one of plan_offers[].offer_id from GET /customer/case")},
+}
+
+PLAN_OFFER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["installments", "interval"],
+    "properties": {
+        "installments": {"type": "integer", "minimum": 2, "maximum": 24},
+        "interval": {"type": "string", "enum": PLAN_INTERVALS},
+        "first_amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
+                         "description": "minor units: the least the first installment is (paid when the plan "
+                                        "starts); omit for equal installments"},
+    },
+}
+
+POLICY["properties"]["plans"] = {  # type: ignore[index]
+    "type": "object", "additionalProperties": False, "properties": {
+        "enabled": {"type": "boolean", "default": True},
+        "max_installments": {"type": "integer", "minimum": 2, "maximum": 24, "default": 6},
+        "interval": {"type": "string", "enum": PLAN_INTERVALS, "default": "monthly"},
+        "min_installment_amount": {"type": "integer", "minimum": 1, "default": 1000,
+                                   "description": "minor units of the invoice currency"},
+        "min_first_percent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0},
+        "max_days": {"type": "integer", "minimum": 7, "maximum": 730, "default": 180,
+                     "description": "the last installment at most this many days after the first"},
+        "min_due": {"type": "integer", "minimum": 0, "default": 0,
+                    "description": "balances (minor units) from which plans are offered"},
+        "max_due": {"type": ["integer", "null"], "minimum": 1, "description": "and up to which; null: no limit"},
+        "retry_days": {"type": "array", "maxItems": 5, "items": {"type": "integer", "minimum": 1, "maximum": 60},
+                       "default": [1, 3, 7], "description": "a failed installment is tried again these days "
+                                                            "after its due date; then the plan defaults"}}}

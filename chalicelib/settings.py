@@ -28,6 +28,8 @@ class Settings:
     reminder_queue_url: str | None = None
     reminder_dlq_url: str | None = None
     policy_cache_seconds: int = 60
+    # Dispute evidence (issue 5): the private bucket customers upload to through presigned POSTs.
+    evidence_bucket: str | None = None
 
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
@@ -54,4 +56,5 @@ class Settings:
             reminder_queue_url=env.get("REMINDER_QUEUE_URL") or None,
             reminder_dlq_url=env.get("REMINDER_DLQ_URL") or None,
             policy_cache_seconds=int(env.get("POLICY_CACHE_SECONDS", "60")),
+            evidence_bucket=env.get("EVIDENCE_BUCKET") or None,
         )

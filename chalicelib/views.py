@@ -34,6 +34,8 @@ def admin_case(case: Case, events: list[Event], pay_url: str | None = None) -> d
                     "expires_at": case.link.expires_at, "opened_at": case.link.opened_at}
     view["events"] = [e.as_dict() for e in events]
     view["payments"] = payments_view(case)
+    view.update(self_service_view(case))
+    view.update(plan_views(case, admin=True))
     if pay_url:
         view["pay_url"] = pay_url
     return view
@@ -63,4 +65,74 @@ def customer_case(case: Case, events: list[Event]) -> dict[str, Any]:
         "balance": case.balance.as_dict(),
         "link_expires_at": case.link.expires_at,
         "timeline": customer_timeline(events),
+        **customer_self_service_view(case),
+        **plan_views(case),
     }
+
+
+# --- self-service (issue 5) -----------------------------------------------------------------------------
+
+def self_service_view(case: Case, download_urls: dict[str, str] | None = None) -> dict[str, Any]:
+    """The broker's view of disputes (with their evidence files), the promise and reported payments."""
+    from dataclasses import asdict
+
+    state = case.self_service
+    disputes = []
+    for dispute in state.disputes:
+        shown = asdict(dispute)
+        shown.pop("prior_status")
+        shown.pop("raised_at")
+        for attachment in shown["attachments"]:
+            if download_urls and attachment["key"] in download_urls:
+                attachment["download_url"] = download_urls[attachment["key"]]
+        disputes.append(shown)
+    promise = state.promise
+    return {"disputes": disputes,
+            "promise": None if promise is None else {"pay_by": promise.pay_by, "status": promise.status},
+            "payment_reports": [asdict(r) for r in state.reports]}
+
+
+def customer_self_service_view(case: Case) -> dict[str, Any]:
+    """What the pay page may show: the dispute in progress (never its evidence keys) and the promise."""
+    state = case.self_service
+    dispute, promise = state.current_dispute, state.promise
+    return {
+        "dispute": None if dispute is None else {"dispute_id": dispute.dispute_id, "reason": dispute.reason,
+                                                 "amount": dispute.amount, "status": dispute.status,
+                                                 "files": len(dispute.attachments)},
+        "promise": {"pay_by": promise.pay_by, "status": promise.status}
+        if promise is not None and case.status == "promised" else None,
+    }
+
+
+# --- installment plans (issue 5) ------------------------------------------------------------------------
+
+def plan_views(case: Case, admin: bool = False) -> dict[str, Any]:
+    """`plan`: the case's plan (the current one, or the last that ended) with its schedule and what may be
+    paid by hand now; None without one. The broker also sees the offers made for this case alone."""
+    from chalicelib.domain.payments import payable
+    from chalicelib.domain.plans import pay_now
+
+    plan = case.plans.current
+    shown: dict[str, Any] | None = None
+    if plan is not None:
+        failed = pay_now(case)
+        rows = []
+        for i in plan.installments:
+            row = {"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount, "status": i.status,
+                   "attempts": i.attempts, "retry_on": i.retry_on.isoformat() if i.retry_on else None}
+            if admin:
+                row.update(reference=i.reference, error=i.error)
+            rows.append(row)
+        shown = {"plan_id": plan.plan_id, "state": plan.state, "interval": plan.interval, "currency": plan.currency,
+                 "custom": plan.custom, "started_at": plan.started_at, "ended_at": plan.ended_at,
+                 "next_charge_at": plan.next_charge_at, "installments": len(plan.installments),
+                 "paid": sum(1 for i in plan.installments if i.status == "paid"), "schedule": rows,
+                 "pay_now": None if failed is None else {"installment": failed.number,
+                                                         "amount": min(failed.amount, payable(case))}}
+    view: dict[str, Any] = {"plan": shown}
+    if admin:
+        view["custom_plan_offers"] = [{"installments": o.installments, "interval": o.interval,
+                                       "first_amount": o.first_amount, "created_at": o.created_at}
+                                      for o in case.plans.custom_offers]
+    return view

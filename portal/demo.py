@@ -138,6 +138,7 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
         "TABLE_NAME": names.table, "LINK_KEYS_SECRET_ID": names.link_keys_secret, "SITE_URL": site_url,
         # No caching locally, so `portal broker revoke-key` and `portal keys retire` take effect at once.
         "AUTH_CACHE_SECONDS": "0", "KEYS_CACHE_SECONDS": "0",
+        "EVIDENCE_BUCKET": names.bucket,  # dispute evidence (issue 5): presigned POSTs to moto's S3
         **stripe_env, **queue_env,
     })
     bootstrap.reset()
@@ -146,6 +147,7 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     write_demo_file(data_dir, {
         "aws_endpoint": endpoint, "region": REGION, "resources": names.as_dict(),
         "api_url": api_url, "site_url": site_url, "demo_broker": broker,
+        "stripe": stripe_env,  # `portal sweep` charges plan installments through the same Stripe (issue 5)
     })
     api.start()
     running.callback(api.stop)

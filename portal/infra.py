@@ -61,3 +61,29 @@ def create_reminder_queues(client: Any, suffix: str = "") -> tuple[str, str]:
 def verify_sender(client: Any, identity: str) -> None:
     """Let SES (moto) send from `identity`, an address or a whole domain, as a verified identity would."""
     client.create_email_identity(EmailIdentity=identity)
+
+
+def evidence_bucket_definition() -> dict[str, Any]:
+    return template()["Resources"]["EvidenceBucket"]["Properties"]
+
+
+def create_evidence_bucket(client: Any, name: str, site_origin: str, region: str) -> None:
+    """The dispute-evidence bucket as infra/ defines it: encrypted, private, CORS for the site's origin."""
+    props = evidence_bucket_definition()
+    if region == "us-east-1":
+        client.create_bucket(Bucket=name)
+    else:
+        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                   "BucketKeyEnabled": rule["BucketKeyEnabled"]}
+                  for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+    client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        k: v for k, v in props["PublicAccessBlockConfiguration"].items()})
+    rules = []
+    for rule in props["CorsConfiguration"]["CorsRules"]:
+        origins = [site_origin if isinstance(o, dict) and o.get("Ref") == "SiteOrigin" else o
+                   for o in rule["AllowedOrigins"]]
+        rules.append({"AllowedMethods": rule["AllowedMethods"], "AllowedOrigins": origins,
+                      "AllowedHeaders": rule["AllowedHeaders"], "MaxAgeSeconds": rule["MaxAge"]})
+    client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})

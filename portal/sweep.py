@@ -89,6 +89,7 @@ def prepare(endpoint: str, demo: dict[str, Any], at: datetime, table: str | None
         "SITE_URL": demo.get("site_url", "http://127.0.0.1:8080"), "REMINDER_QUEUE_URL": queue_url,
         "REMINDER_DLQ_URL": dlq_url, "AUTH_CACHE_SECONDS": "0", "KEYS_CACHE_SECONDS": "0",
         "POLICY_CACHE_SECONDS": "0",
+        **demo.get("stripe", {}),  # installment plans (issue 5): later installments are charged on Stripe
     })
     bootstrap.utc_now = lambda: at  # type: ignore[assignment] # the one thing that changes: the time
     bootstrap.reset()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.errors import InvalidInput, UpstreamError
+from chalicelib.domain.plans import ChargeResult
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,58 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise self._translate(exc, "payment_intent") from exc
         return intent.metadata.to_dict() if intent.metadata else {}
+
+    # --- installment plans (issue 5) ----------------------------------------------------------------
+
+    def create_customer(self, params: dict[str, Any], idempotency_key: str) -> str:
+        """A Stripe Customer (for the card a plan saves); its id."""
+        import stripe
+
+        try:
+            customer = self._stripe().v1.customers.create(params, {"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise self._translate(exc, "customer") from exc
+        return str(customer.id)
+
+    def payment_method_of(self, intent_id: str) -> str | None:
+        """The PaymentMethod a PaymentIntent was paid with (the card saved for later installments)."""
+        import stripe
+
+        try:
+            intent = self._stripe().v1.payment_intents.retrieve(intent_id)
+        except stripe.StripeError as exc:
+            raise self._translate(exc, "payment_intent") from exc
+        method = intent.payment_method
+        return method if isinstance(method, str) or method is None else str(method.id)
+
+    def charge_off_session(self, params: dict[str, Any], idempotency_key: str) -> ChargeResult:
+        """Create and confirm an off-session PaymentIntent. A refused charge is a result (its code, e.g.
+        card_declined or authentication_required), not an error; an unreachable Stripe is UpstreamError, and
+        so is a key reused with other parameters (the first request's outcome is still to be learnt)."""
+        import stripe
+
+        try:
+            intent = self._stripe().v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+        except stripe.CardError as exc:
+            body = exc.json_body if isinstance(exc.json_body, dict) else {}
+            error = body.get("error") or {}
+            refused = error.get("payment_intent") or {}
+            code = error.get("decline_code") if error.get("code") == "card_declined" else error.get("code")
+            return ChargeResult(False, refused.get("id") if isinstance(refused, dict) else None,
+                                str(code or exc.code or "card_declined"))
+        except stripe.IdempotencyError as exc:
+            raise self._translate(exc, "payment_intent") from exc
+        except stripe.InvalidRequestError as exc:  # no usable card (detached, deleted customer): a failed try
+            log.warning("off-session charge refused", extra={"code": exc.code, "request_id": exc.request_id})
+            return ChargeResult(False, None, str(exc.code or "invalid_request"))
+        except stripe.StripeError as exc:
+            raise self._translate(exc, "payment_intent") from exc
+        method = intent.payment_method
+        method_id = method if isinstance(method, str) or method is None else str(method.id)
+        if intent.status == "succeeded":
+            return ChargeResult(True, str(intent.id), payment_method=method_id)
+        code = "authentication_required" if intent.status == "requires_action" else str(intent.status)
+        return ChargeResult(False, str(intent.id), code, method_id)
 
     @staticmethod
     def _translate(exc: Exception, what: str) -> UpstreamError:

@@ -10,6 +10,8 @@ from chalicelib.domain.history import GENESIS, Event
 from chalicelib.domain.ladder_state import LadderState
 from chalicelib.domain.money import Money
 from chalicelib.domain.payment_ledger import Ledger
+from chalicelib.domain.plan_state import Plans
+from chalicelib.domain.self_service_state import SelfService
 from chalicelib.domain.vocabulary import ACTORS, LOCALES, NOTE_KINDS, STATUSES
 
 CLOSED = frozenset({"paid", "written_off"})
@@ -44,6 +46,12 @@ CUSTOMER_VISIBLE: dict[str, tuple[str, ...]] = {
     "payment_failed": ("amount", "currency"),
     "chargeback_opened": ("amount", "currency"),
     "chargeback_closed": ("outcome",),
+    "installment_paid": ("installment", "amount", "currency"),
+    "installment_failed": ("installment", "amount", "currency", "retry_on"),
+    "plan_completed": ("plan_id",),
+    "plan_defaulted": ("installment",),
+    "promise_missed": ("pay_by",),
+    "credit_applied": ("amount", "currency"),
 }
 
 
@@ -156,6 +164,8 @@ class Case:
     next_action_at: str | None = None  # when the sweep next looks at the case (ladder.py keeps it)
     ladder: LadderState = LadderState()
     payments: Ledger = Ledger()  # payment_ledger.py; payments.py decides what goes in
+    plans: Plans = Plans()  # installment plans (plan_state.py); plans.py decides
+    self_service: SelfService = SelfService()  # disputes, promise, reports, link refreshes (self_service.py)
 
     @property
     def is_closed(self) -> bool:

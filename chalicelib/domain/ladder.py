@@ -38,6 +38,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.fees import RateUnavailableError, late_fee, statutory_interest
 from chalicelib.domain.ladder_state import LadderState, PendingStep
 from chalicelib.domain.policy import ContactRules, Policy, Step
+from chalicelib.domain.self_service_state import wake_time
 
 LEASE = timedelta(minutes=5)  # longer than the worker's Lambda timeout, so a live worker never loses it
 MAX_ATTEMPTS = 5
@@ -225,6 +226,16 @@ def plan(case: Case, policy: Policy, now: datetime) -> Plan:
 def next_action(case: Case, policy: Policy, now: datetime) -> str | None:
     """The value `case.next_action_at` should hold (drives the sweep index)."""
     at = plan(case, policy, now).at
+    # Hook (issue 5): while a promise or dispute pauses the ladder, its own timer (promise missed,
+    # dispute unanswered, mediation over) shares the sweep index; self_service.due acts on it.
+    wake = wake_time(case.status, case.self_service)
+    if wake is not None and (at is None or wake < at):
+        at = wake
+    # Hook (issue 5): an active installment plan's next charge shares the sweep index too; the
+    # reminder worker's `installments` hook (services/plans.py) charges it.
+    charge = case.plans.next_charge_at if case.status == "on_plan" else None
+    if charge is not None and (at is None or parse_iso(charge) < at):
+        at = parse_iso(charge)
     return iso(at) if at else None
 
 

@@ -95,6 +95,52 @@ class Sender:
         return {"from_email": self.from_email, "from_name": self.from_name, "reply_to": self.reply_to}
 
 
+@dataclass(frozen=True)
+class SelfServiceRules:
+    """What a customer may do on their own (issue 5): how far ahead a promise to pay may reach, how long
+    "I already paid" pauses the ladder while the broker checks, and after how many days an unanswered
+    dispute is raised to the broker again (and again, every as many days, until it is answered)."""
+
+    promise_max_days: int = 14
+    already_paid_pause_days: int = 5
+    dispute_reminder_days: int = 7
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"promise_max_days": self.promise_max_days, "already_paid_pause_days": self.already_paid_pause_days,
+                "dispute_reminder_days": self.dispute_reminder_days}
+
+
+INTERVALS = ("weekly", "biweekly", "monthly")
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """Which installment plans customers are offered (issue 5; see domain/plans.py).
+
+    Amounts are minor units of the invoice's currency, like the late fee's. A balance qualifies when it is
+    between `min_due` and `max_due` (None: no upper limit); an offer needs every installment at least
+    `min_installment_amount`, a first payment of at least `min_first_percent` of the balance, and its
+    last installment at most `max_days` after the first. A failed installment is tried again
+    `retry_days` after its due date; after the last failed retry the plan defaults.
+    """
+
+    enabled: bool = True
+    max_installments: int = 6
+    interval: str = "monthly"
+    min_installment_amount: int = 1000
+    min_first_percent: int = 0
+    max_days: int = 180
+    min_due: int = 0
+    max_due: int | None = None
+    retry_days: tuple[int, ...] = (1, 3, 7)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "max_installments": self.max_installments, "interval": self.interval,
+                "min_installment_amount": self.min_installment_amount,
+                "min_first_percent": self.min_first_percent, "max_days": self.max_days, "min_due": self.min_due,
+                "max_due": self.max_due, "retry_days": list(self.retry_days)}
+
+
 DEFAULT_LADDER: tuple[Step, ...] = (
     Step(-3, "courtesy", "courtesy", ("email",)),
     Step(0, "due_today", "reminder", ("email",)),
@@ -125,6 +171,8 @@ class Policy:
     interest: InterestTerms = InterestTerms()
     discount: EarlyPaymentDiscountPolicy | None = None
     sender: Sender = Sender()
+    self_service: SelfServiceRules = SelfServiceRules()
+    plans: PlanTerms = PlanTerms()
 
     def ladder_for(self, tier: str | None) -> tuple[Step, ...]:
         return self.tiers.get(tier or "", self.ladder)
@@ -142,6 +190,8 @@ class Policy:
             "discount": None if self.discount is None else {"rate_bp": self.discount.rate_bp,
                                                             "days": self.discount.days},
             "sender": self.sender.as_dict(),
+            "self_service": self.self_service.as_dict(),
+            "plans": self.plans.as_dict(),
         }
 
 
@@ -161,7 +211,12 @@ class PolicyRecord:
 
 # --- reading a policy from JSON ------------------------------------------------------------------
 
-POLICY_FIELDS = ("ladder", "tiers", "contact", "late_fee", "interest", "discount", "sender")
+POLICY_FIELDS: tuple[str, ...] = ("ladder", "tiers", "contact", "late_fee", "interest", "discount", "sender")
+POLICY_FIELDS += ("self_service",)
+POLICY_FIELDS += ("plans",)
+PLAN_FIELDS = ("enabled", "max_installments", "interval", "min_installment_amount", "min_first_percent", "max_days",
+               "min_due", "max_due", "retry_days")
+SELF_SERVICE_FIELDS = ("promise_max_days", "already_paid_pause_days", "dispute_reminder_days")
 STEP_FIELDS = ("offset_days", "channels", "template", "stage", "actions")
 CONTACT_FIELDS = ("window_start", "window_end", "days", "max_contacts", "per_days")
 LATE_FEE_FIELDS = ("kind", "fixed_amount", "rate_bp", "cap", "grace_days")
@@ -196,7 +251,8 @@ def policy_from_dict(data: Any, version: int = 0) -> Policy:
                                    f"tiers[{tier_index}].ladder[{i}].actions")
     return Policy(version=version, ladder=ladder, tiers=tiers, contact=contact, late_fee=late_fee,
                   interest=_interest(body.get("interest", {})), discount=_discount(body.get("discount")),
-                  sender=_sender(body.get("sender", {})))
+                  sender=_sender(body.get("sender", {})), self_service=_self_service(body.get("self_service", {})),
+                  plans=_plans(body.get("plans", {})))
 
 
 def _ladder(value: Any, where: str) -> tuple[Step, ...]:
@@ -309,6 +365,47 @@ def _sender(value: Any) -> Sender:
         raise InvalidInput("must not contain < > \" or line breaks", "sender.from_name")
     reply_to = None if body.get("reply_to") is None else _email(body["reply_to"], "sender.reply_to")
     return Sender(from_email=from_email, from_name=name, reply_to=reply_to)
+
+
+def _self_service(value: Any) -> SelfServiceRules:
+    body = _object(value, "self_service", SELF_SERVICE_FIELDS)
+    base = SelfServiceRules()
+    return SelfServiceRules(
+        promise_max_days=_int(body.get("promise_max_days", base.promise_max_days),
+                              "self_service.promise_max_days", 1, 90),
+        already_paid_pause_days=_int(body.get("already_paid_pause_days", base.already_paid_pause_days),
+                                     "self_service.already_paid_pause_days", 1, 30),
+        dispute_reminder_days=_int(body.get("dispute_reminder_days", base.dispute_reminder_days),
+                                   "self_service.dispute_reminder_days", 1, 60),
+    )
+
+
+def _plans(value: Any) -> PlanTerms:
+    body = _object(value, "plans", PLAN_FIELDS)
+    base = PlanTerms()
+    enabled = body.get("enabled", base.enabled)
+    if not isinstance(enabled, bool):
+        raise InvalidInput("must be true or false", "plans.enabled")
+    min_due = _int(body.get("min_due", base.min_due), "plans.min_due", 0, 10**13)
+    max_due = None if body.get("max_due") is None else _int(body["max_due"], "plans.max_due", 1, 10**13)
+    if max_due is not None and max_due < min_due:
+        raise InvalidInput("must be at least min_due", "plans.max_due")
+    retry_days = tuple(_list(body.get("retry_days", list(base.retry_days)), "plans.retry_days", max_items=5))
+    for i, days in enumerate(retry_days):
+        _int(days, f"plans.retry_days[{i}]", 1, 60)
+        if i and days <= retry_days[i - 1]:
+            raise InvalidInput("retry days must increase, each day once", f"plans.retry_days[{i}]")
+    return PlanTerms(
+        enabled=enabled,
+        max_installments=_int(body.get("max_installments", base.max_installments), "plans.max_installments", 2, 24),
+        interval=_choice(body.get("interval", base.interval), "plans.interval", INTERVALS),
+        min_installment_amount=_int(body.get("min_installment_amount", base.min_installment_amount),
+                                    "plans.min_installment_amount", 1, 10**13),
+        min_first_percent=_int(body.get("min_first_percent", base.min_first_percent), "plans.min_first_percent",
+                               0, 100),
+        max_days=_int(body.get("max_days", base.max_days), "plans.max_days", 7, 730),
+        min_due=min_due, max_due=max_due, retry_days=retry_days,
+    )
 
 
 # --- small checks that name the field -------------------------------------------------------------

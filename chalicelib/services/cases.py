@@ -90,7 +90,8 @@ class CaseService:
     def get(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]:
         return self._store.load(broker_id, case_id)
 
-    def list_cases(self, broker_id: str, status: str | None, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+    def list_cases(self, broker_id: str, status: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[Case], str | None]:
         return self._store.list_cases(broker_id, status=status, limit=limit, cursor=cursor)
 
     def add_note(self, broker_id: str, case_id: str, kind: str, text: str) -> tuple[Case, list[Event]]:

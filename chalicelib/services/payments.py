@@ -48,6 +48,17 @@ class Notices(Protocol):
 TermsSource = Callable[[str], PaymentTerms]
 
 
+class PlanHooks(Protocol):
+    """Hook (issue 5, services/plans.py PlanService): installment plans read the same payments."""
+
+    def checkout_installment(self, case: Case) -> str | None:
+        """A Checkout URL for the plan installment a customer must pay by hand now, or None."""
+
+    def effects(self, case: Case, change: Change | None, event: dict[str, Any] | None,
+                at: datetime) -> Change | None:
+        """`change` (the payment facts, decided on `case`) with what it means for the case's plan."""
+
+
 def default_terms(broker_id: str) -> PaymentTerms:
     return PaymentTerms()
 
@@ -93,8 +104,10 @@ def session_params(case: Case, quote: CheckoutQuote, site_url: str) -> dict[str,
 class PaymentService:
     def __init__(self, store: PaymentStore, customers: CustomerService, cases: CaseService,
                  gateway: Callable[[], PaymentGateway], clock: Clock, site_url: str,
-                 terms: TermsSource = default_terms, notices: Notices | None = None) -> None:
+                 terms: TermsSource = default_terms, notices: Notices | None = None,
+                 plans: PlanHooks | None = None) -> None:
         self._store = store
+        self._plans = plans
         self._customers = customers
         self._cases = cases
         self._gateway = gateway  # built on first use: offline payments never need Stripe
@@ -108,6 +121,10 @@ class PaymentService:
     def checkout(self, token: str | None, amount: int | None) -> str:
         """A Stripe Checkout URL for paying `amount` (None: everything due) on the token's case."""
         case, _ = self._customers.authenticate(token)
+        if amount is None and self._plans is not None:  # hook (issue 5): "pay now" pays a failed installment
+            installment_url = self._plans.checkout_installment(case)
+            if installment_url is not None:
+                return installment_url
         now = self._clock()
         quote = payments.quote_checkout(case, amount, self._terms(case.broker_id), customer_today(case, now))
         session = self._gateway().create_checkout_session(session_params(case, quote, self._site_url),
@@ -154,6 +171,8 @@ class PaymentService:
                 return "ignored"
             now = self._clock()
             change = payments.apply(case, facts, at=now)
+            if self._plans is not None:  # hook (issue 5): a plan starts, or an installment is paid
+                change = self._plans.effects(case, change, event, now)
             if change is None:
                 return "no_change"
             expires = int((now + EVENT_RECORD_TTL).timestamp())
@@ -187,6 +206,8 @@ class PaymentService:
             change = payments.record_offline_payment(
                 case, amount=body["amount"], method=body["method"], reference=body["reference"],
                 received_on=received_on, today=(self._clock() + LATEST_OFFSET).date(), at=self._clock())
+            if change is not None and self._plans is not None:  # hook (issue 5): paid in full ends a plan
+                change = self._plans.effects(case, change, None, self._clock())
             if change is not None:
                 created.append(change)
             return change

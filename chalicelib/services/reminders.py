@@ -78,6 +78,22 @@ class Policies(Protocol):
     def policy_for(self, broker_id: str) -> Policy: ...
 
 
+# Hook (issue 5, services/plans.py PlanService.run_due): given a queued case, charge its due installments
+# (noting each stored change); None when the plan holds the case, else the case for the ladder to go on with.
+InstallmentHook = Callable[[Case, Callable[[Change], None]], "Case | None"]
+
+
+class TimerHook(Protocol):
+    """Hook (issue 5, services/self_service.py SelfServiceTimers): while a promise or dispute pauses a case,
+    its own timers (promise missed, dispute raised again, mediation over) run instead of the ladder."""
+
+    def owns(self, case: Case) -> bool: ...
+
+    def advance(self, case: Case, policy: Policy, now: datetime) -> Change | None: ...
+
+    def after(self, change: Change) -> None: ...
+
+
 @dataclass
 class SweepReport:
     at: str
@@ -137,8 +153,11 @@ class Sweep:
 class ReminderWorker:
     def __init__(self, *, store: CaseStore, index: SweepIndex, policies: Policies, renderer: Renderer,
                  mailer: Mailer, texter: Texter, links: PayLinks, dead_letters: Queue | None, clock: Clock,
-                 link_ttl: timedelta, new_link_id: Callable[[], str]) -> None:
+                 link_ttl: timedelta, new_link_id: Callable[[], str],
+                 installments: InstallmentHook | None = None, timers: TimerHook | None = None) -> None:
         self._store = store
+        self._timers = timers
+        self._installments = installments
         self._index = index
         self._policies = policies
         self._renderer = renderer
@@ -209,9 +228,18 @@ class ReminderWorker:
     def _advance(self, case: Case, outcome: Outcome) -> _Delivery | None:
         """Store whatever is due now (starting a step claims its first delivery); the claim, if any."""
         for _ in range(MAX_MOVES):
+            if self._installments is not None:  # hook (issue 5): a case on a plan has its due installments charged
+                on_plan = self._installments(case, lambda change: self._note(outcome, change))
+                if on_plan is None:
+                    return None  # the plan holds the case (the ladder is paused): nothing more to do now
+                case = on_plan
             policy = self._policies.policy_for(case.broker_id)
-            change = ladder.advance(case, policy, self._clock(), new_link_id=self._new_link_id(),
-                                    link_ttl=self._link_ttl)
+            timers = self._timers if self._timers is not None and self._timers.owns(case) else None
+            if timers is not None:  # hook (issue 5): a promise or dispute holds the case
+                change = timers.advance(case, policy, self._clock())
+            else:
+                change = ladder.advance(case, policy, self._clock(), new_link_id=self._new_link_id(),
+                                        link_ttl=self._link_ttl)
             if change is None:
                 return None
             try:
@@ -220,6 +248,8 @@ class ReminderWorker:
                 case = self._index.get_case(case.broker_id, case.case_id)
                 continue
             self._note(outcome, change)
+            if timers is not None:
+                timers.after(change)  # its emails, once the change is stored
             claim = ladder.claim_of(change)
             if claim is not None:
                 return _Delivery(change.case, claim, policy, outcome)

@@ -8,6 +8,7 @@ import pytest
 
 from app import app
 from chalicelib import bootstrap
+from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.services import brokers
 from tests.api.conftest import listing, open_case, read_case, token_of
 from tests.conftest import auth, case_body, get
@@ -26,6 +27,9 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/policy", "PUT"): {"ladder": [{"offset_days": 3, "template": "reminder", "stage": "reminder"}]},
     ("/admin/cases/{case_id}/payments", "POST"): {"amount": 1000, "method": "bank_transfer", "reference": "BT-1",
                                                  "received_on": "2026-11-01"},
+    ("/admin/cases/{case_id}/plan-offers", "POST"): {"installments": 3, "interval": "monthly"},
+    ("/admin/cases/{case_id}/disputes/{dispute_id}/resolve", "POST"): {"outcome": "rejected",
+                                                                      "message": "The delivery note is signed"},
 }
 CASE_ROUTES = [route for route in ADMIN_REQUESTS if "{case_id}" in route[0]]
 BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "field": None}}
@@ -34,10 +38,26 @@ BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "f
 def send(client, route: tuple[str, str], case_id: str, headers: dict[str, str]) -> Any:
     path, method = route
     path = path.replace("{case_id}", case_id)
+    if "{dispute_id}" in path:
+        path = path.replace("{dispute_id}", _dispute_of(case_id, headers))
     if method == "GET":
         return client.http.get(path, headers=headers)
     return client.http.request(method, path, headers={**headers, "Content-Type": "application/json"},
                                body=json.dumps(ADMIN_REQUESTS[route]))
+
+
+def _dispute_of(case_id: str, headers: dict[str, str]) -> str:
+    """`d1`, the case's first dispute: opened by its customer only when `headers` carry the case's own
+    broker's key, so a request with anyone else's key finds the case exactly as it was."""
+    try:
+        owner = bootstrap.broker_auth().authenticate(headers.get("Authorization"))
+        case, _ = bootstrap.store().load(owner, case_id)
+    except (Unauthorized, NotFound):
+        return "d1"
+    if case.self_service.current_dispute is None:
+        bootstrap.self_service().open_dispute(bootstrap.pay_links().token(case),
+                                              {"reason": "quality", "message": "It arrived broken"})
+    return "d1"
 
 
 def test_the_table_above_covers_every_admin_route_of_the_app():

@@ -21,9 +21,13 @@ FRESH_ANSWERS = (
 
 
 def tampered(pay_url: str) -> str:
-    """The same link with one character of its signature changed, as a typo or a forger would."""
-    head, last = pay_url[:-1], pay_url[-1]
-    return head + ("A" if last != "A" else "B")
+    """The same link with one character of its signature changed, as a typo or a forger would.
+
+    A middle character: the last one of a base64 signature may carry only padding bits, and changing
+    those leaves the signature itself untouched.
+    """
+    at = len(pay_url) - 10
+    return pay_url[:at] + ("A" if pay_url[at] != "A" else "B") + pay_url[at + 1:]
 
 
 def assert_no_case_data(page: Any, case: dict[str, Any]) -> None:

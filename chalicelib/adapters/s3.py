@@ -1,0 +1,36 @@
+"""Dispute evidence in S3: presigned POSTs for the customer's browser, presigned GETs for the broker.
+
+The bucket is private and encrypted (infra/resources.json); nothing passes through the API but the
+signature. A presigned POST can write exactly one key, one Content-Type, and between 1 byte and the
+limit; S3 refuses anything else before a byte is stored. Signing is local (no call to S3), so the
+client is cheap to use on every request once built.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+UPLOAD_SECONDS = 15 * 60
+DOWNLOAD_SECONDS = 15 * 60
+_UNSAFE = re.compile(r'[^A-Za-z0-9._ -]')
+
+
+class EvidenceBucket:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._s3 = client
+        self._bucket = bucket
+
+    def upload_slot(self, key: str, content_type: str, max_bytes: int) -> dict[str, Any]:
+        """{url, fields}: the browser POSTs the fields, then the file (form field `file`, last), to url."""
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket, Key=key, Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=UPLOAD_SECONDS)
+        return {"url": post["url"], "fields": post["fields"], "expires_in": UPLOAD_SECONDS}
+
+    def download_url(self, key: str, filename: str) -> str:
+        """A link the broker can open for a while; the file comes as a download under its own name."""
+        name = _UNSAFE.sub("_", filename)[:120] or "evidence"
+        return str(self._s3.generate_presigned_url("get_object", Params={
+            "Bucket": self._bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{name}"'},
+            ExpiresIn=DOWNLOAD_SECONDS))

@@ -1,0 +1,332 @@
+"""Installment plan use cases: the offers on the page, choosing one, the broker's own offers, what Stripe's
+events mean for a plan, and charging later installments off-session from the reminder worker.
+
+Choosing an offer opens Stripe Checkout for the first installment with a Stripe Customer for the case's
+customer and `setup_future_usage=off_session`, so the card is saved. The plan starts when Stripe says the
+first installment is paid (domain/plans.py). Later installments are charged by the reminder worker's
+`installments` hook (run_due), which the sweep reaches because the case's next_action_at holds the next
+charge (ladder.next_action folds it in).
+
+Never charged twice: each attempt is a PaymentIntent created with a Stripe idempotency key made of the
+plan, the installment and the attempt's scheduled date; the case is read strongly consistent before the
+charge, and the outcome is stored on the case version it was decided on (a later run, an SQS redelivery or
+the webhook for the same PaymentIntent find it recorded and change nothing). A run that crashes between the
+charge and the write repeats the same request on the next sweep and gets Stripe's saved answer back (within
+Stripe's 24 hours; the webhook for that PaymentIntent records it too).
+
+"Pay now" on the page during a plan (POST /customer/checkout without an amount) pays the installment that
+failed and waits for its retry, when there is one; otherwise it pays everything due, as always.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.domain import ladder, payments, plans
+from chalicelib.domain.cases import Case, Change, record
+from chalicelib.domain.errors import Conflict, NotFound, UpstreamError, VersionConflict
+from chalicelib.domain.history import Event
+from chalicelib.domain.plans import ChargeResult, DueCharge, Offer, PlanPayment
+from chalicelib.domain.policy import Policy
+from chalicelib.ports import CaseStore, Clock
+from chalicelib.services import stripe_events
+from chalicelib.services.cases import RETRIES, CaseService
+from chalicelib.services.customer import CustomerService
+from chalicelib.services.payments import customer_today
+
+log = logging.getLogger(__name__)
+
+MAX_CHARGES = 6  # per worker pass: every installment overdue after an outage, one at a time
+PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded",
+                         "payment_intent.succeeded"})
+
+
+class PlanGateway(Protocol):
+    def create_customer(self, params: dict[str, Any], idempotency_key: str) -> str: ...
+
+    def create_checkout_session(self, params: dict[str, Any], idempotency_key: str) -> Any: ...
+
+    def charge_off_session(self, params: dict[str, Any], idempotency_key: str) -> ChargeResult: ...
+
+    def payment_method_of(self, intent_id: str) -> str | None: ...
+
+
+class CaseReader(Protocol):
+    def get_case(self, broker_id: str, case_id: str) -> Case:
+        """The case item, read strongly consistent."""
+
+
+class Policies(Protocol):
+    def policy_for(self, broker_id: str) -> Policy: ...
+
+
+class Notices(Protocol):
+    def after(self, case: Case, events: tuple[Event, ...]) -> None: ...
+
+
+def _key(prefix: str, *parts: object) -> str:
+    return f"{prefix}-" + hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+def metadata(case: Case, kind: str, **extra: str) -> dict[str, str]:
+    """Ours, like every session's (stripe_events.case_of finds the case), without the case version: the
+    plan's own writes must not change what a repeated request sends Stripe under the same key."""
+    data = {"portal": stripe_events.PORTAL, "broker_id": case.broker_id, "case_id": case.case_id, "kind": kind}
+    return {**data, **extra}
+
+
+def first_installment_params(case: Case, offer: Offer, plan_id: str, customer: str, site_url: str) -> dict[str, Any]:
+    data = metadata(case, "plan", plan_id=plan_id, offer_id=offer.offer_id, plan_interval=offer.interval,
+                    plan_schedule=plans.encode_schedule(offer), plan_custom="1" if offer.custom else "0",
+                    installment="1", link_id=case.link.link_id, link_version=str(case.link.version))
+    label = f"Invoice {case.invoice.number}: installment 1 of {offer.installments}"
+    return {
+        "mode": "payment",
+        "customer": customer,
+        "line_items": [{"quantity": 1, "price_data": {
+            "currency": case.balance.currency.lower(), "unit_amount": offer.first_amount,
+            "product_data": {"name": label}}}],
+        "client_reference_id": case.case_id,
+        "metadata": data,
+        # The card is saved on the Customer for the later installments, charged without the customer.
+        "payment_intent_data": {"setup_future_usage": "off_session", "metadata": data, "description": label},
+        "locale": case.customer.locale,
+        "payment_method_types": ["card"],
+        "success_url": f"{site_url}/pay/success",
+        "cancel_url": f"{site_url}/pay/cancel",
+    }
+
+
+def plan_payment(event: dict[str, Any] | None) -> PlanPayment | None:
+    """The plan payment a Stripe event reports as succeeded, from the metadata we gave it; None otherwise."""
+    if event is None or event.get("type") not in PAID_EVENTS:
+        return None
+    obj = event["data"]["object"]
+    data = obj.get("metadata") or {}
+    kind, plan_id = data.get("kind"), data.get("plan_id")
+    if kind not in ("plan", "installment") or not isinstance(plan_id, str) or not plan_id:
+        return None
+    if event["type"] == "payment_intent.succeeded":
+        reference, amount = obj.get("id"), obj.get("amount_received") or obj.get("amount")
+        method = obj.get("payment_method")
+        method = method.get("id") if isinstance(method, dict) else method
+    else:
+        if obj.get("mode") != "payment" or (event["type"] == "checkout.session.completed"
+                                            and obj.get("payment_status") != "paid"):
+            return None
+        reference, amount, method = obj.get("payment_intent"), obj.get("amount_total"), None
+    customer = obj.get("customer")
+    number = str(data.get("installment", "1"))
+    if not isinstance(reference, str) or not number.isdigit():
+        return None
+    return PlanPayment(
+        kind=kind, plan_id=plan_id, reference=reference, amount=int(amount or 0), installment=int(number),
+        offer_id=data.get("offer_id"), interval=data.get("plan_interval"),
+        schedule=plans.decode_schedule(str(data.get("plan_schedule", ""))) if kind == "plan" else None,
+        custom=data.get("plan_custom") == "1", stripe_customer=customer if isinstance(customer, str) else None,
+        payment_method=method if isinstance(method, str) else None)
+
+
+class PlanService:
+    def __init__(self, *, store: CaseStore, reader: CaseReader, customers: CustomerService, cases: CaseService,
+                 gateway: Callable[[], PlanGateway], policies: Policies, clock: Clock, site_url: str,
+                 notices: Notices | None, new_link_id: Callable[[], str], link_ttl: timedelta) -> None:
+        self._store = store
+        self._reader = reader
+        self._customers = customers
+        self._cases = cases
+        self._gateway = gateway  # built on first use: the page's offers never need Stripe
+        self._policies = policies
+        self._clock = clock
+        self._site_url = site_url
+        self._notices = notices
+        self._new_link_id = new_link_id
+        self._link_ttl = link_ttl
+
+    # --- the page --------------------------------------------------------------------------------------
+
+    def offers(self, case: Case) -> list[dict[str, Any]]:
+        """`plan_offers` of GET /customer/case: [] when no plan may start."""
+        terms = self._policies.policy_for(case.broker_id).plans
+        today = customer_today(case, self._clock())
+        return [o.as_dict(case.balance.currency) for o in plans.offers(case, terms, today)]
+
+    def choose(self, token: str | None, offer_id: str) -> str:
+        """Checkout for the first installment of `offer_id`; the same choice again gets the same session."""
+        case, _ = self._customers.authenticate(token)
+        now = self._clock()
+        terms = self._policies.policy_for(case.broker_id).plans
+        offer = plans.find_offer(case, terms, customer_today(case, now), offer_id)
+        plan_id = plans.plan_id_for(case, offer)
+        gateway = self._gateway()
+        customer = case.plans.stripe_customer or gateway.create_customer({
+            "email": case.customer.email, "name": case.customer.name, "preferred_locales": [case.customer.locale],
+            "metadata": metadata(case, "customer")}, _key("customer", case.broker_id, case.case_id))
+        session = gateway.create_checkout_session(
+            first_installment_params(case, offer, plan_id, customer, self._site_url),
+            _key("plan", case.broker_id, case.case_id, plan_id, customer, now.date().isoformat()))
+        if not session.url:
+            raise Conflict("this payment is already being processed", "offer_id", code="payment_in_progress")
+        self._cases.change(case.broker_id, case.case_id, lambda current: plans.choose(current, offer, self._clock()))
+        log.info("plan checkout created", extra={"case_id": case.case_id, "broker_id": case.broker_id,
+                                                 "installments": offer.installments})
+        return str(session.url)
+
+    def checkout_installment(self, case: Case) -> str | None:
+        """PaymentService hook: Checkout for the failed installment a customer pays by hand, or None."""
+        inst = plans.pay_now(case)
+        plan = case.plans.current
+        if inst is None or plan is None:
+            return None
+        amount = min(inst.amount, payments.payable(case))
+        if amount < payments.provider_minimum(case.balance.currency):
+            return None
+        data = metadata(case, "installment", plan_id=plan.plan_id, installment=str(inst.number),
+                        link_id=case.link.link_id, link_version=str(case.link.version))
+        label = f"Invoice {case.invoice.number}: installment {inst.number} of {len(plan.installments)}"
+        intent: dict[str, Any] = {"metadata": data, "description": label}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [{"quantity": 1, "price_data": {
+                "currency": case.balance.currency.lower(), "unit_amount": amount, "product_data": {"name": label}}}],
+            "client_reference_id": case.case_id, "metadata": data, "payment_intent_data": intent,
+            "locale": case.customer.locale, "payment_method_types": ["card"],
+            "success_url": f"{self._site_url}/pay/success", "cancel_url": f"{self._site_url}/pay/cancel",
+        }
+        if case.plans.stripe_customer:  # a new card entered here is saved for the installments still to come
+            params["customer"] = case.plans.stripe_customer
+            intent["setup_future_usage"] = "off_session"
+        else:
+            params["customer_email"] = case.customer.email
+        now = self._clock()
+        session = self._gateway().create_checkout_session(params, _key(
+            "installment", case.broker_id, case.case_id, plan.plan_id, inst.number, inst.attempts, amount,
+            now.date().isoformat()))
+        if not session.url:
+            raise Conflict("this payment is already being processed", "amount", code="payment_in_progress")
+        return str(session.url)
+
+    # --- the broker ---------------------------------------------------------------------------------------
+
+    def add_offer(self, broker_id: str, case_id: str, body: dict[str, Any]) -> tuple[Case, list[Event], Offer, bool]:
+        """(case, events, offer as it stands today, created): the same offer again is answered as before."""
+        made: list[tuple[Change | None, Offer]] = []
+
+        def command(case: Case) -> Change | None:
+            made.clear()
+            now = self._clock()
+            change, offer = plans.add_custom_offer(
+                case, installments=body["installments"], interval=body["interval"],
+                first_amount=body.get("first_amount"), at=now, today=customer_today(case, now))
+            made.append((change, offer))
+            return change
+
+        case, events = self._cases.change(broker_id, case_id, command)
+        change, offer = made[0]
+        return case, events, offer, change is not None
+
+    # --- Stripe's events (PaymentService hook) -----------------------------------------------------------
+
+    def effects(self, case: Case, change: Change | None, event: dict[str, Any] | None,
+                at: datetime) -> Change | None:
+        policy = self._policies.policy_for(case.broker_id)
+        fact = plan_payment(event)
+        current = change.case if change is not None else case
+        combined = plans.chain(change, plans.after_payment(current, fact, policy, at) if fact else None)
+        latest = combined.case if combined is not None else case
+        return plans.chain(combined, plans.reconcile(latest, policy, at))
+
+    # --- later installments (the reminder worker's hook) -------------------------------------------------
+
+    def run_due(self, case: Case, note: Callable[[Change], None]) -> Case | None:
+        """Charge what is due on a case on a plan. None: the plan holds the case (the ladder has nothing to
+        do); otherwise the case, for the ladder to go on with (not on a plan, or the plan just ended)."""
+        if case.status != "on_plan":
+            return case
+        try:
+            case = self._reader.get_case(case.broker_id, case.case_id)  # never charge on a queued snapshot
+        except NotFound:
+            return None
+        policy = self._policies.policy_for(case.broker_id)
+        for _ in range(MAX_CHARGES):
+            if case.status != "on_plan":
+                return case
+            due = plans.due_charge(case, self._clock())
+            if due is None:
+                break
+            charged = self._attempt(case, due, policy, note)
+            if charged is None:
+                return None  # Stripe could not be reached: the case stays due for the next sweep
+            case = charged
+        if case.status != "on_plan":
+            return case
+        pending = case.ladder.pending
+        if pending is not None and pending.lease_until:
+            return case  # a reminder delivery is in flight: the ladder finishes it (its next time keeps ours)
+        wanted = ladder.next_action(case, policy, self._clock())
+        if wanted != case.next_action_at:  # the sweep's time must be the plan's next charge, never lost
+            self._save(case, lambda c: None if c.next_action_at == wanted else record(
+                c, self._clock(), "system", [("plan_rescheduled", {"at": wanted})], next_action_at=wanted), note)
+        return None
+
+    def _attempt(self, case: Case, due: DueCharge, policy: Policy, note: Callable[[Change], None]) -> Case | None:
+        """Charge `due` and store the outcome; the case after it, or None when Stripe could not be asked."""
+        if plans.cannot_charge(case, due, policy, self._clock()) is not None:
+            return self._save(case, lambda current: plans.cannot_charge(current, due, policy, self._clock()), note)
+        try:
+            result = self._charge(case, due)
+        except UpstreamError:
+            # Nothing is stored: the case stays due and the next sweep asks Stripe again with the same key.
+            log.warning("installment charge not made", extra={"case_id": case.case_id, "plan_id": due.plan_id,
+                                                              "installment": due.installment})
+            return None
+        return self._save(case, lambda current: plans.charged(
+            current, due, result, policy, self._clock(), new_link_id=self._new_link_id(), link_ttl=self._link_ttl),
+            note)
+
+    def _charge(self, case: Case, due: DueCharge) -> ChargeResult:
+        plan = case.plans.current
+        assert plan is not None
+        gateway = self._gateway()
+        method = plan.payment_method
+        if method is None and plan.first_payment:
+            method = gateway.payment_method_of(plan.first_payment)
+        customer = case.plans.stripe_customer
+        if not customer or not method:
+            return ChargeResult(False, None, "no_saved_card")
+        label = f"Invoice {case.invoice.number}: installment {due.installment} of {len(plan.installments)}"
+        params = {
+            "amount": due.amount, "currency": due.currency.lower(), "customer": customer, "payment_method": method,
+            "confirm": True, "off_session": True, "payment_method_types": ["card"], "description": label,
+            "metadata": metadata(case, "installment", plan_id=due.plan_id, installment=str(due.installment),
+                                 attempt=str(due.attempt), attempt_on=due.attempt_on.isoformat()),
+        }
+        result = gateway.charge_off_session(params, _key(
+            "plan-charge", case.broker_id, case.case_id, due.plan_id, due.installment, due.attempt_on.isoformat()))
+        if result.succeeded and result.payment_method is None:
+            result = ChargeResult(True, result.intent_id, payment_method=method)
+        log.info("installment charged" if result.succeeded else "installment charge failed", extra={
+            "case_id": case.case_id, "plan_id": due.plan_id, "installment": due.installment,
+            "attempt": due.attempt, "code": result.code})
+        return result
+
+    def _save(self, case: Case, decide: Callable[[Case], Change | None], note: Callable[[Change], None]) -> Case:
+        """Store what `decide` makes of the case; on a concurrent write, read again and decide again."""
+        for _ in range(RETRIES):
+            change = decide(case)
+            if change is None:
+                return case
+            try:
+                self._store.save(change)
+            except VersionConflict:
+                case = self._reader.get_case(case.broker_id, case.case_id)
+                continue
+            note(change)
+            if self._notices is not None:
+                self._notices.after(change.case, change.events)
+            return change.case
+        raise Conflict("the case is busy; the installment will be recorded on the next run", "case_id", code="busy")
+
