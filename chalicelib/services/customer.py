@@ -32,6 +32,10 @@ class CustomerService:
             raise Unauthorized(INVALID_LINK, code="invalid_link")
         return case, events
 
+    def reminder_of(self, token: str | None) -> str | None:
+        """Which reminder carried this (already authenticated) link, if one did."""
+        return self._links.read(token or "").ref
+
     def open(self, token: str | None) -> tuple[Case, list[Event]]:
         case, events = self.authenticate(token)
         change = domain.record_link_opened(case, at=self._clock())

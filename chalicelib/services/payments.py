@@ -80,10 +80,12 @@ def idempotency_key(case: Case, quote: CheckoutQuote, now: datetime) -> str:
     return "checkout-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-def session_params(case: Case, quote: CheckoutQuote, site_url: str) -> dict[str, Any]:
+def session_params(case: Case, quote: CheckoutQuote, site_url: str,
+                   reminder: str | None = None) -> dict[str, Any]:
     metadata = stripe_events.session_metadata(
         broker_id=case.broker_id, case_id=case.case_id, link_id=case.link.link_id,
-        link_version=case.link.version, case_version=case.version, discount=quote.discount, full=quote.full)
+        link_version=case.link.version, case_version=case.version, discount=quote.discount, full=quote.full,
+        reminder=reminder)
     name = f"Invoice {case.invoice.number}" + ("" if quote.full else " (part payment)")
     return {
         "mode": "payment",
@@ -127,8 +129,8 @@ class PaymentService:
                 return installment_url
         now = self._clock()
         quote = payments.quote_checkout(case, amount, self._terms(case.broker_id), customer_today(case, now))
-        session = self._gateway().create_checkout_session(session_params(case, quote, self._site_url),
-                                                        idempotency_key(case, quote, now))
+        params = session_params(case, quote, self._site_url, reminder=self._customers.reminder_of(token))
+        session = self._gateway().create_checkout_session(params, idempotency_key(case, quote, now))
         if not session.url:
             raise Conflict("this payment is already being processed", "amount", code="payment_in_progress")
         log.info("checkout created", extra={"case_id": case.case_id, "broker_id": case.broker_id,

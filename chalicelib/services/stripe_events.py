@@ -7,6 +7,7 @@ of ours: the service looks up their PaymentIntent's.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain import payments
@@ -39,11 +40,18 @@ def case_of(metadata: Any) -> tuple[str, str] | None:
 
 
 def session_metadata(*, broker_id: str, case_id: str, link_id: str, link_version: int, case_version: int,
-                     discount: int, full: bool) -> dict[str, str]:
-    """What every session and PaymentIntent carries (Stripe metadata values are strings)."""
-    return {"portal": PORTAL, "broker_id": broker_id, "case_id": case_id, "link_id": link_id,
-            "link_version": str(link_version), "case_version": str(case_version), "discount": str(discount),
-            "kind": "full" if full else "partial"}
+                     discount: int, full: bool, reminder: str | None = None) -> dict[str, str]:
+    """What every session and PaymentIntent carries (Stripe metadata values are strings).
+
+    `reminder` is the claim of the reminder whose link the customer followed, so the broker can see
+    which steps of the ladder bring payments in.
+    """
+    metadata = {"portal": PORTAL, "broker_id": broker_id, "case_id": case_id, "link_id": link_id,
+                "link_version": str(link_version), "case_version": str(case_version), "discount": str(discount),
+                "kind": "full" if full else "partial"}
+    if reminder:
+        metadata["reminder"] = reminder
+    return metadata
 
 
 def _discount(metadata: dict[str, Any]) -> int:
@@ -57,7 +65,19 @@ def _method(obj: dict[str, Any]) -> str | None:
 
 
 def facts_from_event(event: dict[str, Any], metadata: dict[str, Any]) -> list[PaymentFact]:
-    """The payment facts in one event; [] when it says nothing about money on the case."""
+    """The payment facts in one event; [] when it says nothing about money on the case.
+
+    Money that arrives through a reminder's link names that reminder in its timeline event.
+    """
+    facts = _facts(event, metadata)
+    reminder = metadata.get("reminder")
+    if not reminder:
+        return facts
+    return [replace(f, detail={**(f.detail or {}), "via_reminder": str(reminder)})
+            if f.payment.state in (payments.SUCCEEDED, payments.PENDING) else f for f in facts]
+
+
+def _facts(event: dict[str, Any], metadata: dict[str, Any]) -> list[PaymentFact]:
     kind = event["type"]
     obj = event["data"]["object"]
     currency = str(obj.get("currency") or "")

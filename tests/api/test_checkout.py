@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib import bootstrap
 from tests.api.conftest import open_case, token_of
+from tests.api.test_webhooks import deliver_all
 from tests.conftest import auth, post
 
 DEFAULT_LADDER = [{"offset_days": 0, "template": "due_today", "stage": "reminder"}]
@@ -160,3 +162,22 @@ def test_stripe_unreachable_is_a_502_and_changes_nothing(client, broker, case, s
     assert answer.json_body["error"]["code"] == "upstream_error"
     version = client.http.get(f"/admin/cases/{case['case_id']}", headers=auth(broker[1])).json_body["version"]
     assert version == case["version"]
+
+
+def test_a_payment_through_a_reminders_link_names_that_reminder(client, broker, case, stripe_standin):
+    # The link a reminder carries is the case's live link signed with the reminder's claim.
+    stored, _ = bootstrap.store().load(broker[0], case["case_id"])
+    reminder_token = bootstrap.pay_links().token(stored, ref="r-step3")
+
+    answer = checkout(client, reminder_token)
+    assert answer.status_code == 200, answer.json_body
+    [sent] = session_requests(stripe_standin)
+    assert sent["metadata"]["reminder"] == "r-step3"
+    assert sent["payment_intent_data"]["metadata"]["reminder"] == "r-step3"
+
+    [session] = stripe_standin.objects("checkout.session")
+    stripe_standin.complete_session(session["id"])
+    deliver_all(client, stripe_standin.events)  # signed with the SDK's helper, as Stripe would send them
+    _, events = bootstrap.store().load(broker[0], case["case_id"])
+    [received] = [e for e in events if e.type == "payment_received"]
+    assert received.data["via_reminder"] == "r-step3"
