@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from email.utils import format_datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.history import Event
 from chalicelib.domain.policy import Policy
-from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
+from chalicelib.ports import Clock, Mailer, Renderer
+from chalicelib.services.notices import BROKER_LOCALE, send_notice
 
 log = logging.getLogger(__name__)
 
-BROKER_LOCALE = "en"  # as the reminder notices: the portal has no broker locale yet
 
 
 class Policies(Protocol):
@@ -57,21 +56,11 @@ class PaymentNotices:
     def _send(self, case: Case, event: Event, *, to_broker: bool) -> None:
         locale = BROKER_LOCALE if to_broker else case.customer.locale
         template = "broker_payment" if to_broker else "receipt"
-        extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
         chargeback = None
         if to_broker and event.data.get("reason") == "chargeback":  # what the open chargebacks hold back
             opened = [c for p in case.payments.payments.values() for c in p.chargebacks.values() if c.status == "open"]
             chargeback = {"amount": sum(c.amount for c in opened),
                           "reason": ", ".join(sorted({c.reason for c in opened if c.reason}))}
-        try:
-            rendered = self._renderer.email(locale, template, self.model(case, event, locale, chargeback))
-            sender = self._policies.policy_for(case.broker_id).sender
-            message_id = self._mailer.send(Email(
-                to=(case.broker.email or "") if to_broker else case.customer.email,
-                subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
-                from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
-                tags=(("notice", template), ("case", case.case_id)), date=format_datetime(self._clock())))
-        except (DeliveryRefused, RenderError) as exc:
-            log.error("payment notice not sent", extra={**extra, "error": str(exc)})
-            return
-        log.info("payment notice sent", extra={**extra, "message_id": message_id})
+        send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
+                    sender=self._policies.policy_for(case.broker_id).sender, to_broker=to_broker,
+                    template=template, model=self.model(case, event, locale, chargeback))

@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from email.utils import format_datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.history import Event
 from chalicelib.domain.policy import Policy
-from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
+from chalicelib.ports import Clock, Mailer, Renderer
 from chalicelib.services.links import PayLinks
+from chalicelib.services.notices import BROKER_LOCALE, send_notice
 
 log = logging.getLogger(__name__)
 
-BROKER_LOCALE = "en"  # as the other broker notices: the portal has no broker locale yet
 PLAN_DEFAULTED = "plan_defaulted"
 
 
@@ -81,16 +80,6 @@ class PlanNotices:
     def _send(self, case: Case, event: Event, *, to_broker: bool) -> None:
         locale = BROKER_LOCALE if to_broker else case.customer.locale
         template = "broker_plan_defaulted" if to_broker else "installment_failed"
-        extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
-        try:
-            rendered = self._renderer.email(locale, template, self.model(case, event, locale))
-            sender = self._policies.policy_for(case.broker_id).sender
-            message_id = self._mailer.send(Email(
-                to=(case.broker.email or "") if to_broker else case.customer.email,
-                subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
-                from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
-                tags=(("notice", template), ("case", case.case_id)), date=format_datetime(self._clock())))
-        except (DeliveryRefused, RenderError) as exc:
-            log.error("plan notice not sent", extra={**extra, "error": str(exc)})
-            return
-        log.info("plan notice sent", extra={**extra, "message_id": message_id})
+        send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
+                    sender=self._policies.policy_for(case.broker_id).sender, to_broker=to_broker,
+                    template=template, model=self.model(case, event, locale))

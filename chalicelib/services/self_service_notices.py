@@ -17,18 +17,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from email.utils import format_datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.history import Event
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.self_service import REFRESHED
-from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
+from chalicelib.ports import Clock, Mailer, Renderer
+from chalicelib.services.notices import BROKER_LOCALE, send_notice
 
 log = logging.getLogger(__name__)
 
-BROKER_LOCALE = "en"  # as the reminder and payment notices: the portal has no broker locale yet
 TO_BROKER = {"dispute_opened": "broker_dispute", "dispute_raised_again": "broker_dispute",
              "mediation_ended": "broker_dispute", "already_paid_reported": "broker_already_paid"}
 TO_CUSTOMER = {"dispute_resolved": "dispute_outcome", "promise_missed": "promise_missed"}
@@ -114,17 +113,6 @@ class SelfServiceNotices:
 
     def _send(self, case: Case, event: Event, to_broker: bool, template: str) -> str | None:
         locale = BROKER_LOCALE if to_broker else case.customer.locale
-        extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
-        try:
-            rendered = self._renderer.email(locale, template, self.model(case, event, locale))
-            sender = self._policies.policy_for(case.broker_id).sender
-            message_id = self._mailer.send(Email(
-                to=(case.broker.email or "") if to_broker else case.customer.email,
-                subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
-                from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
-                tags=(("notice", template), ("case", case.case_id)), date=format_datetime(self._clock())))
-        except (DeliveryRefused, RenderError) as exc:
-            log.error("self-service notice not sent", extra={**extra, "error": str(exc)})
-            return None
-        log.info("self-service notice sent", extra={**extra, "message_id": message_id})
-        return message_id
+        return send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case,
+                           event=event, sender=self._policies.policy_for(case.broker_id).sender,
+                           to_broker=to_broker, template=template, model=self.model(case, event, locale))

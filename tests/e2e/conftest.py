@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
-from tests.e2e.stack import Demo, free_ports
+from tests.e2e.stack import Demo, api_json, create_case, free_ports
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +58,12 @@ def page(context: Any) -> Iterator[Any]:
     problems = PageProblems(tab)
     yield tab
     assert problems.items == []
+
+
+@pytest.fixture(scope="session")
+def payments(stack: Demo) -> Demo:
+    """The demo takes payments through its Stripe stand-in: checked once, and loudly if it does not."""
+    probe = create_case(stack)
+    status, answer = api_json(f"{stack.api_url}/customer/checkout", probe["pay_url"].split("#", 1)[1], {})
+    assert status == 200 and "checkout_url" in answer, f"POST /customer/checkout answered {status}: {answer}"
+    return stack

@@ -1,8 +1,4 @@
-"""Paying from the page through Checkout (the local Stripe stand-in in the demo) and coming back.
-
-These journeys need `portal demo` to run the Stripe stand-in behind POST /customer/checkout (issue 4's
-wiring); until the demo does, they are skipped with that reason rather than failing.
-"""
+"""Paying from the page through Checkout (the local Stripe stand-in in the demo) and coming back."""
 from __future__ import annotations
 
 import re
@@ -16,14 +12,6 @@ from tests.e2e.stack import Demo, admin_case, api_json, create_case
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def payments(stack: Demo) -> Demo:
-    probe = create_case(stack)
-    status, answer = api_json(f"{stack.api_url}/customer/checkout", probe["pay_url"].split("#", 1)[1], {})
-    if status != 200 or "checkout_url" not in answer:
-        pytest.skip(f"waiting for the payments wiring in portal demo: POST /customer/checkout answered {status}")
-    return stack
 
 
 def test_pay_in_full_through_checkout_then_the_page_and_the_admin_view_show_it_paid(payments: Demo,

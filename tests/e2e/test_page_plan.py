@@ -8,18 +8,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.stack import Demo, admin_case, api_json, create_case
+from tests.e2e.stack import Demo, admin_case, create_case
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def payments(stack: Demo) -> Demo:
-    probe = create_case(stack)
-    status, answer = api_json(f"{stack.api_url}/customer/checkout", probe["pay_url"].split("#", 1)[1], {})
-    if status != 200 or "checkout_url" not in answer:
-        pytest.skip(f"waiting for the payments wiring in portal demo: POST /customer/checkout answered {status}")
-    return stack
 
 
 def test_choosing_a_plan_pays_its_first_installment_and_the_page_shows_the_schedule(payments: Demo,

@@ -54,4 +54,4 @@ def test_a_real_test_key_needs_the_webhook_secret_of_stripe_listen(aws_env, tmp_
 def test_a_live_key_is_refused(aws_env, tmp_path):
     with pytest.raises(StripeSetupError, match="never a live one"):
         start_stripe("http://127.0.0.1:8000", tmp_path, boto3.client("secretsmanager"),
-                     environ={"STRIPE_SECRET_KEY": "sk_live_51RealKey", "STRIPE_WEBHOOK_SECRET": "whsec_x"})
+                     environ={"STRIPE_SECRET_KEY": "sk_live_fake", "STRIPE_WEBHOOK_SECRET": "whsec_x"})

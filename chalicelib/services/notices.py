@@ -1,0 +1,39 @@
+"""Sending one notice email (receipt, plan, self-service) to a case's customer or its broker.
+
+A notice follows a change that is already stored: a refused or unrenderable message is logged (never
+with an address or a token) and does not undo the change.
+"""
+from __future__ import annotations
+
+import logging
+from email.utils import format_datetime
+from typing import Any
+
+from chalicelib.domain.cases import Case
+from chalicelib.domain.history import Event
+from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
+
+log = logging.getLogger(__name__)
+BROKER_LOCALE = "en"  # broker notices are in English for now
+
+
+def send_notice(*, renderer: Renderer, mailer: Mailer, sender: Any, clock: Clock, case: Case, event: Event,
+                to_broker: bool, template: str, model: dict[str, Any]) -> str | None:
+    """Render `template` with `model` and send it; the provider's message id, or None if it was not sent.
+
+    `sender` is the broker policy's sender block (from_email, from_name, reply_to).
+    """
+    locale = BROKER_LOCALE if to_broker else case.customer.locale
+    extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
+    try:
+        rendered = renderer.email(locale, template, model)
+        message_id = mailer.send(Email(
+            to=(case.broker.email or "") if to_broker else case.customer.email,
+            subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
+            from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
+            tags=(("notice", template), ("case", case.case_id)), date=format_datetime(clock())))
+    except (DeliveryRefused, RenderError) as exc:
+        log.error("notice not sent", extra={**extra, "error": type(exc).__name__, "code": str(exc)[:80]})
+        return None
+    log.info("notice sent", extra={**extra, "message_id": message_id})
+    return message_id
