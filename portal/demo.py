@@ -127,8 +127,10 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     api = bind("API", "--api-port", options.api_port, lambda: ApiServer(HOST, options.api_port))
     api_url = f"http://{HOST}:{api.port}"
     site = bind("site", "--site-port", options.site_port,
-                lambda: SiteServer(HOST, options.site_port, api_url, outbox=lambda: outbox_page(endpoint)))
+                lambda: SiteServer(HOST, options.site_port, api_url, outbox=lambda: outbox_page(endpoint),
+                                   upload_origin=endpoint))  # the page POSTs dispute evidence to moto's S3
     site_url = f"http://{HOST}:{site.port}"
+    allow_uploads_from(client("s3"), names.bucket, site_url)
     # The stand-in unless STRIPE_SECRET_KEY holds a real test key; either way the API finds its keys in
     # Secrets Manager and talks through the official SDK.
     standin, stripe_env = start_stripe(api_url, data_dir, client("secretsmanager"))
@@ -164,6 +166,17 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     while not stop.wait(timeout=0.5):
         pass
     print(f"stopping: saving the state to {data_dir / STATE_FILE}", file=out, flush=True)
+
+
+def allow_uploads_from(s3: Any, bucket: str, site_origin: str) -> None:
+    """The evidence bucket's CORS as infra/ defines it, for this demo's site origin (its port may change)."""
+    from portal import infra
+
+    rules = [{"AllowedMethods": rule["AllowedMethods"], "AllowedHeaders": rule["AllowedHeaders"],
+              "MaxAgeSeconds": rule["MaxAge"],
+              "AllowedOrigins": [site_origin if isinstance(o, dict) else o for o in rule["AllowedOrigins"]]}
+             for rule in infra.evidence_bucket_definition()["CorsConfiguration"]["CorsRules"]]
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
 
 
 def _demo_broker(saved: dict[str, str] | None, seed_allowed: bool) -> dict[str, str] | None:

@@ -15,9 +15,11 @@ SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 ROUTES = {"/": "/index.html", "/pay": "/pay.html", "/pay/success": "/pay.html", "/pay/cancel": "/pay.html"}
 
 
-def security_headers(api_url: str) -> dict[str, str]:
+def security_headers(api_url: str, upload_origin: str | None = None) -> dict[str, str]:
+    """`upload_origin`: where the page POSTs dispute evidence (the S3 endpoint of the presigned POSTs)."""
+    connect = " ".join(["'self'", api_url, *([upload_origin] if upload_origin else [])])
     csp = "; ".join([
-        "default-src 'self'", f"connect-src 'self' {api_url}", "script-src 'self'", "style-src 'self'",
+        "default-src 'self'", f"connect-src {connect}", "script-src 'self'", "style-src 'self'",
         "img-src 'self' data:", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
         "frame-ancestors 'none'",
     ])
@@ -35,13 +37,15 @@ OUTBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; fra
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
-    def __init__(self, *args: Any, api_url: str, outbox: Callable[[], str] | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, api_url: str, outbox: Callable[[], str] | None, upload_origin: str | None,
+                 **kwargs: Any) -> None:
         self.api_url = api_url
+        self.upload_origin = upload_origin
         self.outbox = outbox
         super().__init__(*args, directory=str(SITE_DIR), **kwargs)
 
     def end_headers(self) -> None:
-        headers = security_headers(self.api_url)
+        headers = security_headers(self.api_url, self.upload_origin)
         if self.path.partition("?")[0] == "/outbox":
             headers["Content-Security-Policy"] = OUTBOX_CSP
         for name, value in headers.items():
@@ -82,8 +86,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 
 class SiteServer(BackgroundServer):
-    def __init__(self, host: str, port: int, api_url: str, outbox: Callable[[], str] | None = None) -> None:
-        handler = functools.partial(SiteHandler, api_url=api_url, outbox=outbox)
+    def __init__(self, host: str, port: int, api_url: str, outbox: Callable[[], str] | None = None,
+                 upload_origin: str | None = None) -> None:
+        handler = functools.partial(SiteHandler, api_url=api_url, outbox=outbox, upload_origin=upload_origin)
         server = ThreadingHTTPServer((host, port), handler)
         server.daemon_threads = True
         super().__init__(server, "site")

@@ -180,7 +180,9 @@ function drawCase() {
   for (const k in may) $("a-" + k).hidden = !may[k] || gone.has(k);
   $("c-others").hidden = !Object.keys(may).some((k) => k !== "full" && !$("a-" + k).hidden);
   $("c-nothing").hidden = open;
-  $("pay-full").textContent = t("payFull", { a: m(b.due) });
+  // A failed plan installment: the API charges only that installment now, so the button says its amount.
+  const now = c.plan && c.plan.pay_now;
+  $("pay-full").textContent = t("payFull", { a: m(now ? now.amount : b.due) });
   $("part-label").textContent = t("amountIn", { c: cur });
   $("part-hint").textContent = t("upTo", { a: m(b.due) });
   $("dispute-amount-label").textContent = t("dAmount", { c: cur });
