@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from chalicelib import bootstrap
 from chalicelib.domain.cases import Case
 from chalicelib.domain.errors import NotFound
-from portal import seed, show, snapshot
+from portal import infra, seed, show, snapshot
 from portal.api_server import ApiServer
 from portal.local_aws import REGION, SERVICES, LocalResources, MotoServer, clients, create_resources, point_boto3_at
 from portal.outbox import outbox_page
@@ -130,7 +130,7 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
                 lambda: SiteServer(HOST, options.site_port, api_url, outbox=lambda: outbox_page(endpoint),
                                    upload_origin=endpoint))  # the page POSTs dispute evidence to moto's S3
     site_url = f"http://{HOST}:{site.port}"
-    allow_uploads_from(client("s3"), names.bucket, site_url)
+    infra.allow_uploads_from(client("s3"), names.bucket, site_url)
     # The stand-in unless STRIPE_SECRET_KEY holds a real test key; either way the API finds its keys in
     # Secrets Manager and talks through the official SDK.
     standin, stripe_env = start_stripe(api_url, data_dir, client("secretsmanager"))
@@ -166,17 +166,6 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     while not stop.wait(timeout=0.5):
         pass
     print(f"stopping: saving the state to {data_dir / STATE_FILE}", file=out, flush=True)
-
-
-def allow_uploads_from(s3: Any, bucket: str, site_origin: str) -> None:
-    """The evidence bucket's CORS as infra/ defines it, for this demo's site origin (its port may change)."""
-    from portal import infra
-
-    rules = [{"AllowedMethods": rule["AllowedMethods"], "AllowedHeaders": rule["AllowedHeaders"],
-              "MaxAgeSeconds": rule["MaxAge"],
-              "AllowedOrigins": [site_origin if isinstance(o, dict) else o for o in rule["AllowedOrigins"]]}
-             for rule in infra.evidence_bucket_definition()["CorsConfiguration"]["CorsRules"]]
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
 
 
 def _demo_broker(saved: dict[str, str] | None, seed_allowed: bool) -> dict[str, str] | None:

@@ -80,8 +80,16 @@ def create_evidence_bucket(client: Any, name: str, site_origin: str, region: str
                   for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
     client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
         k: v for k, v in props["PublicAccessBlockConfiguration"].items()})
+    allow_uploads_from(client, name, site_origin)
+
+
+def allow_uploads_from(client: Any, name: str, site_origin: str) -> None:
+    """The evidence bucket's CORS as infra/ defines it, with `site_origin` for the SiteOrigin parameter.
+
+    The demo calls it again at every start: its site port may change between runs.
+    """
     rules = []
-    for rule in props["CorsConfiguration"]["CorsRules"]:
+    for rule in evidence_bucket_definition()["CorsConfiguration"]["CorsRules"]:
         origins = [site_origin if isinstance(o, dict) and o.get("Ref") == "SiteOrigin" else o
                    for o in rule["AllowedOrigins"]]
         rules.append({"AllowedMethods": rule["AllowedMethods"], "AllowedOrigins": origins,

@@ -35,12 +35,12 @@ from chalicelib.domain.fees import discount_deadline, early_payment_discount
 from chalicelib.domain.policy import Policy
 from chalicelib.ports import CaseStore, Clock, DeliveryRefused, Email, Mailer, Queue, Renderer, RenderError, Texter
 from chalicelib.services.links import PayLinks
+from chalicelib.services.notices import BROKER_LOCALE
 
 log = logging.getLogger(__name__)
 
 MAX_MOVES = 12  # per message: a step, its deliveries and a following due move are far fewer
 WRITE_RETRIES = 8
-BROKER_LOCALE = "en"
 
 
 class DueCase(Protocol):
