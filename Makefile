@@ -32,7 +32,8 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 
 axe: $(AXE)
 
-test: venv chromium axe
+# Lint and types first, so CI enforces them with the suite.
+test: lint chromium axe
 	$(PY) -m pytest -q
 
 demo: venv
@@ -54,4 +55,4 @@ screenshots: venv chromium
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy chalicelib
+	$(VENV)/bin/mypy chalicelib app.py

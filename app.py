@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Rate, Response
+from chalice.app import Request
 
 from chalicelib import bootstrap, schemas, views
 from chalicelib.domain.errors import InvalidInput, PortalError
@@ -21,7 +22,7 @@ CUSTOMER_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Co
 
 def error_response(exc: PortalError) -> Response:
     body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    headers: dict[str, str | list[str]] = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     return Response(body=body, status_code=exc.status, headers=headers)
 
 
@@ -42,16 +43,28 @@ def api(path: str, method: str = "GET", **options: Any) -> Callable[[Callable[..
     return register
 
 
+def request() -> Request:
+    """The request being handled (Chalice sets it before calling a view; None only outside one)."""
+    current = app.current_request
+    assert current is not None
+    return current
+
+
+def raw_body() -> bytes:
+    raw = request().raw_body
+    return raw.encode() if isinstance(raw, str) else raw or b""
+
+
 def body(schema: dict[str, Any]) -> dict[str, Any]:
-    return schemas.parse_body(app.current_request.raw_body, schema)
+    return schemas.parse_body(raw_body(), schema)
 
 
 def broker_id() -> str:
-    return bootstrap.broker_auth().authenticate(app.current_request.headers.get("authorization"))
+    return bootstrap.broker_auth().authenticate(request().headers.get("authorization"))
 
 
 def customer_token() -> str | None:
-    return schemas.bearer(app.current_request.headers.get("authorization"))
+    return schemas.bearer(request().headers.get("authorization"))
 
 
 # --- broker admin -------------------------------------------------------------------------------
@@ -60,7 +73,7 @@ def customer_token() -> str | None:
 def create_case() -> Response:
     broker = broker_id()
     payload = body(schemas.CREATE_CASE)
-    idempotency_key = app.current_request.headers.get("idempotency-key")
+    idempotency_key = request().headers.get("idempotency-key")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise InvalidInput("must be 1 to 255 characters", "Idempotency-Key")
     case, events = bootstrap.case_service().create(broker, payload, idempotency_key)
@@ -71,7 +84,7 @@ def create_case() -> Response:
 @api("/admin/cases", "GET")
 def list_cases() -> dict[str, Any]:
     broker = broker_id()
-    query = dict(app.current_request.query_params or {})
+    query = dict(request().query_params or {})
     schemas.validate(query, schemas.LIST_QUERY)
     limit = int(query.get("limit", 25))
     if not 1 <= limit <= 100:
@@ -114,7 +127,7 @@ def issue_link(case_id: str) -> Response:
 @api("/admin/policy", "GET")
 def get_policy() -> dict[str, Any]:
     broker = broker_id()
-    query = dict(app.current_request.query_params or {})
+    query = dict(request().query_params or {})
     schemas.validate(query, schemas.POLICY_QUERY)
     return bootstrap.policy_service().get(broker, int(query["version"]) if "version" in query else None)
 
@@ -181,8 +194,7 @@ def checkout() -> dict[str, Any]:
 @api("/webhooks/stripe", "POST")
 def stripe_webhook() -> dict[str, Any]:
     # No pay token and no API key: Stripe's signature over the exact body bytes is the credential.
-    request = app.current_request
-    outcome = bootstrap.payment_service().webhook(request.raw_body or b"", request.headers.get("stripe-signature"))
+    outcome = bootstrap.payment_service().webhook(raw_body(), request().headers.get("stripe-signature"))
     return {"received": True, "outcome": outcome}
 
 
