@@ -35,6 +35,11 @@ class CaseStore(Protocol):
     def get_idempotency(self, broker_id: str, key: str) -> tuple[str, str] | None: ...
 
 
+class CaseReader(Protocol):
+    def get_case(self, broker_id: str, case_id: str) -> Case:
+        """The case item alone (no timeline), read strongly consistent."""
+
+
 class BrokerStore(Protocol):
     def put_broker(self, broker: Broker, key_hash: str, created_at: str) -> None: ...
 
@@ -55,7 +60,7 @@ class KeyRing(Protocol):
     def verification_key(self, key_id: str) -> bytes | None: ...
 
 
-# --- reminders (issue 3) --------------------------------------------------------------------------
+# --- reminders --------------------------------------------------------------------------------------
 
 class DeliveryRefused(RuntimeError):
     """A provider definitely did not accept a message (it said no, or could not be reached).

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -13,14 +11,12 @@ from typing import Any
 
 from chalicelib.domain import cases as domain
 from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoice, Link, iso
-from chalicelib.domain.errors import Conflict, VersionConflict
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.history import Event
 from chalicelib.ports import BrokerStore, CaseStore, Clock
+from chalicelib.services.unit_of_work import Changed, change_case
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-# Each failed attempt means another writer's change landed in between, so N concurrent writers on one
-# case all land within N attempts (5 turned one of 10 simultaneous notes into a 409 busy).
-RETRIES = 16
 
 
 def new_case_id() -> str:
@@ -95,29 +91,17 @@ class CaseService:
         return self._store.list_cases(broker_id, status=status, limit=limit, cursor=cursor)
 
     def add_note(self, broker_id: str, case_id: str, kind: str, text: str) -> tuple[Case, list[Event]]:
-        return self.change(broker_id, case_id, lambda case: domain.add_note(case, kind=kind, text=text,
+        done = self.change(broker_id, case_id, lambda case: domain.add_note(case, kind=kind, text=text,
                                                                               at=self._clock()))
+        return done.case, list(done.history)
 
     def issue_link(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]:
         def command(case: Case) -> Change:
             now = self._clock()
             return domain.issue_link(case, link_id=new_link_id(), expires_at=now + self._link_ttl, at=now)
-        return self.change(broker_id, case_id, command)
+        done = self.change(broker_id, case_id, command)
+        return done.case, list(done.history)
 
-    def change(self, broker_id: str, case_id: str,
-               command: Callable[[Case], Change | None]) -> tuple[Case, list[Event]]:
-        """Load, decide, save; on a concurrent change, reload and decide again (optimistic locking)."""
-        for attempt in range(RETRIES):
-            case, events = self._store.load(broker_id, case_id)
-            change = command(case)
-            if change is None:
-                return case, events
-            try:
-                self._store.save(change)
-            except VersionConflict:
-                # DynamoDB may cancel both of two racing transactions: a short random pause lets one win.
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
-                continue
-            return change.case, events + list(change.events)
-        raise Conflict("the case is busy; try again", "case_id", code="busy")
-
+    def change(self, broker_id: str, case_id: str, command: Callable[[Case], Change | None]) -> Changed:
+        """The one way a service changes a case by its id (unit_of_work.change_case)."""
+        return change_case(self._store, broker_id, case_id, command)

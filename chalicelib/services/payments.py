@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain import payments
 from chalicelib.domain.cases import Case, Change
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.history import Event
 from chalicelib.domain.payments import CheckoutQuote, PaymentTerms
 from chalicelib.ports import CaseStore, Clock
 from chalicelib.services import stripe_events
-from chalicelib.services.cases import RETRIES, CaseService
+from chalicelib.services.cases import CaseService
 from chalicelib.services.customer import CustomerService
+from chalicelib.services.unit_of_work import change_case
 
 log = logging.getLogger(__name__)
 
@@ -162,35 +163,33 @@ class PaymentService:
     def _act(self, event: dict[str, Any], target: tuple[str, str], facts: list[payments.PaymentFact]) -> str:
         broker_id, case_id = target
         extra = {"event_id": event["id"], "event_type": event["type"], "case_id": case_id, "broker_id": broker_id}
-        for _ in range(RETRIES):
-            try:
-                case, _ = self._store.load(broker_id, case_id)
-            except NotFound:
-                log.warning("stripe event for an unknown case", extra=extra)
-                return "ignored"
+
+        def decide(case: Case) -> Change | None:
             if any(f.currency and f.currency.upper() != case.balance.currency for f in facts):
                 log.error("stripe event in another currency than its case", extra=extra)
-                return "ignored"
+                return None
             now = self._clock()
             change = payments.apply(case, facts, at=now)
-            if self._plans is not None:  # hook (issue 5): a plan starts, or an installment is paid
+            if self._plans is not None:  # a plan starts, or an installment is paid
                 change = self._plans.effects(case, change, event, now)
-            if change is None:
-                return "no_change"
-            expires = int((now + EVENT_RECORD_TTL).timestamp())
-            record = self._store.stripe_event_item(broker_id, event["id"], event["type"], case_id, expires)
-            try:
-                self._store.save(change, unique={"stripe_event": record})
-            except VersionConflict:
-                continue
-            except Conflict as exc:
-                if exc.field == "stripe_event":
-                    return "duplicate"
-                raise
-            log.info("stripe event recorded", extra=extra)
-            self._tell(change)
-            return "recorded"
-        raise Conflict("the case is busy; Stripe will retry", "case_id", code="busy")
+            return change
+
+        expires = int((self._clock() + EVENT_RECORD_TTL).timestamp())
+        record = self._store.stripe_event_item(broker_id, event["id"], event["type"], case_id, expires)
+        try:
+            done = change_case(self._store, broker_id, case_id, decide, unique={"stripe_event": record})
+        except NotFound:
+            log.warning("stripe event for an unknown case", extra=extra)
+            return "ignored"
+        except Conflict as exc:
+            if exc.field == "stripe_event":
+                return "duplicate"
+            raise
+        if done.change is None:
+            return "no_change"
+        log.info("stripe event recorded", extra=extra)
+        self._tell(done.change)
+        return "recorded"
 
     def _tell(self, change: Change) -> None:
         if self._notices is not None:
@@ -200,21 +199,17 @@ class PaymentService:
 
     def record_offline(self, broker_id: str, case_id: str, body: dict[str, Any]) -> tuple[Case, list[Event], bool]:
         """(case, events, created): the same reference again is the same payment, answered as before."""
-        created: list[Change] = []
         received_on = date.fromisoformat(body["received_on"])
 
         def command(case: Case) -> Change | None:
-            created.clear()
             change = payments.record_offline_payment(
                 case, amount=body["amount"], method=body["method"], reference=body["reference"],
                 received_on=received_on, today=(self._clock() + LATEST_OFFSET).date(), at=self._clock())
-            if change is not None and self._plans is not None:  # hook (issue 5): paid in full ends a plan
+            if change is not None and self._plans is not None:  # paid in full ends a plan
                 change = self._plans.effects(case, change, None, self._clock())
-            if change is not None:
-                created.append(change)
             return change
 
-        case, events = self._cases.change(broker_id, case_id, command)
-        if created:
-            self._tell(created[0])
-        return case, events, bool(created)
+        done = self._cases.change(broker_id, case_id, command)
+        if done.change is not None:
+            self._tell(done.change)
+        return done.case, list(done.history), done.created

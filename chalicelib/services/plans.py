@@ -27,15 +27,16 @@ from typing import Any, Protocol
 
 from chalicelib.domain import ladder, payments, plans
 from chalicelib.domain.cases import Case, Change, record
-from chalicelib.domain.errors import Conflict, NotFound, UpstreamError, VersionConflict
+from chalicelib.domain.errors import Conflict, NotFound, UpstreamError
 from chalicelib.domain.history import Event
 from chalicelib.domain.plans import ChargeResult, DueCharge, Offer, PlanPayment
 from chalicelib.domain.policy import Policy
-from chalicelib.ports import CaseStore, Clock
+from chalicelib.ports import CaseReader, CaseStore, Clock
 from chalicelib.services import stripe_events
-from chalicelib.services.cases import RETRIES, CaseService
+from chalicelib.services.cases import CaseService
 from chalicelib.services.customer import CustomerService
 from chalicelib.services.payments import customer_today
+from chalicelib.services.unit_of_work import change_case
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,6 @@ class PlanGateway(Protocol):
     def charge_off_session(self, params: dict[str, Any], idempotency_key: str) -> ChargeResult: ...
 
     def payment_method_of(self, intent_id: str) -> str | None: ...
-
-
-class CaseReader(Protocol):
-    def get_case(self, broker_id: str, case_id: str) -> Case:
-        """The case item, read strongly consistent."""
 
 
 class Policies(Protocol):
@@ -213,20 +209,18 @@ class PlanService:
 
     def add_offer(self, broker_id: str, case_id: str, body: dict[str, Any]) -> tuple[Case, list[Event], Offer, bool]:
         """(case, events, offer as it stands today, created): the same offer again is answered as before."""
-        made: list[tuple[Change | None, Offer]] = []
+        offers: list[Offer] = []
 
         def command(case: Case) -> Change | None:
-            made.clear()
             now = self._clock()
             change, offer = plans.add_custom_offer(
                 case, installments=body["installments"], interval=body["interval"],
                 first_amount=body.get("first_amount"), at=now, today=customer_today(case, now))
-            made.append((change, offer))
+            offers[:] = [offer]
             return change
 
-        case, events = self._cases.change(broker_id, case_id, command)
-        change, offer = made[0]
-        return case, events, offer, change is not None
+        done = self._cases.change(broker_id, case_id, command)
+        return done.case, list(done.history), offers[0], done.created
 
     # --- Stripe's events (PaymentService hook) -----------------------------------------------------------
 
@@ -314,19 +308,10 @@ class PlanService:
         return result
 
     def _save(self, case: Case, decide: Callable[[Case], Change | None], note: Callable[[Change], None]) -> Case:
-        """Store what `decide` makes of the case; on a concurrent write, read again and decide again."""
-        for _ in range(RETRIES):
-            change = decide(case)
-            if change is None:
-                return case
-            try:
-                self._store.save(change)
-            except VersionConflict:
-                case = self._reader.get_case(case.broker_id, case.case_id)
-                continue
-            note(change)
+        """Store what `decide` makes of the case (read again after a concurrent write); the case after it."""
+        done = change_case(self._store, case.broker_id, case.case_id, decide, case=case, reader=self._reader)
+        if done.change is not None:
+            note(done.change)
             if self._notices is not None:
-                self._notices.after(change.case, change.events)
-            return change.case
-        raise Conflict("the case is busy; the installment will be recorded on the next run", "case_id", code="busy")
-
+                self._notices.after(done.change.case, done.change.events)
+        return done.case

@@ -22,12 +22,14 @@ class ReminderControl:
         """`until` is the validated ISO date-time from the request, or None for "until resumed"."""
         policy = self._policies.policy_for(broker_id)
         resume_at = parse_iso(until) if until else None
-        return self._cases.change(broker_id, case_id, lambda case: ladder.pause(
+        done = self._cases.change(broker_id, case_id, lambda case: ladder.pause(
             case, policy, self._clock(), until=resume_at, reason=reason))
+        return done.case, list(done.history)
 
     def resume(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]:
         policy = self._policies.policy_for(broker_id)
-        return self._cases.change(broker_id, case_id, lambda case: ladder.resume(case, policy, self._clock()))
+        done = self._cases.change(broker_id, case_id, lambda case: ladder.resume(case, policy, self._clock()))
+        return done.case, list(done.history)
 
     def describe(self, case: Case) -> dict[str, Any]:
         return ladder.describe(case, self._policies.policy_for(case.broker_id), self._clock())

@@ -26,21 +26,22 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from typing import Any, Protocol
 
 from chalicelib.domain import ladder
 from chalicelib.domain.cases import Case, Change, iso
-from chalicelib.domain.errors import Conflict, VersionConflict
+from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.fees import discount_deadline, early_payment_discount
 from chalicelib.domain.policy import Policy
 from chalicelib.ports import CaseStore, Clock, DeliveryRefused, Email, Mailer, Queue, Renderer, RenderError, Texter
 from chalicelib.services.links import PayLinks
 from chalicelib.services.notices import BROKER_LOCALE
+from chalicelib.services.unit_of_work import change_case
 
 log = logging.getLogger(__name__)
 
 MAX_MOVES = 12  # per message: a step, its deliveries and a following due move are far fewer
-WRITE_RETRIES = 8
 
 
 class DueCase(Protocol):
@@ -228,33 +229,45 @@ class ReminderWorker:
     def _advance(self, case: Case, outcome: Outcome) -> _Delivery | None:
         """Store whatever is due now (starting a step claims its first delivery); the claim, if any."""
         for _ in range(MAX_MOVES):
-            if self._installments is not None:  # hook (issue 5): a case on a plan has its due installments charged
+            if self._installments is not None:  # a case on a plan has its due installments charged
                 on_plan = self._installments(case, lambda change: self._note(outcome, change))
                 if on_plan is None:
                     return None  # the plan holds the case (the ladder is paused): nothing more to do now
                 case = on_plan
             policy = self._policies.policy_for(case.broker_id)
-            timers = self._timers if self._timers is not None and self._timers.owns(case) else None
-            if timers is not None:  # hook (issue 5): a promise or dispute holds the case
-                change = timers.advance(case, policy, self._clock())
-            else:
-                change = ladder.advance(case, policy, self._clock(), new_link_id=self._new_link_id(),
-                                        link_ttl=self._link_ttl)
+            route = self._route(case)
+            # The queued snapshot may be stale, or another worker moved first: read the case item again.
+            done = change_case(self._store, case.broker_id, case.case_id, partial(self._move, route, policy),
+                               case=case, reader=self._index)
+            change = done.change
             if change is None:
+                if self._route(done.case) != route:  # read again onto another path: the move starts again
+                    case = done.case
+                    continue
                 return None
-            try:
-                self._store.save(change)
-            except VersionConflict:  # the queued snapshot was stale, or another worker moved first
-                case = self._index.get_case(case.broker_id, case.case_id)
-                continue
             self._note(outcome, change)
-            if timers is not None:
-                timers.after(change)  # its emails, once the change is stored
+            if route == "timers" and self._timers is not None:
+                self._timers.after(change)  # its emails, once the change is stored
             claim = ladder.claim_of(change)
             if claim is not None:
                 return _Delivery(change.case, claim, policy, outcome)
             case = change.case
         return None
+
+    def _move(self, route: str, policy: Policy, case: Case) -> Change | None:
+        if self._route(case) != route:
+            return None
+        if route == "timers" and self._timers is not None:  # a promise or dispute holds the case
+            return self._timers.advance(case, policy, self._clock())
+        return ladder.advance(case, policy, self._clock(), new_link_id=self._new_link_id(), link_ttl=self._link_ttl)
+
+    def _route(self, case: Case) -> str:
+        """Who moves the case: its plan's installments, a promise's or dispute's timers, or the ladder."""
+        if self._installments is not None and case.status == "on_plan":
+            return "plan"
+        if self._timers is not None and self._timers.owns(case):
+            return "timers"
+        return "ladder"
 
     def _after(self, delivery: _Delivery, change: Change | None) -> _Delivery | None:
         """What a stored delivery outcome leads to: the next delivery of the step, or the next due move."""
@@ -320,16 +333,7 @@ class ReminderWorker:
 
     def _apply(self, case: Case, decide: Callable[[Case], Change | None]) -> Change | None:
         """Store what the delivery's outcome means; someone else's write in between only means reload."""
-        for _ in range(WRITE_RETRIES):
-            change = decide(case)
-            if change is None:
-                return None
-            try:
-                self._store.save(change)
-                return change
-            except VersionConflict:
-                case = self._index.get_case(case.broker_id, case.case_id)
-        raise Conflict("the case is busy; the delivery will be recorded from its claim", "case_id", code="busy")
+        return change_case(self._store, case.broker_id, case.case_id, decide, case=case, reader=self._index).change
 
     @staticmethod
     def _note(outcome: Outcome, change: Change) -> None:

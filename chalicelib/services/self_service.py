@@ -171,7 +171,8 @@ class SelfService:
                 made.append(change)
             return change
 
-        case, events = self._cases.change(broker_id, case_id, command)
+        done = self._cases.change(broker_id, case_id, command)
+        case, events = done.case, list(done.history)
         if made:
             log.info("self-service change stored", extra={"case_id": case_id, "broker_id": broker_id,
                                                           "events": [e.type for e in made[0].events]})
