@@ -1,4 +1,4 @@
-"""After a payment change is stored: the customer's receipt and the broker's notice, by email.
+"""After a payment change is stored: the customer's receipt and the broker's notices, by email.
 
 The change itself records `receipt_due` and `broker_notified` in the case's history (in the same
 transaction as the money), so what was owed to whom is never lost. Sending happens once the change is
@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalicelib.domain.cases import Case
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.history import Event
 from chalicelib.domain.policy import Policy
 from chalicelib.ports import Clock, Mailer, Renderer
 from chalicelib.services.notices import BROKER_LOCALE, send_notice
 
 log = logging.getLogger(__name__)
-
 
 
 class Policies(Protocol):
@@ -40,6 +40,8 @@ class PaymentNotices:
                 self._send(case, event, to_broker=False)
             elif event.type == "broker_notified" and case.broker.email:
                 self._send(case, event, to_broker=True)
+            elif event.type == "payment_currency_mismatch" and case.broker.email:
+                self._send(case, event, to_broker=True, template="broker_currency_mismatch")
 
     def model(self, case: Case, event: Event, locale: str, chargeback: dict[str, Any] | None) -> dict[str, Any]:
         balance = case.balance
@@ -53,14 +55,25 @@ class PaymentNotices:
             "chargeback_reason": (chargeback or {}).get("reason") or "",
         }
 
-    def _send(self, case: Case, event: Event, *, to_broker: bool) -> None:
+    def _send(self, case: Case, event: Event, *, to_broker: bool, template: str | None = None) -> None:
         locale = BROKER_LOCALE if to_broker else case.customer.locale
-        template = "broker_payment" if to_broker else "receipt"
+        template = template or ("broker_payment" if to_broker else "receipt")
         chargeback = None
         if to_broker and event.data.get("reason") == "chargeback":  # what the open chargebacks hold back
             opened = [c for p in case.payments.payments.values() for c in p.chargebacks.values() if c.status == "open"]
             chargeback = {"amount": sum(c.amount for c in opened),
                           "reason": ", ".join(sorted({c.reason for c in opened if c.reason}))}
+        model = self.model(case, event, locale, chargeback)
+        if event.type == "payment_currency_mismatch":
+            model.update(reference=event.data["reference"], currency_reported=event.data["currency"],
+                         foreign_amount=self._foreign(event.data["amount"], event.data["currency"], locale))
         send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
                     sender=self._policies.policy_for(case.broker_id).sender, to_broker=to_broker,
-                    template=template, model=self.model(case, event, locale, chargeback))
+                    template=template, model=model)
+
+    def _foreign(self, amount: int, currency: str, locale: str) -> str:
+        """The amount as the provider reported it; in minor units when we do not know the currency."""
+        try:
+            return self._money(amount, currency, locale)
+        except InvalidInput:
+            return f"{amount} {currency} (minor units)"

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain import payments
+from chalicelib.domain import foreign_currency, payments
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.history import Event
@@ -165,10 +165,10 @@ class PaymentService:
         extra = {"event_id": event["id"], "event_type": event["type"], "case_id": case_id, "broker_id": broker_id}
 
         def decide(case: Case) -> Change | None:
-            if any(f.currency and f.currency.upper() != case.balance.currency for f in facts):
-                log.error("stripe event in another currency than its case", extra=extra)
-                return None
             now = self._clock()
+            if foreign_currency.foreign(case, facts):  # never counted; the broker is told
+                log.error("stripe event in another currency than its case", extra=extra)
+                return foreign_currency.record_mismatch(case, facts, at=now)
             change = payments.apply(case, facts, at=now)
             if self._plans is not None:  # a plan starts, or an installment is paid
                 change = self._plans.effects(case, change, event, now)

@@ -400,6 +400,28 @@ def test_a_receipt_that_cannot_be_sent_does_not_undo_the_payment(client, broker,
     assert read_case(client, broker[1], case["case_id"])["status"] == "paid"
 
 
+def test_money_in_another_currency_is_not_counted_but_put_before_the_broker_once(client, broker, payer, mail):
+    case = open_case(client, broker[1], invoice__number="INV-R3")  # in EUR
+    payer.pay(case)
+    paid = next(e for e in payer.events() if e["type"] == "payment_intent.succeeded")
+    paid["data"]["object"]["currency"] = "usd"  # e.g. a session the broker made by hand in the dashboard
+
+    assert outcome(deliver(client, paid)) == "recorded"
+    assert outcome(deliver(client, paid)) == "duplicate"  # Stripe redelivers: nothing twice
+
+    after = read_case(client, broker[1], case["case_id"])
+    assert (after["status"], after["balance"]["paid"], after["balance"]["due"]) == ("open", 0, 125000)
+    [mismatch] = [e for e in after["events"] if e["type"] == "payment_currency_mismatch"]
+    assert mismatch["actor"] == "stripe"
+    assert {k: mismatch["data"][k] for k in ("reference", "amount", "currency", "case_currency")} == {
+        "reference": paid["data"]["object"]["id"], "amount": 125000, "currency": "USD", "case_currency": "EUR"}
+    [(to, subject, text)] = sent()
+    assert (to, subject) == ("ar@acme.test", "Not counted: a payment in USD for invoice INV-R3 (Jane Customer)")
+    assert "$1,250.00" in text and paid["data"]["object"]["id"] in text and "not counted" in text
+    customer = get(client, "/customer/case", token_of(case["pay_url"])).json_body
+    assert "payment_currency_mismatch" not in {e["type"] for e in customer["timeline"]}
+
+
 # --- offline payments ------------------------------------------------------------------------------
 
 def offline(client, key: str, case_id: str, **fields: Any) -> Any:
