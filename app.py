@@ -11,6 +11,7 @@ from chalice.app import Request
 
 from chalicelib import bootstrap, schemas, views
 from chalicelib.domain.errors import InvalidInput, PortalError
+from chalicelib.domain.history import verify_history
 
 app = Chalice(app_name="collections-portal")
 app.log.setLevel(logging.INFO)
@@ -98,6 +99,7 @@ def get_case(case_id: str) -> dict[str, Any]:
     case, events = bootstrap.case_service().get(broker_id(), case_id)
     view = views.admin_case(case, events)
     view["reminders"] = bootstrap.reminder_control().describe(case)
+    view["history_verified"] = verify_history(events, case.head_hash).ok  # edited, removed or reordered events
     if any(d.attachments for d in case.self_service.disputes):  # evidence: download links for the broker
         view.update(views.self_service_view(case, bootstrap.self_service().evidence_links(case)))
     return view

@@ -260,22 +260,6 @@ def transition(case: Case, status: str) -> str:
     return status
 
 
-def record_payment(case: Case, *, amount: int, at: datetime, actor: str, data: dict[str, Any]) -> Change:
-    """Money received. Paying everything closes the case; anything beyond stays as credit."""
-    if not _is_int(amount) or amount <= 0:
-        raise InvalidInput("amount must be a positive integer in minor units", "amount")
-    balance = replace(case.balance, paid=case.balance.paid + amount)
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("payment_received", {"amount": amount, "currency": case.balance.currency, **data}),
-    ]
-    status = case.status
-    if balance.due == 0 and case.status != "paid":
-        status = transition(case, "paid")
-        events.append(("status_changed", {"status": status, "from": case.status}))
-    return record(case, at, actor, events, balance=balance, status=status,
-                   next_action_at=None if status == "paid" else case.next_action_at)
-
-
 def customer_timeline(events: list[Event]) -> list[dict[str, Any]]:
     return [
         {"type": e.type, "at": e.at, "data": {k: e.data[k] for k in CUSTOMER_VISIBLE[e.type] if k in e.data}}

@@ -250,3 +250,22 @@ def test_an_unknown_case_is_a_json_404(client, broker):
     assert answer.status_code == 404
     assert answer.json_body["error"]["code"] == "not_found"
     assert answer.json_body["error"]["field"] == "case_id"
+
+
+def test_the_case_view_says_whether_its_history_is_intact(client, broker):
+    from chalicelib.adapters import keys
+    from tests.conftest import TABLE
+
+    broker_id, key = broker
+    case = open_case(client, key)
+    post(client, f"/admin/cases/{case['case_id']}/notes", key, {"kind": "call", "text": "will pay Friday"})
+    assert read_case(client, key, case["case_id"])["history_verified"] is True
+
+    bootstrap.aws("dynamodb").update_item(  # someone with table access rewrites what the customer said
+        TableName=TABLE, Key={"PK": {"S": keys.case_pk(broker_id, case["case_id"])}, "SK": {"S": keys.event_sk(3)}},
+        UpdateExpression="SET #d = :d", ExpressionAttributeNames={"#d": "data"},
+        ExpressionAttributeValues={":d": {"S": '{"kind":"call","text":"refused to pay"}'}})
+
+    tampered = read_case(client, key, case["case_id"])
+    assert tampered["events"][2]["data"]["text"] == "refused to pay"
+    assert tampered["history_verified"] is False

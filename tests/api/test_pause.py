@@ -5,8 +5,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import bootstrap
-from chalicelib.domain import cases as domain
 from tests.api.conftest import open_case, read_case
 from tests.conftest import post
 
@@ -94,10 +92,11 @@ def test_resume_takes_no_body(client, broker, case):
     assert answer.status_code == 400 and answer.json_body["error"]["field"] == "now"
 
 
-def test_a_paid_case_cannot_be_paused(client, broker, case, clock):
-    broker_id, key = broker
-    bootstrap.case_service().change(broker_id, case["case_id"], lambda c: domain.record_payment(
-        c, amount=c.balance.due, at=clock.now, actor="customer", data={"method": "card"}))
+def test_a_paid_case_cannot_be_paused(client, broker, case):
+    _, key = broker
+    paid = post(client, f"/admin/cases/{case['case_id']}/payments", key, {
+        "amount": case["balance"]["due"], "method": "bank_transfer", "reference": "BT-1", "received_on": "2026-11-01"})
+    assert paid.status_code == 201 and paid.json_body["status"] == "paid"
     answer = post(client, f"/admin/cases/{case['case_id']}/pause", key, {})
     assert answer.status_code == 409 and answer.json_body["error"]["field"] == "status"
 

@@ -15,6 +15,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoStore
 from chalicelib.domain import cases as domain
+from chalicelib.domain import payments
 from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoice, Link, iso
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from chalicelib.domain.history import Event, verify_history
@@ -37,6 +38,13 @@ def opening(broker_id: str = "b1", case_id: str = "c1", *, number: str = "INV-1"
 
 def note(case: Case, text: str, minutes: int = 60) -> Change:
     return domain.add_note(case, kind="call", text=text, at=T0 + timedelta(minutes=minutes))
+
+
+def paid_in_full(case: Case, at: datetime) -> Change:
+    """The whole invoice paid by card, as Stripe's webhook records it (the payments ledger)."""
+    change = payments.apply(case, [payments.succeeded("pi_1", case.balance.due, currency="EUR", method="card")], at=at)
+    assert change is not None
+    return change
 
 
 def open_in(store: Any, broker_id: str = "b1", case_id: str = "c1", **kwargs: Any) -> Case:
@@ -145,7 +153,7 @@ class TestCaseStoreContract:
         for n in range(3):
             open_in(store, "b1", f"c{n}", number=f"INV-{n}", minutes=n)
         case, _ = store.load("b1", "c1")
-        store.save(domain.record_payment(case, amount=10000, at=T0 + timedelta(hours=1), actor="stripe", data={}))
+        store.save(paid_in_full(case, T0 + timedelta(hours=1)))
         paid, _ = store.list_cases("b1", status="paid", limit=10, cursor=None)
         still_open, _ = store.list_cases("b1", status="open", limit=10, cursor=None)
         assert [c.case_id for c in paid] == ["c1"]
@@ -208,9 +216,10 @@ def test_every_change_is_one_transaction(dynamo, calls):
     dynamo.save(change, unique={"invoice.number": dynamo.invoice_item("b1", "INV-1", "c1")})
     assert calls == ["TransactWriteItems"]
     calls.clear()
-    dynamo.save(domain.record_payment(change.case, amount=10000, at=T0, actor="stripe", data={}))  # two events
+    dynamo.save(paid_in_full(change.case, T0))  # four events
     assert calls == ["TransactWriteItems"]
-    assert [e.type for e in dynamo.load("b1", "c1")[1]][-2:] == ["payment_received", "status_changed"]
+    assert [e.type for e in dynamo.load("b1", "c1")[1]][-4:] == ["payment_received", "status_changed",
+                                                                  "receipt_due", "broker_notified"]
 
 
 def test_a_service_change_is_one_query_and_one_transaction(broker, calls):
@@ -262,7 +271,7 @@ def test_the_sweep_index_holds_only_cases_with_work_ahead(dynamo):
     change = domain.record(case, T0, "system", [("reminder_scheduled", {"at": due})], next_action_at=due)
     dynamo.save(change)
     assert swept() == [keys.sweep_sk(due, "b1", "c1")]
-    dynamo.save(domain.record_payment(change.case, amount=10000, at=T0, actor="stripe", data={}))
+    dynamo.save(paid_in_full(change.case, T0))
     assert swept() == []
 
 

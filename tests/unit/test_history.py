@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain import cases as domain
+from chalicelib.domain import payments
 from chalicelib.domain.cases import BrokerContact, Case, Customer, Invoice, Link, iso
 from chalicelib.domain.history import GENESIS, Event, canonical, chain_hash, verify_history
 
@@ -15,7 +16,7 @@ T0 = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
 
 @pytest.fixture
 def timeline() -> tuple[Case, list[Event]]:
-    """A real case with six events: opened, link issued, two notes, a payment closing it."""
+    """A real case with eight events: opened, link issued, two notes, a payment closing it (four events)."""
     change = domain.open_case(
         broker_id="b1", case_id="c1", broker=BrokerContact("Acme"), customer=Customer("Jane", "jane@example.test"),
         invoice=Invoice("INV-1", date(2026, 10, 1), date(2026, 10, 31), 10000, "EUR"),
@@ -25,11 +26,11 @@ def timeline() -> tuple[Case, list[Event]]:
     for n, command in enumerate([
         lambda c, at: domain.add_note(c, kind="call", text="promised to pay Friday", at=at),
         lambda c, at: domain.add_note(c, kind="email", text="sent statement", at=at),
-        lambda c, at: domain.record_payment(c, amount=10000, at=at, actor="stripe", data={"method": "card"}),
+        lambda c, at: payments.apply(c, [payments.succeeded("pi_1", 10000, currency="EUR", method="card")], at=at),
     ], start=1):
         change = command(case, T0 + timedelta(days=n))
         case, events = change.case, events + list(change.events)
-    assert len(events) == 6
+    assert len(events) == 8
     return case, events
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.domain import cases, ladder
-from chalicelib.domain.cases import BrokerContact, Case, Customer, Invoice, Link, iso, parse_iso
+from chalicelib.domain import cases, ladder, payments
+from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoice, Link, iso, parse_iso
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.history import Event, verify_history
 from chalicelib.domain.policy import DEFAULT_POLICY, ContactRules, Policy, Step, policy_from_dict
@@ -89,6 +89,14 @@ class World:
 
     def of(self, type_: str) -> list[dict[str, Any]]:
         return [e.data for e in self.events if e.type == type_]
+
+
+def paid_by_card(case: Case, at: datetime) -> Change:
+    """Everything due paid by card, as Stripe's webhook records it (the payments ledger)."""
+    change = payments.apply(case, [payments.succeeded("pi_1", case.balance.due, currency=case.balance.currency)],
+                            at=at)
+    assert change is not None
+    return change
 
 
 def world(**kwargs: Any) -> World:
@@ -364,7 +372,7 @@ def test_a_promise_plan_or_dispute_pauses_the_ladder_and_reopening_resumes_it(st
 def test_a_paid_case_gets_no_more_reminders():
     w = world()
     end = w.run(OPENED, days=5)
-    w.store(cases.record_payment(w.case, amount=125000, at=end, actor="customer", data={}))
+    w.store(paid_by_card(w.case, end))
     assert w.case.status == "paid" and w.case.next_action_at is None
     before = len(w.sent)
     w.run(end, days=60)
@@ -516,7 +524,7 @@ def test_a_payment_while_a_step_goes_out_stops_its_remaining_deliveries():
     claim = ladder.claim_of(w.store(ladder.advance(w.case, w.policy, now, new_link_id="lx",
                                                    link_ttl=timedelta(days=30))))
     assert claim is not None and claim.channel == "email"
-    w.store(cases.record_payment(w.case, amount=125000, at=now, actor="customer", data={}))
+    w.store(paid_by_card(w.case, now))
     confirmed = w.store(ladder.confirm(w.case, claim, "m-email", w.policy, now))
     assert ladder.claim_of(confirmed) is None  # no SMS to a customer who has just paid
     assert w.of("reminder_skipped")[-1] == {"channel": "sms", "step": "+3", "stage": "reminder",
