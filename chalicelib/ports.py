@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.history import Event
+from chalicelib.domain.payments import PaymentFact
+from chalicelib.domain.plans import ChargeResult, Offer, PlanPayment
 
 Clock = Callable[[], datetime]
 
@@ -111,3 +113,104 @@ class Renderer(Protocol):
     def email(self, locale: str, template: str, model: dict[str, Any]) -> Any: ...
 
     def sms(self, locale: str, model: dict[str, Any]) -> str: ...
+
+
+# --- payments: what we ask a payment provider and what it tells us, in our own words ----------------
+# The provider's request and event formats live only in its adapter (adapters/stripe_gateway.py).
+
+@dataclass(frozen=True)
+class PaymentTag:
+    """What we attach to every payment we ask for, so the provider's events about it find their case."""
+
+    broker_id: str
+    case_id: str
+    kind: str  # "full", "partial", "plan" (a plan's first installment), "installment", "customer"
+    link_id: str | None = None
+    link_version: int | None = None
+    case_version: int | None = None  # one-off checkouts only: a plan's own writes must not change its requests
+    discount: int | None = None  # the early-payment discount a full payment was quoted with
+    reminder: str | None = None  # the claim of the reminder whose link brought the customer
+    plan_id: str | None = None
+    installment: int | None = None
+    offer: Offer | None = None  # "plan": the offer being taken up
+    attempt: int | None = None
+    attempt_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A hosted payment page for one amount, returning to our pay page."""
+
+    amount: int  # minor units
+    currency: str
+    label: str  # what the customer sees they pay for
+    description: str  # on the payment itself
+    tag: PaymentTag
+    locale: str
+    methods: tuple[str, ...]
+    site_url: str
+    idempotency_key: str  # the same request again gets the same page
+    customer_email: str | None = None
+    customer: str | None = None  # the provider's customer (a plan's saved card)
+    save_card: bool = False  # keep the card for later installments charged without the customer
+
+    @property
+    def success_url(self) -> str:
+        return f"{self.site_url}/pay/success"  # never the pay token in a URL the provider stores and shows
+
+    @property
+    def cancel_url(self) -> str:
+        return f"{self.site_url}/pay/cancel"
+
+
+@dataclass(frozen=True)
+class CheckoutPage:
+    session_id: str
+    url: str | None  # None once the session is complete (paid, its webhook on the way) or expired
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    email: str
+    name: str
+    locale: str
+    tag: PaymentTag
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class OffSessionCharge:
+    """An installment charged on a saved card without the customer present."""
+
+    amount: int
+    currency: str
+    customer: str
+    payment_method: str
+    description: str
+    tag: PaymentTag
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A verified provider event, read into our words."""
+
+    event_id: str
+    kind: str  # the provider's event type, kept with the event id that deduplicates it
+    case: tuple[str, str] | None  # (broker id, case id) from our tag; None: not ours, or not about money
+    facts: tuple[PaymentFact, ...] = ()
+    plan_payment: PlanPayment | None = None  # a succeeded payment of a plan's installment
+
+
+class PaymentGateway(Protocol):
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutPage: ...
+
+    def create_customer(self, request: NewCustomer) -> str:
+        """The provider's id of a new customer (who a plan's saved card belongs to)."""
+
+    def charge_off_session(self, charge: OffSessionCharge) -> ChargeResult: ...
+
+    def payment_method_of(self, intent_id: str) -> str | None: ...
+
+    def receive(self, payload: bytes, signature: str) -> PaymentEvent:
+        """The event if `signature` is the provider's for exactly these bytes (always checked), else InvalidInput."""

@@ -1,4 +1,8 @@
-"""Stripe: Checkout Sessions, PaymentIntent look-ups and webhook verification.
+"""Stripe: Checkout Sessions, Customers, off-session PaymentIntents and webhooks, behind our own types.
+
+Requests come in as the port's types (ports.py) and are written as the SDK's typed params here; events
+are verified here and read into our words by stripe_events.py. Nothing outside the adapters knows
+Stripe's formats.
 
 `stripe` is imported here only, on first use, so a cold start of a route that never pays does not
 load it. The keys live in Secrets Manager as JSON:
@@ -16,10 +20,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from chalicelib.adapters import stripe_events
 from chalicelib.domain.errors import InvalidInput, UpstreamError
 from chalicelib.domain.plans import ChargeResult
+from chalicelib.ports import CheckoutPage, CheckoutRequest, NewCustomer, OffSessionCharge, PaymentEvent
+
+if TYPE_CHECKING:  # the SDK's own request shapes, checked by mypy; nothing imported at run time
+    from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
+    from stripe.params.checkout import SessionCreateParams
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +70,49 @@ def signed_at(signature: str) -> int:
     raise InvalidInput("invalid Stripe signature", "Stripe-Signature")
 
 
-@dataclass(frozen=True)
-class CheckoutSession:
-    session_id: str
-    url: str | None  # None once the session is complete (paid, its webhook on the way) or expired
+P = TypeVar("P", "SessionCreateParams", "PaymentIntentCreateParams")
+
+
+def session_params(request: CheckoutRequest) -> SessionCreateParams:
+    metadata = stripe_events.metadata(request.tag)
+    params: SessionCreateParams = {
+        "mode": "payment",
+        "line_items": [{"quantity": 1, "price_data": {
+            "currency": request.currency.lower(), "unit_amount": request.amount,
+            "product_data": {"name": request.label}}}],
+        "client_reference_id": request.tag.case_id,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata, "description": request.description},
+        "locale": request.locale,
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+    }
+    if request.save_card:  # the card is saved on the Customer for installments charged without the customer
+        params["payment_intent_data"]["setup_future_usage"] = "off_session"
+    if request.customer:
+        params["customer"] = request.customer
+    elif request.customer_email:
+        params["customer_email"] = request.customer_email
+    return with_method_types(params, request.methods)
+
+
+def charge_params(charge: OffSessionCharge) -> PaymentIntentCreateParams:
+    params: PaymentIntentCreateParams = {
+        "amount": charge.amount, "currency": charge.currency.lower(), "customer": charge.customer,
+        "payment_method": charge.payment_method, "confirm": True, "off_session": True,
+        "description": charge.description, "metadata": stripe_events.metadata(charge.tag)}
+    return with_method_types(params, ("card",))
+
+
+def with_method_types(params: P, methods: tuple[str, ...]) -> P:
+    """`payment_method_types`, which the SDK's types for its pinned API version no longer list (they offer
+    `allowed_payment_method_types`, a filter with other semantics); Stripe and the stand-in take it as sent."""
+    return cast(P, {**params, "payment_method_types": list(methods)})
+
+
+def customer_params(request: NewCustomer) -> CustomerCreateParams:
+    return {"email": request.email, "name": request.name, "preferred_locales": [request.locale],
+            "metadata": stripe_events.metadata(request.tag)}
 
 
 class StripeGateway:
@@ -104,14 +153,15 @@ class StripeGateway:
 
     # --- calls -------------------------------------------------------------------------------------
 
-    def create_checkout_session(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutPage:
         import stripe
 
         try:
-            session = self._stripe().v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})
+            session = self._stripe().v1.checkout.sessions.create(
+                session_params(request), {"idempotency_key": request.idempotency_key})
         except stripe.StripeError as exc:
             raise self._translate(exc, "checkout") from exc
-        return CheckoutSession(session.id, session.url)
+        return CheckoutPage(session.id, session.url)
 
     def payment_intent_metadata(self, intent_id: str) -> dict[str, str]:
         """The metadata we set on a PaymentIntent (disputes do not carry it themselves)."""
@@ -125,14 +175,15 @@ class StripeGateway:
             raise self._translate(exc, "payment_intent") from exc
         return intent.metadata.to_dict() if intent.metadata else {}
 
-    # --- installment plans (issue 5) ----------------------------------------------------------------
+    # --- installment plans ------------------------------------------------------------------------
 
-    def create_customer(self, params: dict[str, Any], idempotency_key: str) -> str:
+    def create_customer(self, request: NewCustomer) -> str:
         """A Stripe Customer (for the card a plan saves); its id."""
         import stripe
 
         try:
-            customer = self._stripe().v1.customers.create(params, {"idempotency_key": idempotency_key})
+            customer = self._stripe().v1.customers.create(customer_params(request),
+                                                          {"idempotency_key": request.idempotency_key})
         except stripe.StripeError as exc:
             raise self._translate(exc, "customer") from exc
         return str(customer.id)
@@ -148,14 +199,15 @@ class StripeGateway:
         method = intent.payment_method
         return method if isinstance(method, str) or method is None else str(method.id)
 
-    def charge_off_session(self, params: dict[str, Any], idempotency_key: str) -> ChargeResult:
+    def charge_off_session(self, charge: OffSessionCharge) -> ChargeResult:
         """Create and confirm an off-session PaymentIntent. A refused charge is a result (its code, e.g.
         card_declined or authentication_required), not an error; an unreachable Stripe is UpstreamError, and
         so is a key reused with other parameters (the first request's outcome is still to be learnt)."""
         import stripe
 
         try:
-            intent = self._stripe().v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+            intent = self._stripe().v1.payment_intents.create(charge_params(charge),
+                                                              {"idempotency_key": charge.idempotency_key})
         except stripe.CardError as exc:
             body = exc.json_body if isinstance(exc.json_body, dict) else {}
             error = body.get("error") or {}
@@ -186,6 +238,16 @@ class StripeGateway:
         return UpstreamError("the payment provider could not be reached; please try again", "payment")
 
     # --- webhooks ----------------------------------------------------------------------------------
+
+    def receive(self, payload: bytes, signature: str) -> PaymentEvent:
+        """A verified event in our words. A dispute carries no metadata of ours: its PaymentIntent's is read."""
+        event = self.verify(payload, signature)
+        obj = event["data"]["object"]
+        metadata = obj.get("metadata") or {}
+        if stripe_events.case_of(metadata) is None and event["type"] in stripe_events.NEEDS_INTENT_METADATA \
+                and isinstance(obj.get("payment_intent"), str):
+            metadata = self.payment_intent_metadata(obj["payment_intent"])
+        return stripe_events.read(event, metadata)
 
     def verify(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event in `payload` if `signature` is Stripe's for it (any of our endpoint secrets) and fresh.

@@ -13,8 +13,8 @@ from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.history import Event
 from chalicelib.domain.payments import CheckoutQuote, PaymentTerms
-from chalicelib.ports import CaseStore, Clock
-from chalicelib.services import stripe_events
+from chalicelib.domain.plans import PlanPayment
+from chalicelib.ports import CaseStore, CheckoutRequest, Clock, PaymentEvent, PaymentGateway, PaymentTag
 from chalicelib.services.cases import CaseService
 from chalicelib.services.customer import CustomerService
 from chalicelib.services.unit_of_work import change_case
@@ -24,15 +24,6 @@ log = logging.getLogger(__name__)
 EVENT_RECORD_TTL = timedelta(days=30)  # Stripe retries an event for up to three days
 # The latest date anywhere on earth (UTC+14): a broker west or east of UTC may enter "today".
 LATEST_OFFSET = timedelta(hours=14)
-
-
-class PaymentGateway(Protocol):
-    def create_checkout_session(self, params: dict[str, Any], idempotency_key: str) -> Any:
-        """An object with `session_id` and `url` (None once the session is complete or expired)."""
-
-    def payment_intent_metadata(self, intent_id: str) -> dict[str, str]: ...
-
-    def verify(self, payload: bytes, signature: str | None) -> dict[str, Any]: ...
 
 
 class PaymentStore(CaseStore, Protocol):
@@ -50,12 +41,12 @@ TermsSource = Callable[[str], PaymentTerms]
 
 
 class PlanHooks(Protocol):
-    """Hook (issue 5, services/plans.py PlanService): installment plans read the same payments."""
+    """Installment plans (services/plans.py PlanService) read the same payments."""
 
     def checkout_installment(self, case: Case) -> str | None:
         """A Checkout URL for the plan installment a customer must pay by hand now, or None."""
 
-    def effects(self, case: Case, change: Change | None, event: dict[str, Any] | None,
+    def effects(self, case: Case, change: Change | None, payment: PlanPayment | None,
                 at: datetime) -> Change | None:
         """`change` (the payment facts, decided on `case`) with what it means for the case's plan."""
 
@@ -81,27 +72,16 @@ def idempotency_key(case: Case, quote: CheckoutQuote, now: datetime) -> str:
     return "checkout-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-def session_params(case: Case, quote: CheckoutQuote, site_url: str,
-                   reminder: str | None = None) -> dict[str, Any]:
-    metadata = stripe_events.session_metadata(
-        broker_id=case.broker_id, case_id=case.case_id, link_id=case.link.link_id,
-        link_version=case.link.version, case_version=case.version, discount=quote.discount, full=quote.full,
-        reminder=reminder)
-    name = f"Invoice {case.invoice.number}" + ("" if quote.full else " (part payment)")
-    return {
-        "mode": "payment",
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": quote.currency.lower(), "unit_amount": quote.amount, "product_data": {"name": name}}}],
-        "client_reference_id": case.case_id,
-        "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata, "description": f"Invoice {case.invoice.number}"},
-        "customer_email": case.customer.email,
-        "locale": case.customer.locale,
-        "payment_method_types": list(quote.methods),
-        # Back to the pay page; never the pay token in a URL Stripe stores and shows.
-        "success_url": f"{site_url}/pay/success",
-        "cancel_url": f"{site_url}/pay/cancel",
-    }
+def checkout_request(case: Case, quote: CheckoutQuote, site_url: str, key: str,
+                     reminder: str | None = None) -> CheckoutRequest:
+    tag = PaymentTag(case.broker_id, case.case_id, "full" if quote.full else "partial", link_id=case.link.link_id,
+                     link_version=case.link.version, case_version=case.version, discount=quote.discount,
+                     reminder=reminder)
+    return CheckoutRequest(
+        amount=quote.amount, currency=quote.currency, tag=tag, locale=case.customer.locale,
+        label=f"Invoice {case.invoice.number}" + ("" if quote.full else " (part payment)"),
+        description=f"Invoice {case.invoice.number}", methods=quote.methods, site_url=site_url,
+        idempotency_key=key, customer_email=case.customer.email)
 
 
 class PaymentService:
@@ -124,14 +104,14 @@ class PaymentService:
     def checkout(self, token: str | None, amount: int | None) -> str:
         """A Stripe Checkout URL for paying `amount` (None: everything due) on the token's case."""
         case, _ = self._customers.authenticate(token)
-        if amount is None and self._plans is not None:  # hook (issue 5): "pay now" pays a failed installment
+        if amount is None and self._plans is not None:  # "pay now" pays an installment that failed
             installment_url = self._plans.checkout_installment(case)
             if installment_url is not None:
                 return installment_url
         now = self._clock()
         quote = payments.quote_checkout(case, amount, self._terms(case.broker_id), customer_today(case, now))
-        params = session_params(case, quote, self._site_url, reminder=self._customers.reminder_of(token))
-        session = self._gateway().create_checkout_session(params, idempotency_key(case, quote, now))
+        session = self._gateway().create_checkout(checkout_request(
+            case, quote, self._site_url, idempotency_key(case, quote, now), self._customers.reminder_of(token)))
         if not session.url:
             raise Conflict("this payment is already being processed", "amount", code="payment_in_progress")
         log.info("checkout created", extra={"case_id": case.case_id, "broker_id": case.broker_id,
@@ -144,25 +124,16 @@ class PaymentService:
         """Verify, then act once per event: "recorded", "duplicate", "no_change" or "ignored"."""
         if not signature:  # refused before anything is read or built
             raise InvalidInput("missing Stripe signature", "Stripe-Signature")
-        event = self._gateway().verify(payload, signature)
-        kind = event["type"]
-        if kind not in stripe_events.HANDLED:
+        event = self._gateway().receive(payload, signature)
+        if event.case is None or not event.facts:
+            log.info("stripe event ignored", extra={"event_id": event.event_id, "event_type": event.kind})
             return "ignored"
-        obj = event["data"]["object"]
-        metadata = obj.get("metadata") or {}
-        if stripe_events.case_of(metadata) is None and kind in stripe_events.NEEDS_INTENT_METADATA \
-                and isinstance(obj.get("payment_intent"), str):
-            metadata = self._gateway().payment_intent_metadata(obj["payment_intent"])
-        target = stripe_events.case_of(metadata)
-        if target is None:
-            log.info("stripe event not ours", extra={"event_id": event["id"], "event_type": kind})
-            return "ignored"
-        facts = stripe_events.facts_from_event(event, metadata)
-        return self._act(event, target, facts) if facts else "ignored"
+        return self._act(event, event.case)
 
-    def _act(self, event: dict[str, Any], target: tuple[str, str], facts: list[payments.PaymentFact]) -> str:
+    def _act(self, event: PaymentEvent, target: tuple[str, str]) -> str:
         broker_id, case_id = target
-        extra = {"event_id": event["id"], "event_type": event["type"], "case_id": case_id, "broker_id": broker_id}
+        facts = list(event.facts)
+        extra = {"event_id": event.event_id, "event_type": event.kind, "case_id": case_id, "broker_id": broker_id}
 
         def decide(case: Case) -> Change | None:
             now = self._clock()
@@ -171,11 +142,11 @@ class PaymentService:
                 return foreign_currency.record_mismatch(case, facts, at=now)
             change = payments.apply(case, facts, at=now)
             if self._plans is not None:  # a plan starts, or an installment is paid
-                change = self._plans.effects(case, change, event, now)
+                change = self._plans.effects(case, change, event.plan_payment, now)
             return change
 
         expires = int((self._clock() + EVENT_RECORD_TTL).timestamp())
-        record = self._store.stripe_event_item(broker_id, event["id"], event["type"], case_id, expires)
+        record = self._store.stripe_event_item(broker_id, event.event_id, event.kind, case_id, expires)
         try:
             done = change_case(self._store, broker_id, case_id, decide, unique={"stripe_event": record})
         except NotFound:

@@ -31,8 +31,16 @@ from chalicelib.domain.errors import Conflict, NotFound, UpstreamError
 from chalicelib.domain.history import Event
 from chalicelib.domain.plans import ChargeResult, DueCharge, Offer, PlanPayment
 from chalicelib.domain.policy import Policy
-from chalicelib.ports import CaseReader, CaseStore, Clock
-from chalicelib.services import stripe_events
+from chalicelib.ports import (
+    CaseReader,
+    CaseStore,
+    CheckoutRequest,
+    Clock,
+    NewCustomer,
+    OffSessionCharge,
+    PaymentGateway,
+    PaymentTag,
+)
 from chalicelib.services.cases import CaseService
 from chalicelib.services.customer import CustomerService
 from chalicelib.services.payments import customer_today
@@ -41,20 +49,6 @@ from chalicelib.services.unit_of_work import change_case
 log = logging.getLogger(__name__)
 
 MAX_CHARGES = 6  # per worker pass: every installment overdue after an outage, one at a time
-PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded",
-                         "payment_intent.succeeded"})
-
-
-class PlanGateway(Protocol):
-    def create_customer(self, params: dict[str, Any], idempotency_key: str) -> str: ...
-
-    def create_checkout_session(self, params: dict[str, Any], idempotency_key: str) -> Any: ...
-
-    def charge_off_session(self, params: dict[str, Any], idempotency_key: str) -> ChargeResult: ...
-
-    def payment_method_of(self, intent_id: str) -> str | None: ...
-
-
 class Policies(Protocol):
     def policy_for(self, broker_id: str) -> Policy: ...
 
@@ -67,68 +61,25 @@ def _key(prefix: str, *parts: object) -> str:
     return f"{prefix}-" + hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()[:40]
 
 
-def metadata(case: Case, kind: str, **extra: str) -> dict[str, str]:
-    """Ours, like every session's (stripe_events.case_of finds the case), without the case version: the
-    plan's own writes must not change what a repeated request sends Stripe under the same key."""
-    data = {"portal": stripe_events.PORTAL, "broker_id": case.broker_id, "case_id": case.case_id, "kind": kind}
-    return {**data, **extra}
+def tag(case: Case, kind: str, **plan: Any) -> PaymentTag:
+    """Ours, like every payment's, without the case version: the plan's own writes must not change what a
+    repeated request sends Stripe under the same key."""
+    return PaymentTag(case.broker_id, case.case_id, kind, **plan)
 
 
-def first_installment_params(case: Case, offer: Offer, plan_id: str, customer: str, site_url: str) -> dict[str, Any]:
-    data = metadata(case, "plan", plan_id=plan_id, offer_id=offer.offer_id, plan_interval=offer.interval,
-                    plan_schedule=plans.encode_schedule(offer), plan_custom="1" if offer.custom else "0",
-                    installment="1", link_id=case.link.link_id, link_version=str(case.link.version))
-    label = f"Invoice {case.invoice.number}: installment 1 of {offer.installments}"
-    return {
-        "mode": "payment",
-        "customer": customer,
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": case.balance.currency.lower(), "unit_amount": offer.first_amount,
-            "product_data": {"name": label}}}],
-        "client_reference_id": case.case_id,
-        "metadata": data,
-        # The card is saved on the Customer for the later installments, charged without the customer.
-        "payment_intent_data": {"setup_future_usage": "off_session", "metadata": data, "description": label},
-        "locale": case.customer.locale,
-        "payment_method_types": ["card"],
-        "success_url": f"{site_url}/pay/success",
-        "cancel_url": f"{site_url}/pay/cancel",
-    }
-
-
-def plan_payment(event: dict[str, Any] | None) -> PlanPayment | None:
-    """The plan payment a Stripe event reports as succeeded, from the metadata we gave it; None otherwise."""
-    if event is None or event.get("type") not in PAID_EVENTS:
-        return None
-    obj = event["data"]["object"]
-    data = obj.get("metadata") or {}
-    kind, plan_id = data.get("kind"), data.get("plan_id")
-    if kind not in ("plan", "installment") or not isinstance(plan_id, str) or not plan_id:
-        return None
-    if event["type"] == "payment_intent.succeeded":
-        reference, amount = obj.get("id"), obj.get("amount_received") or obj.get("amount")
-        method = obj.get("payment_method")
-        method = method.get("id") if isinstance(method, dict) else method
-    else:
-        if obj.get("mode") != "payment" or (event["type"] == "checkout.session.completed"
-                                            and obj.get("payment_status") != "paid"):
-            return None
-        reference, amount, method = obj.get("payment_intent"), obj.get("amount_total"), None
-    customer = obj.get("customer")
-    number = str(data.get("installment", "1"))
-    if not isinstance(reference, str) or not number.isdigit():
-        return None
-    return PlanPayment(
-        kind=kind, plan_id=plan_id, reference=reference, amount=int(amount or 0), installment=int(number),
-        offer_id=data.get("offer_id"), interval=data.get("plan_interval"),
-        schedule=plans.decode_schedule(str(data.get("plan_schedule", ""))) if kind == "plan" else None,
-        custom=data.get("plan_custom") == "1", stripe_customer=customer if isinstance(customer, str) else None,
-        payment_method=method if isinstance(method, str) else None)
+def installment_checkout(case: Case, *, number: int, of: int, amount: int, customer: str | None, site_url: str,
+                         key: str, payment_tag: PaymentTag) -> CheckoutRequest:
+    """Checkout for one installment by card; a Stripe Customer keeps the card for the installments to come."""
+    label = f"Invoice {case.invoice.number}: installment {number} of {of}"
+    return CheckoutRequest(
+        amount=amount, currency=case.balance.currency, label=label, description=label, tag=payment_tag,
+        locale=case.customer.locale, methods=("card",), site_url=site_url, idempotency_key=key,
+        customer=customer, customer_email=None if customer else case.customer.email, save_card=bool(customer))
 
 
 class PlanService:
     def __init__(self, *, store: CaseStore, reader: CaseReader, customers: CustomerService, cases: CaseService,
-                 gateway: Callable[[], PlanGateway], policies: Policies, clock: Clock, site_url: str,
+                 gateway: Callable[[], PaymentGateway], policies: Policies, clock: Clock, site_url: str,
                  notices: Notices | None, new_link_id: Callable[[], str], link_ttl: timedelta) -> None:
         self._store = store
         self._reader = reader
@@ -158,12 +109,15 @@ class PlanService:
         offer = plans.find_offer(case, terms, customer_today(case, now), offer_id)
         plan_id = plans.plan_id_for(case, offer)
         gateway = self._gateway()
-        customer = case.plans.stripe_customer or gateway.create_customer({
-            "email": case.customer.email, "name": case.customer.name, "preferred_locales": [case.customer.locale],
-            "metadata": metadata(case, "customer")}, _key("customer", case.broker_id, case.case_id))
-        session = gateway.create_checkout_session(
-            first_installment_params(case, offer, plan_id, customer, self._site_url),
-            _key("plan", case.broker_id, case.case_id, plan_id, customer, now.date().isoformat()))
+        customer = case.plans.stripe_customer or gateway.create_customer(NewCustomer(
+            case.customer.email, case.customer.name, case.customer.locale, tag(case, "customer"),
+            _key("customer", case.broker_id, case.case_id)))
+        session = gateway.create_checkout(installment_checkout(
+            case, number=1, of=offer.installments, amount=offer.first_amount, customer=customer,
+            site_url=self._site_url,
+            key=_key("plan", case.broker_id, case.case_id, plan_id, customer, now.date().isoformat()),
+            payment_tag=tag(case, "plan", plan_id=plan_id, offer=offer, installment=1, link_id=case.link.link_id,
+                            link_version=case.link.version)))
         if not session.url:
             raise Conflict("this payment is already being processed", "offer_id", code="payment_in_progress")
         self._cases.change(case.broker_id, case.case_id, lambda current: plans.choose(current, offer, self._clock()))
@@ -180,27 +134,14 @@ class PlanService:
         amount = min(inst.amount, payments.payable(case))
         if amount < payments.provider_minimum(case.balance.currency):
             return None
-        data = metadata(case, "installment", plan_id=plan.plan_id, installment=str(inst.number),
-                        link_id=case.link.link_id, link_version=str(case.link.version))
-        label = f"Invoice {case.invoice.number}: installment {inst.number} of {len(plan.installments)}"
-        intent: dict[str, Any] = {"metadata": data, "description": label}
-        params: dict[str, Any] = {
-            "mode": "payment",
-            "line_items": [{"quantity": 1, "price_data": {
-                "currency": case.balance.currency.lower(), "unit_amount": amount, "product_data": {"name": label}}}],
-            "client_reference_id": case.case_id, "metadata": data, "payment_intent_data": intent,
-            "locale": case.customer.locale, "payment_method_types": ["card"],
-            "success_url": f"{self._site_url}/pay/success", "cancel_url": f"{self._site_url}/pay/cancel",
-        }
-        if case.plans.stripe_customer:  # a new card entered here is saved for the installments still to come
-            params["customer"] = case.plans.stripe_customer
-            intent["setup_future_usage"] = "off_session"
-        else:
-            params["customer_email"] = case.customer.email
         now = self._clock()
-        session = self._gateway().create_checkout_session(params, _key(
-            "installment", case.broker_id, case.case_id, plan.plan_id, inst.number, inst.attempts, amount,
-            now.date().isoformat()))
+        session = self._gateway().create_checkout(installment_checkout(
+            case, number=inst.number, of=len(plan.installments), amount=amount,
+            customer=case.plans.stripe_customer, site_url=self._site_url,
+            key=_key("installment", case.broker_id, case.case_id, plan.plan_id, inst.number, inst.attempts, amount,
+                     now.date().isoformat()),
+            payment_tag=tag(case, "installment", plan_id=plan.plan_id, installment=inst.number,
+                            link_id=case.link.link_id, link_version=case.link.version)))
         if not session.url:
             raise Conflict("this payment is already being processed", "amount", code="payment_in_progress")
         return str(session.url)
@@ -224,10 +165,9 @@ class PlanService:
 
     # --- Stripe's events (PaymentService hook) -----------------------------------------------------------
 
-    def effects(self, case: Case, change: Change | None, event: dict[str, Any] | None,
+    def effects(self, case: Case, change: Change | None, fact: PlanPayment | None,
                 at: datetime) -> Change | None:
         policy = self._policies.policy_for(case.broker_id)
-        fact = plan_payment(event)
         current = change.case if change is not None else case
         combined = plans.chain(change, plans.after_payment(current, fact, policy, at) if fact else None)
         latest = combined.case if combined is not None else case
@@ -291,15 +231,13 @@ class PlanService:
         customer = case.plans.stripe_customer
         if not customer or not method:
             return ChargeResult(False, None, "no_saved_card")
-        label = f"Invoice {case.invoice.number}: installment {due.installment} of {len(plan.installments)}"
-        params = {
-            "amount": due.amount, "currency": due.currency.lower(), "customer": customer, "payment_method": method,
-            "confirm": True, "off_session": True, "payment_method_types": ["card"], "description": label,
-            "metadata": metadata(case, "installment", plan_id=due.plan_id, installment=str(due.installment),
-                                 attempt=str(due.attempt), attempt_on=due.attempt_on.isoformat()),
-        }
-        result = gateway.charge_off_session(params, _key(
-            "plan-charge", case.broker_id, case.case_id, due.plan_id, due.installment, due.attempt_on.isoformat()))
+        result = gateway.charge_off_session(OffSessionCharge(
+            amount=due.amount, currency=due.currency, customer=customer, payment_method=method,
+            description=f"Invoice {case.invoice.number}: installment {due.installment} of {len(plan.installments)}",
+            tag=tag(case, "installment", plan_id=due.plan_id, installment=due.installment, attempt=due.attempt,
+                    attempt_on=due.attempt_on),
+            idempotency_key=_key("plan-charge", case.broker_id, case.case_id, due.plan_id, due.installment,
+                                 due.attempt_on.isoformat())))
         if result.succeeded and result.payment_method is None:
             result = ChargeResult(True, result.intent_id, payment_method=method)
         log.info("installment charged" if result.succeeded else "installment charge failed", extra={

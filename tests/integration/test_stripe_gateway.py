@@ -75,3 +75,21 @@ def test_an_unset_secret_fails_closed(secrets, value):
 
     with pytest.raises(StripeConfigError):
         keys.verify(EVENT, signed("whsec_1"))
+
+
+def test_a_verified_event_reaches_the_service_in_our_words(secrets):
+    """Stripe's event format stops at the adapter: the service gets the case and the payment facts."""
+    keys = gateway(secrets, {"secret_key": "sk_test_x", "webhook_secret": "whsec_1"})
+    paid = json.dumps({"id": "evt_2", "type": "payment_intent.succeeded", "data": {"object": {
+        "id": "pi_1", "object": "payment_intent", "amount": 5000, "amount_received": 5000, "currency": "usd",
+        "payment_method_types": ["card"], "metadata": {
+            "portal": "collections-portal", "broker_id": "b1", "case_id": "c1", "kind": "full", "discount": "0"}}}})
+
+    event = keys.receive(paid.encode(), stripe.WebhookSignature.generate_signature_header(paid, "whsec_1"))
+
+    assert (event.event_id, event.kind, event.case) == ("evt_2", "payment_intent.succeeded", ("b1", "c1"))
+    [fact] = event.facts
+    assert (fact.reference, fact.payment.amount, fact.currency, fact.payment.method) == ("pi_1", 5000, "usd", "card")
+    assert event.plan_payment is None
+    refund = keys.receive(EVENT, signed("whsec_1"))  # a charge without our metadata: not ours
+    assert (refund.event_id, refund.case, refund.facts) == ("evt_1", None, ())

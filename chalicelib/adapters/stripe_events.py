@@ -1,8 +1,9 @@
-"""Stripe's events, read into payment facts the domain understands. Pure: no calls, no clock.
+"""Stripe's formats, in and out: the metadata we put on what we ask Stripe for, and Stripe's events read back
+into our words (payment facts, plan payments). Pure: no calls, no clock.
 
 Which case an event is about comes from the metadata we put on every Checkout Session and its
 PaymentIntent (Stripe copies a PaymentIntent's metadata onto its charges). Disputes carry no metadata
-of ours: the service looks up their PaymentIntent's.
+of ours: the gateway looks up their PaymentIntent's.
 """
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.domain import payments
+from chalicelib.domain import payments, plans
 from chalicelib.domain.payments import PaymentFact
+from chalicelib.domain.plans import PlanPayment
+from chalicelib.ports import PaymentEvent, PaymentTag
 
 PORTAL = "collections-portal"  # metadata["portal"]: this deployment made the session
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # ids that may go into a key
@@ -39,19 +42,35 @@ def case_of(metadata: Any) -> tuple[str, str] | None:
     return broker_id, case_id
 
 
-def session_metadata(*, broker_id: str, case_id: str, link_id: str, link_version: int, case_version: int,
-                     discount: int, full: bool, reminder: str | None = None) -> dict[str, str]:
-    """What every session and PaymentIntent carries (Stripe metadata values are strings).
+def metadata(tag: PaymentTag) -> dict[str, str]:
+    """What a session, PaymentIntent or Customer carries (Stripe metadata values are strings)."""
+    data = {"portal": PORTAL, "broker_id": tag.broker_id, "case_id": tag.case_id}
+    if tag.kind in ("full", "partial"):
+        data.update(link_id=str(tag.link_id), link_version=str(tag.link_version),
+                    case_version=str(tag.case_version), discount=str(tag.discount or 0), kind=tag.kind)
+        if tag.reminder:
+            data["reminder"] = tag.reminder
+        return data
+    data["kind"] = tag.kind
+    if tag.plan_id is not None:
+        data["plan_id"] = tag.plan_id
+    if tag.offer is not None:
+        data.update(offer_id=tag.offer.offer_id, plan_interval=tag.offer.interval,
+                    plan_schedule=plans.encode_schedule(tag.offer), plan_custom="1" if tag.offer.custom else "0")
+    optional = {"installment": tag.installment, "attempt": tag.attempt,
+                "attempt_on": tag.attempt_on.isoformat() if tag.attempt_on else None,
+                "link_id": tag.link_id, "link_version": tag.link_version}
+    data.update({k: str(v) for k, v in optional.items() if v is not None})
+    return data
 
-    `reminder` is the claim of the reminder whose link the customer followed, so the broker can see
-    which steps of the ladder bring payments in.
-    """
-    metadata = {"portal": PORTAL, "broker_id": broker_id, "case_id": case_id, "link_id": link_id,
-                "link_version": str(link_version), "case_version": str(case_version), "discount": str(discount),
-                "kind": "full" if full else "partial"}
-    if reminder:
-        metadata["reminder"] = reminder
-    return metadata
+
+def read(event: dict[str, Any], metadata: dict[str, Any]) -> PaymentEvent:
+    """A verified event in our words; `metadata` is ours from the event's object (or its PaymentIntent's)."""
+    target = case_of(metadata) if event["type"] in HANDLED else None
+    if target is None:
+        return PaymentEvent(event["id"], event["type"], None)
+    return PaymentEvent(event["id"], event["type"], target, tuple(facts_from_event(event, metadata)),
+                        plan_payment(event))
 
 
 def _discount(metadata: dict[str, Any]) -> int:
@@ -113,3 +132,37 @@ def _facts(event: dict[str, Any], metadata: dict[str, Any]) -> list[PaymentFact]
         return [payments.chargeback(ref, obj["id"], int(obj.get("amount") or 0), str(obj.get("status") or ""),
                                     currency=currency, reason=obj.get("reason"))]
     return []
+
+
+PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded",
+                         "payment_intent.succeeded"})
+
+
+def plan_payment(event: dict[str, Any]) -> PlanPayment | None:
+    """The plan payment an event reports as succeeded, from the metadata we gave it; None otherwise."""
+    if event.get("type") not in PAID_EVENTS:
+        return None
+    obj = event["data"]["object"]
+    data = obj.get("metadata") or {}
+    kind, plan_id = data.get("kind"), data.get("plan_id")
+    if kind not in ("plan", "installment") or not isinstance(plan_id, str) or not plan_id:
+        return None
+    if event["type"] == "payment_intent.succeeded":
+        reference, amount = obj.get("id"), obj.get("amount_received") or obj.get("amount")
+        method = obj.get("payment_method")
+        method = method.get("id") if isinstance(method, dict) else method
+    else:
+        if obj.get("mode") != "payment" or (event["type"] == "checkout.session.completed"
+                                            and obj.get("payment_status") != "paid"):
+            return None
+        reference, amount, method = obj.get("payment_intent"), obj.get("amount_total"), None
+    customer = obj.get("customer")
+    number = str(data.get("installment", "1"))
+    if not isinstance(reference, str) or not number.isdigit():
+        return None
+    return PlanPayment(
+        kind=kind, plan_id=plan_id, reference=reference, amount=int(amount or 0), installment=int(number),
+        offer_id=data.get("offer_id"), interval=data.get("plan_interval"),
+        schedule=plans.decode_schedule(str(data.get("plan_schedule", ""))) if kind == "plan" else None,
+        custom=data.get("plan_custom") == "1", stripe_customer=customer if isinstance(customer, str) else None,
+        payment_method=method if isinstance(method, str) else None)
