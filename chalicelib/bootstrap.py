@@ -176,7 +176,7 @@ def reminder_worker() -> ReminderWorker:
     )
 
 
-# --- self-service (issue 5): disputes, promises, "I already paid", fresh links -------------------------
+# --- self-service: disputes, promises, "I already paid", fresh links ------------------------------------
 
 @functools.cache
 def evidence() -> EvidenceBucket:
@@ -217,7 +217,7 @@ def self_service_timers() -> SelfServiceTimers:
     return SelfServiceTimers(self_service_notices(), new_link_id, timedelta(days=settings().link_ttl_days))
 
 
-# --- installment plans (issue 5) ----------------------------------------------------------------------
+# --- installment plans ---------------------------------------------------------------------------------
 
 @functools.cache
 def plan_notices() -> PlanNotices:
