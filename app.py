@@ -122,7 +122,7 @@ def issue_link(case_id: str) -> Response:
                     status_code=201)
 
 
-# --- reminders (issue 3) ------------------------------------------------------------------------
+# --- reminders ------------------------------------------------------------------------
 
 @api("/admin/policy", "GET")
 def get_policy() -> dict[str, Any]:
@@ -168,8 +168,13 @@ def reminder_sweep(event: Any) -> None:
 
 
 @app.on_sqs_message(queue=REMINDER_QUEUE, batch_size=10, name="reminder_worker")
-def reminder_worker(event: Any) -> None:
-    bootstrap.reminder_worker().handle_batch(record.body for record in event)
+def reminder_worker(event: Any) -> dict[str, list[dict[str, str]]]:
+    # ReportBatchItemFailures (infra/resources.json sets it on the event source): SQS redelivers only the
+    # messages named here and deletes the rest, so one bad case never holds up or repeats the others.
+    records = [record.to_dict() for record in event]
+    outcomes = bootstrap.reminder_worker().handle_batch(r["body"] for r in records)
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
+                                  for r, outcome in zip(records, outcomes, strict=True) if outcome.failed]}
 
 
 # --- customer (pay token) -----------------------------------------------------------------------
@@ -178,11 +183,11 @@ def reminder_worker(event: Any) -> None:
 def customer_case() -> dict[str, Any]:
     case, events = bootstrap.customer_service().open(customer_token())
     view = views.customer_case(case, events)
-    view["plan_offers"] = bootstrap.plan_service().offers(case)  # issue 5: [] when no plan may start
+    view["plan_offers"] = bootstrap.plan_service().offers(case)  # [] when no plan may start
     return view
 
 
-# --- payments (issue 4) -------------------------------------------------------------------------
+# --- payments ------------------------------------------------------------------------------------
 
 @api("/customer/checkout", "POST", cors=CUSTOMER_CORS)
 def checkout() -> dict[str, Any]:
@@ -206,7 +211,7 @@ def record_offline_payment(case_id: str) -> Response:
     return Response(body=views.admin_case(case, events), status_code=201 if created else 200)
 
 
-# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links -------------
+# --- self-service: disputes, promise to pay, "I already paid", fresh links -------------
 # 201 for what a request creates, 200 when it is a retry that finds its own result already there.
 
 @api("/customer/dispute", "POST", cors=CUSTOMER_CORS)
@@ -259,7 +264,7 @@ def resolve_dispute(case_id: str, dispute_id: str) -> dict[str, Any]:
     return {**views.admin_case(case, events), "reminders": bootstrap.reminder_control().describe(case)}
 
 
-# --- installment plans (issue 5) -----------------------------------------------------------------
+# --- installment plans -----------------------------------------------------------------------
 
 @api("/customer/plan", "POST", cors=CUSTOMER_CORS)
 def choose_plan() -> dict[str, Any]:

@@ -55,7 +55,7 @@ class KeyRing(Protocol):
     def verification_key(self, key_id: str) -> bytes | None: ...
 
 
-# --- reminders (issue 3) --------------------------------------------------------------------------
+# --- reminders --------------------------------------------------------------------------
 
 class DeliveryRefused(RuntimeError):
     """A provider definitely did not accept a message (it said no, or could not be reached).
@@ -85,11 +85,16 @@ class Email:
 class Mailer(Protocol):
     def send(self, message: Email) -> str: ...
 
+    def compose(self, message: Email) -> Callable[[], str]:
+        """Everything up to the provider call (encoding included); calling the result sends it."""
+
 
 class Texter(Protocol):
     def opted_out(self, phone: str) -> bool: ...
 
     def send(self, phone: str, text: str) -> str: ...
+
+    def compose(self, phone: str, text: str) -> Callable[[], str]: ...
 
 
 class Queue(Protocol):
