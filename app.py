@@ -96,6 +96,7 @@ def list_cases() -> dict[str, Any]:
 @api("/admin/cases/{case_id}", "GET")
 def get_case(case_id: str) -> dict[str, Any]:
     case, events = bootstrap.case_service().get(broker_id(), case_id)
+    case, events = bootstrap.self_service().read_evidence(case, events)
     view = views.admin_case(case, events)
     view["reminders"] = bootstrap.reminder_control().describe(case)
     if any(d.attachments for d in case.self_service.disputes):  # evidence: download links for the broker
@@ -182,6 +183,7 @@ def reminder_worker(event: Any) -> dict[str, list[dict[str, str]]]:
 @api("/customer/case", "GET", cors=CUSTOMER_CORS)
 def customer_case() -> dict[str, Any]:
     case, events = bootstrap.customer_service().open(customer_token())
+    case, events = bootstrap.self_service().read_evidence(case, events)
     view = views.customer_case(case, events)
     view["plan_offers"] = bootstrap.plan_service().offers(case)  # [] when no plan may start
     return view

@@ -82,6 +82,7 @@ def self_service_view(case: Case, download_urls: dict[str, str] | None = None) -
         shown = asdict(dispute)
         shown.pop("prior_status")
         shown.pop("raised_at")
+        shown.pop("uploads")  # slots not (yet) used: nothing the broker could open
         for attachment in shown["attachments"]:
             if download_urls and attachment["key"] in download_urls:
                 attachment["download_url"] = download_urls[attachment["key"]]
