@@ -93,11 +93,19 @@ def list_cases() -> dict[str, Any]:
     return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
 
 
+def timeline_before() -> int | None:
+    """`?before=`: read the page of the timeline under this event (the view's events_before/timeline_before)."""
+    query = dict(request().query_params or {})
+    schemas.validate(query, schemas.TIMELINE_QUERY)
+    return int(query["before"]) if "before" in query else None
+
+
 @api("/admin/cases/{case_id}", "GET")
 def get_case(case_id: str) -> dict[str, Any]:
-    case, events = bootstrap.case_service().get(broker_id(), case_id)
+    broker = broker_id()
+    case, events, older = bootstrap.case_service().get(broker, case_id, timeline_before())
     case, events = bootstrap.self_service().read_evidence(case, events)
-    view = views.admin_case(case, events)
+    view = views.admin_case(case, events, older=older)
     view["reminders"] = bootstrap.reminder_control().describe(case)
     if any(d.attachments for d in case.self_service.disputes):  # evidence: download links for the broker
         view.update(views.self_service_view(case, bootstrap.self_service().evidence_links(case)))
@@ -182,9 +190,10 @@ def reminder_worker(event: Any) -> dict[str, list[dict[str, str]]]:
 
 @api("/customer/case", "GET", cors=CUSTOMER_CORS)
 def customer_case() -> dict[str, Any]:
-    case, events = bootstrap.customer_service().open(customer_token())
+    token = customer_token()
+    case, events, older = bootstrap.customer_service().open(token, timeline_before())
     case, events = bootstrap.self_service().read_evidence(case, events)
-    view = views.customer_case(case, events)
+    view = views.customer_case(case, events, older)
     view["plan_offers"] = bootstrap.plan_service().offers(case)  # [] when no plan may start
     return view
 
