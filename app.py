@@ -94,12 +94,24 @@ def list_cases() -> dict[str, Any]:
     return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
 
 
+def timeline_before() -> int | None:
+    """`?before=`: read the page of the timeline under this event (the view's events_before/timeline_before)."""
+    query = dict(request().query_params or {})
+    schemas.validate(query, schemas.TIMELINE_QUERY)
+    return int(query["before"]) if "before" in query else None
+
+
 @api("/admin/cases/{case_id}", "GET")
 def get_case(case_id: str) -> dict[str, Any]:
-    case, events = bootstrap.case_service().get(broker_id(), case_id)
-    view = views.admin_case(case, events)
+    broker = broker_id()
+    before = timeline_before()
+    case, events, older = bootstrap.case_service().get(broker, case_id, before)
+    case, events = bootstrap.self_service().read_evidence(case, events)
+    view = views.admin_case(case, events, older=older)
     view["reminders"] = bootstrap.reminder_control().describe(case)
-    view["history_verified"] = verify_history(events, case.head_hash).ok  # edited, removed or reordered events
+    # The page shown is intact: no event in it edited, removed or reordered, and the newest page ends at the head.
+    view["history_verified"] = verify_history(events, case.head_hash if before is None else None,
+                                              segment=older is not None or before is not None).ok
     if any(d.attachments for d in case.self_service.disputes):  # evidence: download links for the broker
         view.update(views.self_service_view(case, bootstrap.self_service().evidence_links(case)))
     return view
@@ -124,7 +136,7 @@ def issue_link(case_id: str) -> Response:
                     status_code=201)
 
 
-# --- reminders (issue 3) ------------------------------------------------------------------------
+# --- reminders ------------------------------------------------------------------------
 
 @api("/admin/policy", "GET")
 def get_policy() -> dict[str, Any]:
@@ -170,21 +182,28 @@ def reminder_sweep(event: Any) -> None:
 
 
 @app.on_sqs_message(queue=REMINDER_QUEUE, batch_size=10, name="reminder_worker")
-def reminder_worker(event: Any) -> None:
-    bootstrap.reminder_worker().handle_batch(record.body for record in event)
+def reminder_worker(event: Any) -> dict[str, list[dict[str, str]]]:
+    # ReportBatchItemFailures (infra/resources.json sets it on the event source): SQS redelivers only the
+    # messages named here and deletes the rest, so one bad case never holds up or repeats the others.
+    records = [record.to_dict() for record in event]
+    outcomes = bootstrap.reminder_worker().handle_batch(r["body"] for r in records)
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
+                                  for r, outcome in zip(records, outcomes, strict=True) if outcome.failed]}
 
 
 # --- customer (pay token) -----------------------------------------------------------------------
 
 @api("/customer/case", "GET", cors=CUSTOMER_CORS)
 def customer_case() -> dict[str, Any]:
-    case, events = bootstrap.customer_service().open(customer_token())
-    view = views.customer_case(case, events)
-    view["plan_offers"] = bootstrap.plan_service().offers(case)  # issue 5: [] when no plan may start
+    token = customer_token()
+    case, events, older = bootstrap.customer_service().open(token, timeline_before())
+    case, events = bootstrap.self_service().read_evidence(case, events)
+    view = views.customer_case(case, events, older)
+    view["plan_offers"] = bootstrap.plan_service().offers(case)  # [] when no plan may start
     return view
 
 
-# --- payments (issue 4) -------------------------------------------------------------------------
+# --- payments ------------------------------------------------------------------------------------
 
 @api("/customer/checkout", "POST", cors=CUSTOMER_CORS)
 def checkout() -> dict[str, Any]:
@@ -208,7 +227,7 @@ def record_offline_payment(case_id: str) -> Response:
     return Response(body=views.admin_case(case, events), status_code=201 if created else 200)
 
 
-# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links -------------
+# --- self-service: disputes, promise to pay, "I already paid", fresh links -------------
 # 201 for what a request creates, 200 when it is a retry that finds its own result already there.
 
 @api("/customer/dispute", "POST", cors=CUSTOMER_CORS)
@@ -261,7 +280,7 @@ def resolve_dispute(case_id: str, dispute_id: str) -> dict[str, Any]:
     return {**views.admin_case(case, events), "reminders": bootstrap.reminder_control().describe(case)}
 
 
-# --- installment plans (issue 5) -----------------------------------------------------------------
+# --- installment plans -----------------------------------------------------------------------
 
 @api("/customer/plan", "POST", cors=CUSTOMER_CORS)
 def choose_plan() -> dict[str, Any]:

@@ -163,12 +163,13 @@ def reminder_worker() -> ReminderWorker:
     from chalicelib.adapters.sqs import SqsQueue
     from chalicelib.adapters.templates import Templates
     from chalicelib.services.cases import new_link_id
+    from chalicelib.services.channels import registry
     from chalicelib.services.reminders import ReminderWorker
 
     dlq = settings().reminder_dlq_url
     return ReminderWorker(
         store=store(), index=DynamoSweepIndex(aws("dynamodb"), settings().table_name), policies=policy_service(),
-        renderer=Templates(), mailer=SesMailer(sending_client("sesv2")), texter=SnsTexter(sending_client("sns")),
+        channels=registry(Templates(), SesMailer(sending_client("sesv2")), SnsTexter(sending_client("sns")), utc_now),
         links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
         link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
         timers=self_service_timers(),

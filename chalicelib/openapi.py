@@ -42,15 +42,15 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
                                "headers": ["Idempotency-Key"]},
     ("/admin/cases", "GET"): {"summary": "List cases, newest first", "security": "broker",
                               "query": schemas.LIST_QUERY, "response": CASE_LIST},
-    ("/admin/cases/{case_id}", "GET"): {"summary": "A case with its whole timeline", "security": "broker",
-                                        "response": ADMIN_CASE},
+    ("/admin/cases/{case_id}", "GET"): {"summary": "A case with the newest page of its timeline", "security": "broker",
+                                        "query": schemas.TIMELINE_QUERY, "response": ADMIN_CASE},
     ("/admin/cases/{case_id}/notes", "POST"): {"summary": "Record a call, email, meeting or note",
                                                "security": "broker", "request": schemas.ADD_NOTE,
                                                "status": 201, "response": ADMIN_CASE},
     ("/admin/cases/{case_id}/links", "POST"): {"summary": "Issue a new pay link, revoking earlier ones",
                                                "security": "broker", "status": 201, "response": LINK},
     ("/customer/case", "GET"): {"summary": "The case a pay link reaches (customer view)",
-                                "security": "pay_token", "response": CUSTOMER_CASE},
+                                "security": "pay_token", "query": schemas.TIMELINE_QUERY, "response": CUSTOMER_CASE},
     ("/openapi.json", "GET"): {"summary": "This document", "security": None, "response": {"type": "object"}},
 }
 

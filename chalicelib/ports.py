@@ -21,8 +21,18 @@ class Broker:
     email: str | None = None
 
 
+# Events per page of a case's timeline in a response: 100 notes of 4,000 characters are about 0.5 MB,
+# far under Lambda's 6 MB response limit however long the history grows.
+TIMELINE_PAGE = 100
+
+
 class CaseStore(Protocol):
     def load(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]: ...
+
+    def load_page(self, broker_id: str, case_id: str, *, before: int | None,
+                  limit: int) -> tuple[Case, list[Event], int | None]:
+        """The case and the newest `limit` events with seq < before (all when None), oldest first, and
+        the `before` that reads the page under them (None when these reach the first event)."""
 
     def save(self, change: Change, *, unique: dict[str, dict[str, Any]] | None = None) -> None: ...
 
@@ -92,11 +102,16 @@ class Email:
 class Mailer(Protocol):
     def send(self, message: Email) -> str: ...
 
+    def compose(self, message: Email) -> Callable[[], str]:
+        """Everything up to the provider call (encoding included); calling the result sends it."""
+
 
 class Texter(Protocol):
     def opted_out(self, phone: str) -> bool: ...
 
     def send(self, phone: str, text: str) -> str: ...
+
+    def compose(self, phone: str, text: str) -> Callable[[], str]: ...
 
 
 class Queue(Protocol):

@@ -183,6 +183,13 @@ PAUSE = {
     },
 }
 
+TIMELINE_QUERY = {  # other query parameters are ignored: they can never widen what a view shows
+    "type": "object",
+    "properties": {"before": {"type": "string", "pattern": "^[1-9][0-9]{0,9}$",
+                              "description": "the older page: events before this sequence number "
+                                             "(the view's events_before / timeline_before)"}},
+}
+
 POLICY_QUERY = {
     "type": "object",
     "additionalProperties": False,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.ports import TIMELINE_PAGE
+
 if TYPE_CHECKING:
     from chalicelib.domain.cases import Case
     from chalicelib.domain.history import Event
@@ -28,11 +30,18 @@ def case_summary(case: Case) -> dict[str, Any]:
     }
 
 
-def admin_case(case: Case, events: list[Event], pay_url: str | None = None) -> dict[str, Any]:
+def timeline_page(events: list[Event], older: int | None = None) -> tuple[list[Event], int | None]:
+    """At most a page of the newest events, and the `?before=` that reads the ones under them (None: no more)."""
+    shown = events[-TIMELINE_PAGE:]
+    return shown, shown[0].seq if len(shown) < len(events) else older
+
+
+def admin_case(case: Case, events: list[Event], pay_url: str | None = None, older: int | None = None) -> dict[str, Any]:
     view = case_summary(case)
     view["link"] = {"link_id": case.link.link_id, "version": case.link.version,
                     "expires_at": case.link.expires_at, "opened_at": case.link.opened_at}
-    view["events"] = [e.as_dict() for e in events]
+    shown, view["events_before"] = timeline_page(events, older)
+    view["events"] = [e.as_dict() for e in shown]
     view["payments"] = payments_view(case)
     view.update(self_service_view(case))
     view.update(plan_views(case, admin=True))
@@ -52,10 +61,11 @@ def payments_view(case: Case) -> dict[str, Any]:
     return {"items": items, "pending": ledger.pending, "flags": ["chargeback"] if ledger.open_chargebacks else []}
 
 
-def customer_case(case: Case, events: list[Event]) -> dict[str, Any]:
+def customer_case(case: Case, events: list[Event], older: int | None = None) -> dict[str, Any]:
     """What the pay page shows: never internal notes, never another case."""
     from chalicelib.domain.cases import customer_timeline
 
+    shown, before = timeline_page(events, older)
     return {
         "case_id": case.case_id,
         "status": case.status,
@@ -64,7 +74,8 @@ def customer_case(case: Case, events: list[Event]) -> dict[str, Any]:
         "invoice": _invoice(case),
         "balance": case.balance.as_dict(),
         "link_expires_at": case.link.expires_at,
-        "timeline": customer_timeline(events),
+        "timeline": customer_timeline(shown),
+        "timeline_before": before,
         **customer_self_service_view(case),
         **plan_views(case),
     }
@@ -82,6 +93,7 @@ def self_service_view(case: Case, download_urls: dict[str, str] | None = None) -
         shown = asdict(dispute)
         shown.pop("prior_status")
         shown.pop("raised_at")
+        shown.pop("uploads")  # slots not (yet) used: nothing the broker could open
         for attachment in shown["attachments"]:
             if download_urls and attachment["key"] in download_urls:
                 attachment["download_url"] = download_urls[attachment["key"]]

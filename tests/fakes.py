@@ -34,6 +34,12 @@ class InMemoryCaseStore:
             events = self._events.get((broker_id, case_id), {})
             return case, [events[seq] for seq in sorted(events)]
 
+    def load_page(self, broker_id: str, case_id: str, *, before: int | None,
+                  limit: int) -> tuple[Case, list[Event], int | None]:
+        case, events = self.load(broker_id, case_id)
+        events = [e for e in events if before is None or e.seq < before][-limit:]
+        return case, events, events[0].seq if events and events[0].seq > 1 else None
+
     def save(self, change: Change, *, unique: dict[str, dict[str, Any]] | None = None) -> None:
         unique = unique or {}
         case = change.case

@@ -168,6 +168,31 @@ class DynamoStore:
         events = [event_from_item(i) for i in items if i["SK"]["S"].startswith(keys.EVENT_PREFIX)]
         return case, events
 
+    def load_page(self, broker_id: str, case_id: str, *, before: int | None,
+                  limit: int) -> tuple[Case, list[Event], int | None]:
+        """The case and one page of its timeline, newest first from the end of the partition: one Query
+        when the whole history fits in the page (the case item sorts before every event), else a Query
+        and a GetItem, however long the history."""
+        pk = _s(keys.case_pk(broker_id, case_id))
+        kwargs: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": "PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": pk}, "ScanIndexForward": False,
+                                  "Limit": limit + 1, "ConsistentRead": True}
+        if before is not None:
+            kwargs["KeyConditionExpression"] = "PK = :pk AND SK BETWEEN :first AND :last"
+            kwargs["ExpressionAttributeValues"].update({":first": _s(keys.event_sk(0)),
+                                                        ":last": _s(keys.event_sk(max(before - 1, 0)))})
+        items = self._db.query(**kwargs)["Items"]
+        case_item = next((i for i in items if i["SK"]["S"] == keys.CASE_SK), None)
+        if case_item is None:
+            case_item = self._db.get_item(TableName=self._table, Key={"PK": pk, "SK": _s(keys.CASE_SK)},
+                                          ConsistentRead=True).get("Item")
+        if case_item is None:
+            raise NotFound("no such case", "case_id")
+        events = sorted((event_from_item(i) for i in items if i["SK"]["S"].startswith(keys.EVENT_PREFIX)),
+                        key=lambda e: e.seq)[-limit:]
+        older = events[0].seq if events and events[0].seq > 1 else None
+        return case_from_state(json.loads(case_item["state"]["S"])), events, older
+
     def save(self, change: Change, *, unique: dict[str, dict[str, Any]] | None = None) -> None:
         """Store the new case state and its events atomically.
 

@@ -8,6 +8,7 @@ durably and with backoff, only after a definite refusal.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -40,6 +41,10 @@ class SesMailer:
         self._configuration_set = configuration_set
 
     def send(self, message: Email) -> str:
+        return self.compose(message)()
+
+    def compose(self, message: Email) -> Callable[[], str]:
+        """The MIME message is built here, so a message that cannot be encoded fails before SES is called."""
         kwargs: dict[str, Any] = {
             "FromEmailAddress": message.from_email,
             "Destination": {"ToAddresses": [message.to]},
@@ -50,6 +55,9 @@ class SesMailer:
             kwargs["ReplyToAddresses"] = [message.reply_to]
         if self._configuration_set:
             kwargs["ConfigurationSetName"] = self._configuration_set
+        return lambda: self._send(kwargs)
+
+    def _send(self, kwargs: dict[str, Any]) -> str:
         try:
             return str(self._ses.send_email(**kwargs)["MessageId"])
         except ClientError as exc:  # SES answered: it did not take the message

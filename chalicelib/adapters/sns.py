@@ -4,6 +4,7 @@ Like SES, the client is built with retries off (see ses.py); the worker retries 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -24,9 +25,17 @@ class SnsTexter:
             raise DeliveryRefused(exc.response["Error"]["Code"]) from exc
 
     def send(self, phone: str, text: str) -> str:
+        return self.compose(phone, text)()
+
+    def compose(self, phone: str, text: str) -> Callable[[], str]:
+        """Checked here for what the wire needs (UTF-8), so a bad text fails before SNS is called."""
+        text.encode("utf-8")
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
         if self._sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self._sender_id}
+        return lambda: self._publish(phone, text, attributes)
+
+    def _publish(self, phone: str, text: str, attributes: dict[str, Any]) -> str:
         try:
             return str(self._sns.publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)["MessageId"])
         except ClientError as exc:

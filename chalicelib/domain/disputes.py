@@ -2,8 +2,9 @@
 
 Opening one moves the case to `disputed`, which pauses the ladder (ladder.RUNNING excludes it); the
 broker is told by email (services/self_service_notices.py, after the change is stored). Evidence files
-get an object key fixed here, recorded on the dispute when the customer asks for the upload slot
-(the presigned POST can only write that key), so the dispute lists every file it may hold.
+get an object key fixed here when the customer asks for the upload slot (the presigned POST can only
+write that key); the file becomes one of the dispute's attachments only once its object is seen in S3
+(`confirm_uploads`), so the broker never gets a link to nothing. A slot not used in its time is dropped.
 
 The broker's answer:
 - upheld: a credit (by default what was disputed, at most what is due) comes off the balance as a
@@ -45,6 +46,8 @@ from chalicelib.domain.policy import Policy
 from chalicelib.domain.self_service_state import Attachment, Dispute, SelfService
 
 FINAL = ("upheld", "partially_upheld", "rejected")
+UPLOAD_WINDOW = timedelta(minutes=15)  # how long an upload slot (the presigned POST) may be used
+UPLOAD_GRACE = timedelta(minutes=15)  # an upload begun at the last moment may still be finishing
 
 
 def _with(state: SelfService, dispute: Dispute, **changes: Any) -> SelfService:
@@ -103,8 +106,8 @@ def open_dispute(case: Case, policy: Policy, now: datetime, *, reason: str, mess
 
 def add_attachment(case: Case, now: datetime, *, dispute_id: str, content_type: str, filename: str,
                    size: int) -> tuple[Change | None, Attachment]:
-    """An upload slot for one evidence file: its key, recorded on the dispute. The same file asked for
-    again (a retry) gets the same key and records nothing."""
+    """An upload slot for one evidence file: its key, kept on the dispute until the file is seen in S3.
+    The same file asked for again (a retry) gets the same key and records nothing."""
     dispute = _find(case, dispute_id)
     if content_type not in EVIDENCE_TYPES:
         raise InvalidInput(f"must be one of {', '.join(EVIDENCE_TYPES)}", "content_type")
@@ -116,20 +119,56 @@ def add_attachment(case: Case, now: datetime, *, dispute_id: str, content_type: 
     if not dispute.unresolved:
         raise Conflict("this dispute has been answered: evidence can no longer be added", "dispute_id",
                        code="dispute_closed")
-    for known in dispute.attachments:
+    for known in (*dispute.attachments, *_live_uploads(dispute, now)):
         if (known.filename, known.content_type, known.size) == (name, content_type, size):
             return None, known
-    if len(dispute.attachments) >= MAX_ATTACHMENTS:
+    if len(dispute.attachments) + len(_live_uploads(dispute, now)) >= MAX_ATTACHMENTS:
         raise Conflict(f"a dispute holds at most {MAX_ATTACHMENTS} files", "dispute_id", code="too_many_files")
-    attachment_id = f"a{len(dispute.attachments) + 1}"
+    # Disputes stored before slots were counted hold every slot they gave among their attachments.
+    given = max(dispute.slots, len(dispute.attachments) + len(dispute.uploads))
+    attachment_id = f"a{given + 1}"
     attachment = Attachment(
         attachment_id=attachment_id,
         key=f"evidence/{case.broker_id}/{case.case_id}/{dispute_id}/{attachment_id}.{EVIDENCE_TYPES[content_type]}",
         filename=name, content_type=content_type, size=size, added_at=iso(now))
-    state = _with(case.self_service, replace(dispute, attachments=(*dispute.attachments, attachment)))
-    return record(case, now, "customer", [("dispute_attachment_added", {
+    state = _with(case.self_service, replace(dispute, uploads=(*dispute.uploads, attachment), slots=given + 1))
+    return record(case, now, "customer", [("dispute_upload_requested", {
         "dispute_id": dispute_id, "attachment_id": attachment_id, "key": attachment.key, "filename": name,
         "content_type": content_type, "size": size})], self_service=state), attachment
+
+
+def _live_uploads(dispute: Dispute, now: datetime) -> tuple[Attachment, ...]:
+    """Slots that may still be used, or whose upload may still be finishing."""
+    return tuple(u for u in dispute.uploads if parse_iso(u.added_at) + UPLOAD_WINDOW + UPLOAD_GRACE > now)
+
+
+def pending_uploads(case: Case) -> list[str]:
+    """The keys of every upload slot given and not yet seen in S3 (what a read of the case checks)."""
+    return [u.key for d in case.self_service.disputes for u in d.uploads]
+
+
+def confirm_uploads(case: Case, now: datetime, stored: dict[str, int]) -> Change | None:
+    """Uploads whose object is in S3 (`stored`: key -> its size in bytes) become attachments; slots that
+    can no longer be used and hold nothing are dropped. None when nothing changed."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    state = case.self_service
+    for dispute in state.disputes:
+        live = _live_uploads(dispute, now)
+        arrived = [replace(u, size=stored[u.key], added_at=iso(now)) for u in dispute.uploads if u.key in stored]
+        lapsed = [u for u in dispute.uploads if u.key not in stored and u not in live]
+        if not arrived and not lapsed:
+            continue
+        events += [("dispute_attachment_added", {
+            "dispute_id": dispute.dispute_id, "attachment_id": a.attachment_id, "key": a.key, "filename": a.filename,
+            "content_type": a.content_type, "size": a.size}) for a in arrived]
+        events += [("dispute_upload_lapsed", {"dispute_id": dispute.dispute_id, "attachment_id": u.attachment_id,
+                                              "filename": u.filename}) for u in lapsed]
+        done = {u.key for u in (*arrived, *lapsed)}
+        state = _with(state, replace(dispute, attachments=(*dispute.attachments, *arrived),
+                                     uploads=tuple(u for u in dispute.uploads if u.key not in done)))
+    if not events:
+        return None
+    return record(case, now, "customer", events, self_service=state)
 
 
 # --- the broker --------------------------------------------------------------------------------------

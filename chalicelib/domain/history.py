@@ -48,15 +48,17 @@ class HistoryReport:
         return not self.problems
 
 
-def verify_history(events: Sequence[Event], head_hash: str | None = None) -> HistoryReport:
+def verify_history(events: Sequence[Event], head_hash: str | None = None, *, segment: bool = False) -> HistoryReport:
     """Find edited, removed or reordered events.
 
     `head_hash` is the hash the case item remembers for its newest event: without it, dropping the
-    newest events would leave a shorter chain that still verifies.
+    newest events would leave a shorter chain that still verifies. A `segment` (one page of a long
+    timeline) starts from its first event's link instead of the genesis, so only the events shown are checked.
     """
     problems: list[str] = []
-    prev = GENESIS
-    for expected_seq, event in enumerate(events, start=1):
+    prev = events[0].prev_hash if segment and events else GENESIS
+    first = events[0].seq if segment and events else 1
+    for expected_seq, event in enumerate(events, start=first):
         if event.seq != expected_seq:
             problems.append(f"event {event.seq}: expected sequence {expected_seq} (removed or reordered)")
         if event.prev_hash != prev:

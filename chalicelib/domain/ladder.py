@@ -32,7 +32,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib.domain import cases
+from chalicelib.domain import cases, channels
 from chalicelib.domain.cases import Case, Change, Link, iso, parse_iso, record
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.fees import RateUnavailableError, late_fee, statutory_interest
@@ -174,9 +174,7 @@ def _customer_channels(case: Case, step: Step) -> bool:
 
 
 def _deliverable(case: Case, channel: str) -> bool:
-    if channel == "sms":
-        return bool(case.customer.phone) and not case.ladder.sms_opted_out
-    return True
+    return channels.reaches(channel, case)
 
 
 def _contacts(case: Case) -> tuple[datetime, ...]:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
+from chalicelib.domain import channels
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.fees import EarlyPaymentDiscountPolicy, FeePolicyError, InterestRegime, LateFeePolicy
 
 STAGES = ("courtesy", "reminder", "formal", "late_fee", "final", "escalation")
-CHANNELS = ("email", "sms")
+CHANNELS = channels.NAMES
 ACTIONS = ("apply_late_fee", "start_interest", "mark_ready_for_collections", "notify_broker")
 # Templates shipped in chalicelib/templates/email/<locale>/ (each as .html, .txt and .sms.txt).
 TEMPLATES = ("courtesy", "due_today", "reminder", "formal", "late_fee", "final", "escalation")

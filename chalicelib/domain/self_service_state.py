@@ -17,7 +17,8 @@ OWNED_STATUSES = frozenset({"disputed", "promised"})
 
 @dataclass(frozen=True)
 class Attachment:
-    """Evidence the customer was given an upload slot for: the object key is fixed before the upload."""
+    """An evidence file: its object key is fixed when the upload slot is given (`Dispute.uploads`); it is
+    one of the dispute's `attachments` only once the object is in S3."""
 
     attachment_id: str
     key: str
@@ -39,7 +40,9 @@ class Dispute:
     status: str = "open"  # open | mediation | mediation_ended | upheld | partially_upheld | rejected
     raised_at: str | None = None  # when it was last raised to the broker again
     raised: int = 0
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[Attachment, ...] = ()  # files in S3
+    uploads: tuple[Attachment, ...] = ()  # slots given, not yet seen in S3 (added_at: when asked for)
+    slots: int = 0  # upload slots ever given: numbers each file, so a lapsed slot's key is never reused
     outcome_message: str | None = None
     credit: int = 0
     mediator: str | None = None

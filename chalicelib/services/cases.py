@@ -13,7 +13,7 @@ from chalicelib.domain import cases as domain
 from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoice, Link, iso
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.history import Event
-from chalicelib.ports import BrokerStore, CaseStore, Clock
+from chalicelib.ports import TIMELINE_PAGE, BrokerStore, CaseStore, Clock
 from chalicelib.services.unit_of_work import Changed, change_case
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -83,8 +83,9 @@ class CaseService:
                            code="idempotency_mismatch")
         return self._store.load(broker_id, stored[1])
 
-    def get(self, broker_id: str, case_id: str) -> tuple[Case, list[Event]]:
-        return self._store.load(broker_id, case_id)
+    def get(self, broker_id: str, case_id: str, before: int | None = None) -> tuple[Case, list[Event], int | None]:
+        """The case, the newest page of its timeline (under `before`), and the cursor to the page below."""
+        return self._store.load_page(broker_id, case_id, before=before, limit=TIMELINE_PAGE)
 
     def list_cases(self, broker_id: str, status: str | None, limit: int,
                    cursor: str | None) -> tuple[list[Case], str | None]:

@@ -7,7 +7,7 @@ from chalicelib.domain import cases as domain
 from chalicelib.domain.cases import Case
 from chalicelib.domain.errors import NotFound, Unauthorized, VersionConflict
 from chalicelib.domain.history import Event
-from chalicelib.ports import CaseStore, Clock
+from chalicelib.ports import TIMELINE_PAGE, CaseStore, Clock
 from chalicelib.services.links import INVALID_LINK, PayLinks
 
 log = logging.getLogger(__name__)
@@ -19,32 +19,39 @@ class CustomerService:
         self._links = links
         self._clock = clock
 
-    def authenticate(self, token: str | None) -> tuple[Case, list[Event]]:
-        """The one case this token reaches: signed by a live key, not expired, not revoked."""
+    def authenticate(self, token: str | None, before: int | None = None) -> tuple[Case, list[Event]]:
+        """The one case this token reaches (signed by a live key, not expired, not revoked), with the
+        newest page of its timeline under `before` (`older` then holds the cursor to the page below)."""
+        case, events, _ = self.page(token, before)
+        return case, events
+
+    def page(self, token: str | None, before: int | None) -> tuple[Case, list[Event], int | None]:
         claims = self._links.read(token or "")
         if claims.expired(self._clock()):
             raise Unauthorized(INVALID_LINK, code="invalid_link")
         try:
-            case, events = self._store.load(claims.broker_id, claims.case_id)
+            case, events, older = self._store.load_page(claims.broker_id, claims.case_id, before=before,
+                                                        limit=TIMELINE_PAGE)
         except NotFound:
             raise Unauthorized(INVALID_LINK, code="invalid_link") from None
         if not claims.matches(case):
             raise Unauthorized(INVALID_LINK, code="invalid_link")
-        return case, events
+        return case, events, older
 
     def reminder_of(self, token: str | None) -> str | None:
         """Which reminder carried this (already authenticated) link, if one did."""
         return self._links.read(token or "").ref
 
-    def open(self, token: str | None) -> tuple[Case, list[Event]]:
-        case, events = self.authenticate(token)
+    def open(self, token: str | None, before: int | None = None) -> tuple[Case, list[Event], int | None]:
+        """The customer's view of the case: the newest page of its timeline (under `before`), its cursor."""
+        case, events, older = self.page(token, before)
         change = domain.record_link_opened(case, at=self._clock())
         if change is None:
-            return case, events
+            return case, events, older
         try:
             self._store.save(change)
         except VersionConflict:
             # Someone changed the case at the same moment; the next open records the visit.
             log.info("link_opened not recorded", extra={"case_id": case.case_id})
-            return case, events
-        return change.case, events + list(change.events)
+            return case, events, older
+        return change.case, events + list(change.events) if before is None else events, older

@@ -22,21 +22,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.utils import format_datetime
 from functools import partial
 from typing import Any, Protocol
 
 from chalicelib.domain import ladder
 from chalicelib.domain.cases import Case, Change, iso
-from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.fees import discount_deadline, early_payment_discount
 from chalicelib.domain.policy import Policy
-from chalicelib.ports import CaseStore, Clock, DeliveryRefused, Email, Mailer, Queue, Renderer, RenderError, Texter
+from chalicelib.ports import CaseStore, Clock, DeliveryRefused, Queue, RenderError
+from chalicelib.services.channels import Channel, Delivery
 from chalicelib.services.links import PayLinks
-from chalicelib.services.notices import BROKER_LOCALE
 from chalicelib.services.unit_of_work import change_case
 
 log = logging.getLogger(__name__)
@@ -79,13 +77,13 @@ class Policies(Protocol):
     def policy_for(self, broker_id: str) -> Policy: ...
 
 
-# Hook (issue 5, services/plans.py PlanService.run_due): given a queued case, charge its due installments
+# Hook (services/plans.py PlanService.run_due): given a queued case, charge its due installments
 # (noting each stored change); None when the plan holds the case, else the case for the ladder to go on with.
 InstallmentHook = Callable[[Case, Callable[[Change], None]], "Case | None"]
 
 
 class TimerHook(Protocol):
-    """Hook (issue 5, services/self_service.py SelfServiceTimers): while a promise or dispute pauses a case,
+    """Hook (services/self_service.py SelfServiceTimers): while a promise or dispute pauses a case,
     its own timers (promise missed, dispute raised again, mediation over) run instead of the ladder."""
 
     def owns(self, case: Case) -> bool: ...
@@ -105,12 +103,21 @@ class SweepReport:
 
 @dataclass
 class Outcome:
-    """What the worker did for one message: the events it stored and the messages it sent."""
+    """What the worker did for one message: the events it stored, the messages it sent, and whether it
+    failed (an error nobody expected: SQS should deliver this message again, and only this one)."""
 
     broker_id: str
     case_id: str
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def fail(self, exc: Exception) -> None:
+        self.error = self.error or type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,8 @@ class Sweep:
 
 
 class ReminderWorker:
-    def __init__(self, *, store: CaseStore, index: SweepIndex, policies: Policies, renderer: Renderer,
-                 mailer: Mailer, texter: Texter, links: PayLinks, dead_letters: Queue | None, clock: Clock,
+    def __init__(self, *, store: CaseStore, index: SweepIndex, policies: Policies, channels: Mapping[str, Channel],
+                 links: PayLinks, dead_letters: Queue | None, clock: Clock,
                  link_ttl: timedelta, new_link_id: Callable[[], str],
                  installments: InstallmentHook | None = None, timers: TimerHook | None = None) -> None:
         self._store = store
@@ -161,9 +168,7 @@ class ReminderWorker:
         self._installments = installments
         self._index = index
         self._policies = policies
-        self._renderer = renderer
-        self._mailer = mailer
-        self._texter = texter
+        self._channels = channels
         self._links = links
         self._dead_letters = dead_letters
         self._clock = clock
@@ -173,23 +178,23 @@ class ReminderWorker:
     def handle_batch(self, bodies: Iterable[str]) -> list[Outcome]:
         """Every message of an SQS batch, in rounds: each case starts its step (its own claim write), then
         each claimed delivery is made, then the outcomes of the whole round are stored in one transaction
-        (falling back to one write per case if any case changed meanwhile). A claim is always stored on
-        its own, right before its send, so a crash can cost at most the one delivery in flight; batching
-        only the confirmations makes a crash leave "sent, unconfirmed" records, never a lost message.
+        (falling back to one write per case if that fails). A claim is always stored on its own, right
+        before its send, so a crash can cost at most the one delivery in flight; batching only the
+        confirmations makes a crash leave "sent, unconfirmed" records, never a lost message.
 
-        If any message failed, raise after the others so SQS redelivers the batch (the cases done already
-        are not repeated: their claims are stored)."""
+        One outcome per message, in order. A message whose case raised is marked failed (the caller
+        reports it to SQS alone); nothing one case holds can stop the others being sent and recorded."""
         outcomes: list[Outcome] = []
-        failure: Exception | None = None
         round_: list[_Delivery] = []
         for body in bodies:
-            try:
-                outcome, delivery = self._begin(body)
-            except Exception as exc:  # noqa: BLE001 - re-raised below, after the rest of the batch
-                log.exception("reminder message failed")
-                failure = failure or exc
-                continue
+            outcome = Outcome("", "")
             outcomes.append(outcome)
+            try:
+                delivery = self._begin(body, outcome)
+            except Exception as exc:  # noqa: BLE001 - this message fails alone; SQS delivers it again
+                log.exception("reminder message failed", extra={"case_id": outcome.case_id})
+                outcome.fail(exc)
+                continue
             if delivery is not None:
                 round_.append(delivery)
         while round_:
@@ -199,32 +204,29 @@ class ReminderWorker:
                     decided.append((delivery, self._send(delivery)))
                 except Exception as exc:  # noqa: BLE001 - the claim lapses and is recorded unconfirmed
                     log.exception("reminder delivery failed", extra={"case_id": delivery.case.case_id})
-                    failure = failure or exc
+                    delivery.outcome.fail(exc)
             round_ = []
             for delivery, decide, change, stored in self._store_round(decided):
                 try:
                     if not stored:
                         change = self._apply(delivery.case, decide)
                     following = self._after(delivery, change)
-                except Exception as exc:  # noqa: BLE001 - re-raised below
-                    log.exception("reminder message failed")
-                    failure = failure or exc
+                except Exception as exc:  # noqa: BLE001 - this message fails alone
+                    log.exception("reminder message failed", extra={"case_id": delivery.case.case_id})
+                    delivery.outcome.fail(exc)
                     continue
                 if following is not None:
                     round_.append(following)
-        if failure is not None:
-            raise failure
         return outcomes
 
     def handle(self, body: str) -> Outcome:
         return self.handle_batch([body])[0]
 
-    def _begin(self, body: str) -> tuple[Outcome, _Delivery | None]:
+    def _begin(self, body: str, outcome: Outcome) -> _Delivery | None:
         msg = json.loads(body)
-        broker_id, case_id = msg["b"], msg["c"]
-        case = self._index.parse(msg["s"]) if msg.get("s") else self._index.get_case(broker_id, case_id)
-        outcome = Outcome(broker_id, case_id)
-        return outcome, self._advance(case, outcome)
+        outcome.broker_id, outcome.case_id = msg["b"], msg["c"]
+        case = self._index.parse(msg["s"]) if msg.get("s") else self._index.get_case(msg["b"], msg["c"])
+        return self._advance(case, outcome)
 
     def _advance(self, case: Case, outcome: Outcome) -> _Delivery | None:
         """Store whatever is due now (starting a step claims its first delivery); the claim, if any."""
@@ -288,34 +290,53 @@ class ReminderWorker:
     # --- one delivery ------------------------------------------------------------------------------
 
     def _send(self, delivery: _Delivery) -> Callable[[Case], Change | None]:
-        """Make the claimed delivery; return how to record its outcome on the (possibly reloaded) case."""
+        """Make the claimed delivery; return how to record its outcome on the (possibly reloaded) case.
+
+        Whatever fails before the provider call (opt-out check, composing) is a definite failure, retried
+        with backoff like a refusal; one nobody foresaw is also reported (outcome.fail). Only the send
+        itself may fail without an answer: then the claim lapses and is recorded as unconfirmed."""
         case, claim, policy, outcome = delivery.case, delivery.claim, delivery.policy, delivery.outcome
+        channel = self._channels[claim.channel]
         try:
-            if claim.channel == "sms":
-                phone = case.customer.phone or ""
-                if self._texter.opted_out(phone):
-                    return self._skip(claim, "sms_opted_out", policy)
-                text = self._renderer.sms(case.customer.locale, self.model(case, claim, policy))
-                return self._confirm(claim, self._texter.send(phone, text), policy, outcome)
-            return self._confirm(claim, self._mailer.send(self.email(case, claim, policy)), policy, outcome)
+            if channel.opted_out(case):
+                return self._skip(claim, f"{claim.channel}_opted_out", policy)
+            send = channel.compose(Delivery(case, claim, policy, self.model(case, claim, policy)))
         except (DeliveryRefused, RenderError) as exc:
-            code = exc.code if isinstance(exc, DeliveryRefused) else "RenderError"
-            log.warning("reminder delivery refused", extra={"case_id": case.case_id, "claim": claim.claim,
-                                                            "channel": claim.channel, "error": code})
-            return self._fail(claim, code, policy)
+            return self._refused(delivery, exc)
+        except Exception as exc:  # noqa: BLE001 - nothing reached the provider: record it, and report it
+            log.exception("reminder could not be composed", extra={"case_id": case.case_id, "claim": claim.claim})
+            outcome.fail(exc)
+            return self._fail(claim, type(exc).__name__, policy)
+        try:
+            return self._confirm(claim, send(), policy, outcome)
+        except DeliveryRefused as exc:
+            return self._refused(delivery, exc)
+
+    def _refused(self, delivery: _Delivery, exc: DeliveryRefused | RenderError) -> Callable[[Case], Change | None]:
+        code = exc.code if isinstance(exc, DeliveryRefused) else "RenderError"
+        log.warning("reminder delivery refused", extra={"case_id": delivery.case.case_id, "claim": delivery.claim.claim,
+                                                        "channel": delivery.claim.channel, "error": code})
+        return self._fail(delivery.claim, code, delivery.policy)
 
     def _store_round(self, decided: list[tuple[_Delivery, Callable[[Case], Change | None]]]
                      ) -> list[tuple[_Delivery, Callable[[Case], Change | None], Change | None, bool]]:
         """The round's outcomes in one transaction when there are several: (delivery, decide, change, stored).
         Not stored (one outcome only, or some case moved meanwhile): the caller stores each on its own."""
-        changes = [(d, decide, decide(d.case)) for d, decide in decided]
+        changes = []
+        for d, decide in decided:
+            try:
+                changes.append((d, decide, decide(d.case)))
+            except Exception as exc:  # noqa: BLE001 - this message fails alone
+                log.exception("reminder outcome not decided", extra={"case_id": d.case.case_id})
+                d.outcome.fail(exc)
         batch = [c for _, _, c in changes if c is not None]
         stored = False
         if len(batch) > 1:
             try:
                 self._index.save_all(batch)
                 stored = True
-            except VersionConflict:
+            except Exception:  # noqa: BLE001 - one case's write must not sink the others: store each alone
+                log.warning("batched confirmation not stored; storing each case alone", exc_info=True)
                 stored = False
         return [(d, decide, c, stored or c is None) for d, decide, c in changes]
 
@@ -358,17 +379,3 @@ class ReminderWorker:
             "interest_provisional": case.ladder.interest_provisional,
             "final_on": case.ladder.final_on or "",
         }
-
-    def email(self, case: Case, claim: ladder.Claim, policy: Policy) -> Email:
-        to_broker = claim.channel == ladder.BROKER
-        locale = BROKER_LOCALE if to_broker else case.customer.locale
-        template = "broker_escalation" if to_broker else claim.template
-        rendered = self._renderer.email(locale, template, self.model(case, claim, policy))
-        sender = policy.sender
-        return Email(
-            to=(case.broker.email or "") if to_broker else case.customer.email,
-            subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
-            from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
-            tags=(("claim", claim.claim.replace(":", "_")), ("stage", claim.stage)),
-            date=format_datetime(self._clock()),
-        )

@@ -36,7 +36,9 @@ class Notices(Protocol):
 
 
 class Evidence(Protocol):
-    def upload_slot(self, key: str, content_type: str, max_bytes: int) -> dict[str, Any]: ...
+    def upload_slot(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]: ...
+
+    def stored_size(self, key: str) -> int | None: ...
 
     def download_url(self, key: str, filename: str) -> str: ...
 
@@ -68,7 +70,8 @@ class SelfService:
         return case, events, dispute, created
 
     def dispute_attachment(self, token: str | None, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """An S3 presigned POST for one evidence file, its key recorded on the dispute first; created?"""
+        """An S3 presigned POST for one evidence file, its key kept on the dispute first; created?
+        The file is an attachment only once read_evidence finds it in S3."""
         evidence = self._evidence()  # fail before recording anything if the bucket is not configured
         slot: list[Attachment] = []
 
@@ -82,7 +85,8 @@ class SelfService:
 
         _, _, created = self._as_customer(token, decide)
         attachment = slot[0]
-        upload = evidence.upload_slot(attachment.key, attachment.content_type, MAX_EVIDENCE_BYTES)
+        upload = evidence.upload_slot(attachment.key, attachment.content_type, MAX_EVIDENCE_BYTES,
+                                      int(disputes.UPLOAD_WINDOW.total_seconds()))
         return {**upload, "dispute_id": body["dispute_id"], "attachment_id": attachment.attachment_id,
                 "key": attachment.key, "max_bytes": MAX_EVIDENCE_BYTES}, created
 
@@ -127,6 +131,28 @@ class SelfService:
             return
         log.info("link refresh: fresh link issued", extra=extra)
         self._notices.after(made[0].case, made[0].events)
+
+    def read_evidence(self, case: Case, events: list[Event]) -> tuple[Case, list[Event]]:
+        """The case as it is read, with the uploads that reached S3 since made its attachments (one
+        HeadObject per pending upload; nothing at all when none is pending)."""
+        pending = disputes.pending_uploads(case)
+        if not pending:
+            return case, events
+        evidence = self._evidence()
+        stored = {key: size for key in pending if (size := evidence.stored_size(key)) is not None}
+        made: list[Change] = []
+
+        def command(current: Case) -> Change | None:
+            made.clear()
+            change = disputes.confirm_uploads(current, self._clock(), stored)
+            if change is not None:
+                made.append(change)
+            return change
+
+        self._cases.change(case.broker_id, case.case_id, command)
+        if not made:
+            return case, events
+        return made[0].case, events + list(made[0].events)
 
     # --- the broker (API key) -------------------------------------------------------------------------
 

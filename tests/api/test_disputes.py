@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -162,13 +163,18 @@ def test_mediation_pauses_until_its_date_then_the_ladder_resumes_and_the_broker_
     assert final.status_code == 200 and final.json_body["balance"]["due"] == 120000
 
 
-def test_evidence_goes_to_s3_through_a_presigned_post_and_the_broker_can_download_it(world):
+def disputed_with_slot(world: World, filename: str, content_type: str, data: bytes) -> tuple[str, Any]:
+    """A case disputed on 5 November, and the answer to the customer asking for one file's upload slot."""
     case_id, _ = world.open_case()
     world.at("2026-11-05T10:00:00Z")
     world.dispute(case_id)
+    return case_id, world.customer("/customer/dispute/attachments", world.token(case_id), {
+        "dispute_id": "d1", "content_type": content_type, "filename": filename, "size": len(data)})
+
+
+def test_evidence_goes_to_s3_through_a_presigned_post_and_the_broker_can_download_it(world):
     pdf = b"%PDF-1.4\n% a delivery note\n"
-    answer = world.customer("/customer/dispute/attachments", world.token(case_id), {
-        "dispute_id": "d1", "content_type": "application/pdf", "filename": "delivery note.pdf", "size": len(pdf)})
+    case_id, answer = disputed_with_slot(world, "delivery note.pdf", "application/pdf", pdf)
 
     assert answer.status_code == 201, answer.json_body
     slot = answer.json_body
@@ -189,12 +195,50 @@ def test_evidence_goes_to_s3_through_a_presigned_post_and_the_broker_can_downloa
     again = world.customer("/customer/dispute/attachments", world.token(case_id), {
         "dispute_id": "d1", "content_type": "application/pdf", "filename": "delivery note.pdf", "size": len(pdf)})
     assert again.status_code == 200 and again.json_body["key"] == slot["key"]
-    assert len(world.events(case_id, "dispute_attachment_added")) == 1
 
     listed = world.read(case_id)["disputes"][0]["attachments"]
+    world.read(case_id)
+    assert len(world.events(case_id, "dispute_attachment_added")) == 1  # seen in S3 once, recorded once
     assert [(a["key"], a["filename"], a["size"]) for a in listed] == [(slot["key"], "delivery note.pdf", len(pdf))]
     downloaded = requests.get(listed[0]["download_url"], timeout=10)
     assert downloaded.status_code == 200 and downloaded.content == pdf
+
+
+def test_an_upload_slot_never_used_is_no_attachment_for_anyone_until_the_file_is_in_s3(world):
+    png = b"\x89PNG\r\n\x1a\n a photo of the damage"
+    case_id, answer = disputed_with_slot(world, "damage.png", "image/png", png)
+    slot = answer.json_body
+
+    # Asked for, never uploaded: the broker sees no file (no dead link) and the page counts none.
+    assert world.read(case_id)["disputes"][0]["attachments"] == []
+    mine = world.client.http.get("/customer/case", headers={"Authorization": f"Bearer {world.token(case_id)}"})
+    assert mine.json_body["dispute"]["files"] == 0
+
+    uploaded = requests.post(slot["url"], data=slot["fields"], files={"file": ("damage.png", png, "image/png")},
+                             timeout=10)
+    assert uploaded.status_code in (200, 201, 204), uploaded.text
+    mine = world.client.http.get("/customer/case", headers={"Authorization": f"Bearer {world.token(case_id)}"})
+    assert mine.json_body["dispute"]["files"] == 1
+    [listed] = world.read(case_id)["disputes"][0]["attachments"]
+    assert (listed["filename"], listed["size"]) == ("damage.png", len(png))
+    downloaded = requests.get(listed["download_url"], timeout=10)
+    assert downloaded.status_code == 200 and downloaded.content == png
+
+
+def test_a_slot_left_unused_past_its_time_is_dropped_and_frees_its_place(world):
+    case_id, _ = world.open_case()
+    world.at("2026-11-05T10:00:00Z")
+    world.dispute(case_id)
+    for n in range(5):
+        answer = world.customer("/customer/dispute/attachments", world.token(case_id), {
+            "dispute_id": "d1", "content_type": "image/png", "filename": f"p{n}.png", "size": 10})
+        assert answer.status_code == 201, answer.json_body
+    world.stack.later(hours=1)  # every slot has expired unused
+    assert world.read(case_id)["disputes"][0]["attachments"] == []
+    assert len(world.events(case_id, "dispute_upload_lapsed")) == 5
+    again = world.customer("/customer/dispute/attachments", world.token(case_id), {
+        "dispute_id": "d1", "content_type": "image/png", "filename": "p0.png", "size": 10})
+    assert again.status_code == 201 and again.json_body["attachment_id"] == "a6"
 
 
 def test_the_evidence_bucket_is_encrypted_private_and_takes_uploads_from_the_site_only(world):

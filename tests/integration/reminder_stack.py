@@ -104,8 +104,27 @@ class Stack:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
             received.extend(batch)
 
-    def work(self, bodies: list[str]) -> None:
-        bootstrap.reminder_worker().handle_batch(bodies)
+    def work(self, bodies: list[str]) -> list[str]:
+        """The worker over these bodies; the ones it reports failed."""
+        outcomes = bootstrap.reminder_worker().handle_batch(bodies)
+        return [b for b, outcome in zip(bodies, outcomes, strict=True) if outcome.failed]
+
+    def invoke_worker(self, max_messages: int = 10) -> dict[str, Any]:
+        """What Lambda's event source does with ReportBatchItemFailures: receive a batch, invoke the
+        worker's handler, delete the messages it did not name as failed (those stay for redelivery)."""
+        from app import app
+
+        page = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=max_messages,
+                                        VisibilityTimeout=0, WaitTimeSeconds=0)
+        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                    "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs"}
+                   for m in page.get("Messages", [])]
+        answer: dict[str, Any] = app.handler_map["reminder_worker"]({"Records": records}, None)
+        failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+        for r in records:
+            if r["messageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=r["receiptHandle"])
+        return answer
 
     def run(self) -> int:
         """One sweep and one worker pass over what it queued."""

@@ -74,6 +74,24 @@ class TestCaseStoreContract:
         assert type(case.balance.principal) is int and type(events[0].data["amount"]) is int
         assert verify_history(events, case.head_hash).ok
 
+    def test_a_timeline_reads_page_by_page_newest_first_down_to_the_first_event(self, store):
+        case = open_in(store)
+        for n in range(9):  # 2 events from opening + 9 notes
+            change = note(case, f"note {n}", minutes=n)
+            store.save(change)
+            case = change.case
+        pages, before = [], None
+        while True:
+            loaded, events, before = store.load_page("b1", "c1", before=before, limit=4)
+            assert loaded == case
+            pages.append([e.seq for e in events])
+            if before is None:
+                break
+        assert pages == [[8, 9, 10, 11], [4, 5, 6, 7], [1, 2, 3]]
+        assert store.load_page("b1", "c1", before=None, limit=20)[1:] == (store.load("b1", "c1")[1], None)
+        with pytest.raises(NotFound):
+            store.load_page("b2", "c1", before=None, limit=4)
+
     def test_a_change_appends_events_and_bumps_the_version(self, store):
         case = open_in(store)
         store.save(note(case, "Rückruf um 15 Uhr ✓"))
@@ -211,6 +229,20 @@ def test_load_reads_the_case_and_its_timeline_in_one_query(dynamo, calls):
     assert len(events) == 22 and loaded.version == 22
 
 
+def test_a_page_of_a_short_timeline_is_one_query_and_of_a_long_one_a_query_and_a_get(dynamo, calls):
+    case = open_in(dynamo)
+    calls.clear()
+    dynamo.load_page("b1", "c1", before=None, limit=5)
+    assert calls == ["Query"]
+    for n in range(5):
+        change = note(case, f"note {n}", minutes=n)
+        dynamo.save(change)
+        case = change.case
+    calls.clear()
+    dynamo.load_page("b1", "c1", before=None, limit=5)
+    assert calls == ["Query", "GetItem"]
+
+
 def test_every_change_is_one_transaction(dynamo, calls):
     change = opening()
     dynamo.save(change, unique={"invoice.number": dynamo.invoice_item("b1", "INV-1", "c1")})
@@ -338,7 +370,7 @@ def test_concurrent_notes_all_land(broker, atomic_moto, round_):
     for t in threads:
         t.join(timeout=60)
     assert failures == []
-    loaded, events = service.get(broker_id, case.case_id)
+    loaded, events = bootstrap.store().load(broker_id, case.case_id)
     assert sorted(e.data["text"] for e in events if e.type == "note_added") == sorted(
         f"note {n}" for n in range(writers))
     assert loaded.version == 2 + writers

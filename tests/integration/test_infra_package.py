@@ -108,3 +108,11 @@ def test_the_packaged_stack_has_the_secret_and_wires_it_to_the_function(template
     assert variables["TABLE_NAME"] == {"Ref": "CasesTable"}
     assert variables["LINK_KEYS_SECRET_ID"] == {"Ref": "LinkKeysSecret"}
     assert variables["SITE_URL"] == "https://pay.example.com"  # the prod stage's, merged with infra's
+
+
+def test_the_reminder_worker_reports_failed_messages_one_by_one(template):
+    # Without this, Lambda ignores the worker's batchItemFailures and redelivers the whole batch.
+    [source] = template["Resources"]["ReminderWorker"]["Properties"]["Events"].values()
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["Properties"]["BatchSize"] == 10

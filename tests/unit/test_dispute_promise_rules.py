@@ -232,7 +232,7 @@ def test_evidence_keys_live_under_the_brokers_case_and_dispute_and_a_retry_gets_
     change, slot = disputes.add_attachment(disputed, NOW, dispute_id="d1", content_type="image/png",
                                            filename="C:\\photos\\box.png", size=2048)
     assert slot.key == "evidence/b1/c1/d1/a1.png" and slot.filename == "box.png"
-    assert change.events[0].type == "dispute_attachment_added" and change.events[0].actor == "customer"
+    assert change.events[0].type == "dispute_upload_requested" and change.events[0].actor == "customer"
     again, same = disputes.add_attachment(change.case, NOW, dispute_id="d1", content_type="image/png",
                                           filename="box.png", size=2048)
     assert again is None and same == slot
