@@ -178,7 +178,8 @@ def reminder_worker(event: Any) -> None:
 def customer_case() -> dict[str, Any]:
     case, events = bootstrap.customer_service().open(customer_token())
     view = views.customer_case(case, events)
-    view["plan_offers"] = bootstrap.plan_service().offers(case)  # issue 5: [] when no plan may start
+    view["pay"] = bootstrap.payment_service().options(case)
+    view["plan_offers"] = bootstrap.plan_service().offers(case)  # [] when no plan may start
     return view
 
 

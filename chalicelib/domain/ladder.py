@@ -37,6 +37,7 @@ from chalicelib.domain.cases import Case, Change, Link, iso, parse_iso, record
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.fees import RateUnavailableError, late_fee, statutory_interest
 from chalicelib.domain.ladder_state import LadderState, PendingStep
+from chalicelib.domain.payments import unpayable_remainder
 from chalicelib.domain.policy import ContactRules, Policy, Step
 from chalicelib.domain.self_service_state import wake_time
 
@@ -215,6 +216,9 @@ def plan(case: Case, policy: Policy, now: datetime) -> Plan:
         return Plan(None, parse_iso(st.paused_until) if st.paused_until else None, "paused")
     if st.halted:
         return Plan(None, None, st.halted)
+    if unpayable_remainder(case):  # never ask for an amount no card payment can be
+        return Plan(None, None, "the rest is below the smallest card payment: the broker writes it off or "
+                                "collects it another way")
     upcoming, skipped = _next_step(case, policy, now)
     if upcoming is None:
         reason = "waiting for a final notice" if st.done_offset is not None and any(
