@@ -115,13 +115,13 @@ def customer_self_service_view(case: Case) -> dict[str, Any]:
     }
 
 
-# --- installment plans (issue 5) ------------------------------------------------------------------------
+# --- installment plans ------------------------------------------------------------------------
 
 def plan_views(case: Case, admin: bool = False) -> dict[str, Any]:
     """`plan`: the case's plan (the current one, or the last that ended) with its schedule and what may be
     paid by hand now; None without one. The broker also sees the offers made for this case alone."""
     from chalicelib.domain.payments import payable
-    from chalicelib.domain.plans import pay_now
+    from chalicelib.domain.plans import charged_amount, pay_now
 
     plan = case.plans.current
     shown: dict[str, Any] | None = None
@@ -129,8 +129,9 @@ def plan_views(case: Case, admin: bool = False) -> dict[str, Any]:
         failed = pay_now(case)
         rows = []
         for i in plan.installments:
-            row = {"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount, "status": i.status,
-                   "attempts": i.attempts, "retry_on": i.retry_on.isoformat() if i.retry_on else None}
+            row = {"number": i.number, "due_on": i.due_on.isoformat(), "amount": charged_amount(case, i),
+                   "scheduled": i.amount, "status": i.status, "attempts": i.attempts,
+                   "retry_on": i.retry_on.isoformat() if i.retry_on else None}
             if admin:
                 row.update(reference=i.reference, error=i.error)
             rows.append(row)
