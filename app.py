@@ -122,7 +122,7 @@ def issue_link(case_id: str) -> Response:
                     status_code=201)
 
 
-# --- reminders (issue 3) ------------------------------------------------------------------------
+# --- reminders ---------------------------------------------------------------------------------
 
 @api("/admin/policy", "GET")
 def get_policy() -> dict[str, Any]:
@@ -183,7 +183,7 @@ def customer_case() -> dict[str, Any]:
     return view
 
 
-# --- payments (issue 4) -------------------------------------------------------------------------
+# --- payments ----------------------------------------------------------------------------------
 
 @api("/customer/checkout", "POST", cors=CUSTOMER_CORS)
 def checkout() -> dict[str, Any]:
@@ -207,7 +207,7 @@ def record_offline_payment(case_id: str) -> Response:
     return Response(body=views.admin_case(case, events), status_code=201 if created else 200)
 
 
-# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links -------------
+# --- self-service: disputes, promise to pay, "I already paid", fresh links -------------
 # 201 for what a request creates, 200 when it is a retry that finds its own result already there.
 
 @api("/customer/dispute", "POST", cors=CUSTOMER_CORS)
@@ -260,7 +260,7 @@ def resolve_dispute(case_id: str, dispute_id: str) -> dict[str, Any]:
     return {**views.admin_case(case, events), "reminders": bootstrap.reminder_control().describe(case)}
 
 
-# --- installment plans (issue 5) -----------------------------------------------------------------
+# --- installment plans -------------------------------------------------------------------------
 
 @api("/customer/plan", "POST", cors=CUSTOMER_CORS)
 def choose_plan() -> dict[str, Any]:

@@ -230,12 +230,12 @@ def plan(case: Case, policy: Policy, now: datetime) -> Plan:
 def next_action(case: Case, policy: Policy, now: datetime) -> str | None:
     """The value `case.next_action_at` should hold (drives the sweep index)."""
     at = plan(case, policy, now).at
-    # Hook (issue 5): while a promise or dispute pauses the ladder, its own timer (promise missed,
+    # While a promise or dispute pauses the ladder, its own timer (promise missed,
     # dispute unanswered, mediation over) shares the sweep index; self_service.due acts on it.
     wake = wake_time(case.status, case.self_service)
     if wake is not None and (at is None or wake < at):
         at = wake
-    # Hook (issue 5): an active installment plan's next charge shares the sweep index too; the
+    # An active installment plan's next charge shares the sweep index too; the
     # reminder worker's `installments` hook (services/plans.py) charges it.
     charge = case.plans.next_charge_at if case.status == "on_plan" else None
     if charge is not None and (at is None or parse_iso(charge) < at):
