@@ -199,6 +199,7 @@ def customer_case() -> dict[str, Any]:
     case, events, older = bootstrap.customer_service().open(token, timeline_before())
     case, events = bootstrap.self_service().read_evidence(case, events)
     view = views.customer_case(case, events, older)
+    view["pay"] = bootstrap.payment_service().options(case)
     view["plan_offers"] = bootstrap.plan_service().offers(case)  # [] when no plan may start
     return view
 

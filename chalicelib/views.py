@@ -23,9 +23,12 @@ def _invoice(case: Case) -> dict[str, Any]:
 
 
 def case_summary(case: Case) -> dict[str, Any]:
+    from chalicelib.domain.money import currency_view
+
     return {
         "case_id": case.case_id, "status": case.status, "customer": _customer(case), "invoice": _invoice(case),
-        "balance": case.balance.as_dict(), "next_action_at": case.next_action_at,
+        "balance": case.balance.as_dict(), "currency": currency_view(case.balance.currency),
+        "next_action_at": case.next_action_at,
         "created_at": case.created_at, "updated_at": case.updated_at, "version": case.version,
     }
 
@@ -52,18 +55,24 @@ def admin_case(case: Case, events: list[Event], pay_url: str | None = None, olde
 
 def payments_view(case: Case) -> dict[str, Any]:
     """The case's payments by reference (Stripe PaymentIntent or offline:<reference>), and its flags."""
+    from chalicelib.domain.payments import SMALL_REMAINDER, unpayable_remainder
+
     ledger = case.payments
     items = [{"reference": ref, "source": p.source, "state": p.state, "amount": p.amount, "refunded": p.refunded,
               "discount": p.discount, "counted": p.net, "method": p.method, "received_on": p.received_on,
               "chargebacks": [{"dispute_id": d, "amount": c.amount, "status": c.status, "reason": c.reason}
                               for d, c in p.chargebacks.items()]}
              for ref, p in ledger.payments.items()]
-    return {"items": items, "pending": ledger.pending, "flags": ["chargeback"] if ledger.open_chargebacks else []}
+    flags = ["chargeback"] if ledger.open_chargebacks else []
+    if unpayable_remainder(case):
+        flags.append(SMALL_REMAINDER)  # the broker writes it off or collects it another way
+    return {"items": items, "pending": ledger.pending, "flags": flags}
 
 
 def customer_case(case: Case, events: list[Event], older: int | None = None) -> dict[str, Any]:
     """What the pay page shows: never internal notes, never another case."""
     from chalicelib.domain.cases import customer_timeline
+    from chalicelib.domain.money import currency_view
 
     shown, before = timeline_page(events, older)
     return {
@@ -73,6 +82,7 @@ def customer_case(case: Case, events: list[Event], older: int | None = None) -> 
         "customer": {"name": case.customer.name, "locale": case.customer.locale},
         "invoice": _invoice(case),
         "balance": case.balance.as_dict(),
+        "currency": currency_view(case.balance.currency),  # the page formats and reads amounts with its exponent
         "link_expires_at": case.link.expires_at,
         "timeline": customer_timeline(shown),
         "timeline_before": before,
@@ -81,7 +91,7 @@ def customer_case(case: Case, events: list[Event], older: int | None = None) -> 
     }
 
 
-# --- self-service (issue 5) -----------------------------------------------------------------------------
+# --- self-service -----------------------------------------------------------------------------
 
 def self_service_view(case: Case, download_urls: dict[str, str] | None = None) -> dict[str, Any]:
     """The broker's view of disputes (with their evidence files), the promise and reported payments."""
@@ -117,13 +127,13 @@ def customer_self_service_view(case: Case) -> dict[str, Any]:
     }
 
 
-# --- installment plans (issue 5) ------------------------------------------------------------------------
+# --- installment plans ------------------------------------------------------------------------
 
 def plan_views(case: Case, admin: bool = False) -> dict[str, Any]:
     """`plan`: the case's plan (the current one, or the last that ended) with its schedule and what may be
     paid by hand now; None without one. The broker also sees the offers made for this case alone."""
     from chalicelib.domain.payments import payable
-    from chalicelib.domain.plans import pay_now
+    from chalicelib.domain.plans import charged_amount, pay_now
 
     plan = case.plans.current
     shown: dict[str, Any] | None = None
@@ -131,8 +141,9 @@ def plan_views(case: Case, admin: bool = False) -> dict[str, Any]:
         failed = pay_now(case)
         rows = []
         for i in plan.installments:
-            row = {"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount, "status": i.status,
-                   "attempts": i.attempts, "retry_on": i.retry_on.isoformat() if i.retry_on else None}
+            row = {"number": i.number, "due_on": i.due_on.isoformat(), "amount": charged_amount(case, i),
+                   "scheduled": i.amount, "status": i.status, "attempts": i.attempts,
+                   "retry_on": i.retry_on.isoformat() if i.retry_on else None}
             if admin:
                 row.update(reference=i.reference, error=i.error)
             rows.append(row)

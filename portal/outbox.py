@@ -41,8 +41,11 @@ class OutboxSms:
     pay_links: tuple[str, ...] = field(default_factory=tuple)
 
 
-def fetch(endpoint: str, timeout: float = 5) -> dict[str, Any]:
-    """moto's state as JSON (the server's /moto-api/data.json)."""
+def fetch(endpoint: str, timeout: float = 60) -> dict[str, Any]:
+    """moto's state as JSON (the server's /moto-api/data.json).
+
+    moto serialises every model it holds (every table item too), so this grows with the demo's data:
+    after a few dozen cases it takes longer than a few seconds on a busy machine."""
     with urllib.request.urlopen(f"{endpoint.rstrip('/')}/moto-api/data.json", timeout=timeout) as answer:  # noqa: S310
         return dict(json.load(answer))
 

@@ -8,7 +8,7 @@ const EN = {
 lang: "Language", loading: "Loading your invoice…", invoice: "Invoice {n}", from: "From {b}", status: "Status",
 dueOn: "Due on {d}", nothing: "Nothing to pay. Thank you!", yourPlan: "Your payment plan",
 payFull: "Pay {a} now", others: "Other ways to settle", part: "Pay part of it", amountIn: "Amount ({c})",
-upTo: "Up to {a}.", toPay: "Continue to payment", plan: "Pay in installments", planPick: "Choose a plan",
+upTo: "From {a} to {b}.", toPay: "Continue to payment", plan: "Pay in installments", planPick: "Choose a plan",
 offer: "{n} installments, first {a}", promise: "Promise to pay by a date", payBy: "I will pay by",
 sendPromise: "Send my promise", paid: "I already paid", paidOn: "Date of payment", method: "How did you pay?",
 choose: "Choose…", m_bank_transfer: "Bank transfer", m_cheque: "Cheque", m_cash: "Cash", m_other: "Other",
@@ -51,7 +51,9 @@ v_pick: "Choose a plan.", v_date: "Choose a date.", v_future: "Choose a date fro
 v_past: "Choose a date that is not in the future.", v_later: "Choose an earlier date.", v_text: "Please fill this in.",
 v_fileType: "Choose a PDF, PNG or JPEG file.", v_fileSize: "The file is larger than 10 MB.", v_field: "Please check this.",
 okPromise: "Thank you. We have noted your promise to pay by {d}.", okPaid: "Thank you. We have asked {b} to check your payment.",
-okDispute: "Your dispute is open. {b} will answer you.", paidMark: "paid"
+okDispute: "Your dispute is open. {b} will answer you.", paidMark: "paid",
+why: "{a} off the {b} due if you pay it all by {d}.", small: "The {a} left is less than one card payment can be. Please contact {b} to settle it.",
+v_range: "Enter an amount from {a} to {b}."
 };
 
 const D = { en: EN };
@@ -73,7 +75,7 @@ let note = null; // {title, text, retry} of the message page on screen
 let config = null;
 const gone = new Set(); // actions this API does not offer (yet)
 const CASE_TEXT = ["c-title", "c-from", "c-due", "c-dueon", "c-status", "c-msg", "c-plan-list", "plan-list",
-  "c-balance", "c-details", "c-contact", "c-timeline", "c-until"];
+  "c-balance", "c-details", "c-contact", "c-timeline", "c-until", "c-small", "pay-why"];
 
 function take() {
   const value = location.hash.slice(1);
@@ -107,10 +109,12 @@ function el(tag, attrs, ...kids) {
 }
 
 // --- formats ----------------------------------------------------------------------------------------
-const digits = (cur) => new Intl.NumberFormat("en", { style: "currency", currency: cur }).resolvedOptions().maximumFractionDigits;
+// Minor digits as the API counts them (Stripe's exponents), never the browser's own idea of the currency.
+const digits = () => kase.currency.exponent;
 // The reader's regional variant of the page's language (en-GB dates for a British reader), else the language.
 const intl = () => navigator.languages.find((n) => n.slice(0, 2) === lang) || lang;
-const money = (minor, cur) => new Intl.NumberFormat(intl(), { style: "currency", currency: cur }).format(minor / 10 ** digits(cur));
+const money = (minor, cur) => new Intl.NumberFormat(intl(), { style: "currency", currency: cur,
+  minimumFractionDigits: digits(), maximumFractionDigits: digits() }).format(minor / 10 ** digits());
 const neg = (x) => (x ? -x : 0);
 function day(s) {
   if (!s) return "";
@@ -171,20 +175,23 @@ function drawCase() {
   $("c-status").className = "pill " + c.status;
 
   const open = b.due > 0 && c.status !== "paid" && c.status !== "written_off";
-  const offers = c.plan_offers || [];
+  const offers = c.plan_offers || [], pay = c.pay || {}, stuck = pay.blocked === "small_remainder";
   const may = {
-    full: open, part: open, promise: open && ["open", "escalated"].includes(c.status), paid: open,
+    full: open && !stuck, part: open && !!pay.part, promise: open && ["open", "escalated"].includes(c.status), paid: open,
     plan: open && offers.length > 0 && ["open", "promised", "escalated"].includes(c.status),
     dispute: open && c.status !== "disputed",
   };
   for (const k in may) $("a-" + k).hidden = !may[k] || gone.has(k);
   $("c-others").hidden = !Object.keys(may).some((k) => k !== "full" && !$("a-" + k).hidden);
   $("c-nothing").hidden = open;
+  $("c-small").textContent = open && stuck ? t("small", { a: m(b.due), b: broker }) : "";
   // A failed plan installment: the API charges only that installment now, so the button says its amount.
-  const now = c.plan && c.plan.pay_now;
-  $("pay-full").textContent = t("payFull", { a: m(now ? now.amount : b.due) });
+  // Otherwise what Checkout will charge, and why it is less than the amount due.
+  const now = c.plan && c.plan.pay_now, off = !now && pay.discount;
+  $("pay-full").textContent = t("payFull", { a: m(now ? now.amount : pay.payable_now != null ? pay.payable_now : b.due) });
+  $("pay-why").textContent = off ? t("why", { a: m(off.amount), b: m(b.due), d: day(off.until) }) : "";
   $("part-label").textContent = t("amountIn", { c: cur });
-  $("part-hint").textContent = t("upTo", { a: m(b.due) });
+  $("part-hint").textContent = pay.part ? t("upTo", { a: m(pay.part.min), b: m(pay.part.max) }) : "";
   $("dispute-amount-label").textContent = t("dAmount", { c: cur });
   $("promise-date").min = today();
   $("paid-date").max = today();
@@ -283,10 +290,10 @@ function mark(input, text) {
   else input.removeAttribute("aria-invalid");
 }
 
-function amountOf(text, required) {
-  const cur = kase.balance.currency, n = digits(cur), due = kase.balance.due;
+function amountOf(text, range) {
+  const cur = kase.balance.currency, n = digits(), due = kase.balance.due;
   const value = text.replace(/[\s\u00a0\u202f]/g, "");
-  if (!value && !required) return undefined;
+  if (!value && !range) return undefined;
   const example = (1234.5).toLocaleString(intl(), { minimumFractionDigits: n, maximumFractionDigits: n, useGrouping: false });
   const match = /^(\d+)(?:[.,](\d+))?$/.exec(value);
   if (!match || (match[2] || "").length > n) invalid("v_amount", { x: example });
@@ -294,6 +301,9 @@ function amountOf(text, required) {
   if (!Number.isSafeInteger(minor)) invalid("v_amount", { x: example });
   if (minor <= 0) invalid("v_min");
   if (minor > due) invalid("v_max", { a: money(due, cur) });
+  if (range && minor !== due && (minor < range.min || minor > range.max)) {
+    invalid("v_range", { a: money(range.min, cur), b: money(range.max, cur) });
+  }
   return minor;
 }
 
@@ -337,7 +347,7 @@ async function thanks(key, vars) {
 // name -> [API path, fields {input id: reader}, what to do with the answer]
 const ACTIONS = {
   full: ["/customer/checkout", {}, go],
-  part: ["/customer/checkout", { amount: ["part-amount", (v) => amountOf(v, true)] }, go],
+  part: ["/customer/checkout", { amount: ["part-amount", (v) => amountOf(v, kase.pay.part)] }, go],
   plan: ["/customer/plan", { offer_id: ["plan-offers", picked] }, go],
   promise: ["/customer/promise", { pay_by: ["promise-date", dateOf("future")] },
     (_, body) => thanks("okPromise", { d: day(body.pay_by) })],

@@ -37,6 +37,7 @@ from chalicelib.domain.cases import Case, Change, Link, iso, parse_iso, record
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.fees import RateUnavailableError, late_fee, statutory_interest
 from chalicelib.domain.ladder_state import LadderState, PendingStep
+from chalicelib.domain.payments import unpayable_remainder
 from chalicelib.domain.policy import ContactRules, Policy, Step
 from chalicelib.domain.self_service_state import wake_time
 
@@ -213,6 +214,9 @@ def plan(case: Case, policy: Policy, now: datetime) -> Plan:
         return Plan(None, parse_iso(st.paused_until) if st.paused_until else None, "paused")
     if st.halted:
         return Plan(None, None, st.halted)
+    if unpayable_remainder(case):  # never ask for an amount no card payment can be
+        return Plan(None, None, "the rest is below the smallest card payment: the broker writes it off or "
+                                "collects it another way")
     upcoming, skipped = _next_step(case, policy, now)
     if upcoming is None:
         reason = "waiting for a final notice" if st.done_offset is not None and any(
@@ -224,12 +228,12 @@ def plan(case: Case, policy: Policy, now: datetime) -> Plan:
 def next_action(case: Case, policy: Policy, now: datetime) -> str | None:
     """The value `case.next_action_at` should hold (drives the sweep index)."""
     at = plan(case, policy, now).at
-    # Hook (issue 5): while a promise or dispute pauses the ladder, its own timer (promise missed,
+    # While a promise or dispute pauses the ladder, its own timer (promise missed,
     # dispute unanswered, mediation over) shares the sweep index; self_service.due acts on it.
     wake = wake_time(case.status, case.self_service)
     if wake is not None and (at is None or wake < at):
         at = wake
-    # Hook (issue 5): an active installment plan's next charge shares the sweep index too; the
+    # An active installment plan's next charge shares the sweep index too; the
     # reminder worker's `installments` hook (services/plans.py) charges it.
     charge = case.plans.next_charge_at if case.status == "on_plan" else None
     if charge is not None and (at is None or parse_iso(charge) < at):

@@ -1,4 +1,8 @@
-"""Money as integer minor units plus an ISO 4217 code, with the exponent Stripe uses for the currency."""
+"""Money as integer minor units plus an ISO 4217 code: the one table of currencies.
+
+Each currency's exponent (as Stripe counts it) and Stripe's smallest charge live here and nowhere else:
+the API sends the exponent to the page, and the local Stripe stand-in reads this table too.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +25,14 @@ EXPONENTS: dict[str, int] = {
     **{c: 2 for c in _TWO.split()},
     **{c: 3 for c in _THREE.split()},
 }
+# Stripe's smallest charge (minor units) per currency; any other currency: 1 minor unit.
+# https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+MINIMUM_CHARGE: dict[str, int] = {
+    "USD": 50, "EUR": 50, "GBP": 30, "CHF": 50, "CAD": 50, "AUD": 50, "NZD": 50, "JPY": 50, "SGD": 50, "BRL": 50,
+    "INR": 50, "SEK": 300, "NOK": 300, "DKK": 250, "PLN": 200, "AED": 200, "RON": 200, "MYR": 200, "BGN": 100,
+    "HKD": 400, "MXN": 1000, "THB": 1000, "CZK": 1500, "HUF": 17500,
+}
+MAXIMUM_CHARGE = 99_999_999  # Stripe's largest charge, in minor units
 
 
 def currency_exponent(code: str, field: str = "currency") -> int:
@@ -28,6 +40,16 @@ def currency_exponent(code: str, field: str = "currency") -> int:
         return EXPONENTS[code]
     except KeyError:
         raise InvalidInput(f"unknown currency {code!r}: use an ISO 4217 code such as EUR", field) from None
+
+
+def minimum_charge(code: str) -> int:
+    """The smallest amount one card payment in `code` can be."""
+    return MINIMUM_CHARGE.get(code.upper(), 1)
+
+
+def currency_view(code: str) -> dict[str, object]:
+    """How the API names a currency to the page: its code and how many minor digits its amounts carry."""
+    return {"code": code, "exponent": EXPONENTS[code]}
 
 
 @dataclass(frozen=True)

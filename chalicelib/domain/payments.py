@@ -10,7 +10,10 @@ Rules:
 - a refund or a chargeback makes the amount due again; a paid case re-opens. A chargeback also tells
   the broker, and keeps reminders stopped until it is decided; a won chargeback counts the money again;
 - a partial payment through checkout must be at least the policy's minimum: 10% of what is due by
-  default, never below the provider's smallest charge, and the whole remainder when that is smaller.
+  default, never below the provider's smallest charge; and it must leave at least the smallest charge,
+  so what is left can always be paid by card. When no part fits, only the whole amount can be paid;
+- a remainder below the smallest charge (after an offline payment or a refund) cannot be paid by card:
+  reminders stop and the broker is told, to write it off or collect it another way.
 """
 from __future__ import annotations
 
@@ -18,16 +21,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.cases import Case, Change, iso, record, transition
+from chalicelib.domain.cases import CLOSED, Case, Change, iso, record, transition
 from chalicelib.domain.errors import Conflict, InvalidInput
-from chalicelib.domain.fees import EarlyPaymentDiscountPolicy, early_payment_discount
-from chalicelib.domain.money import Money
+from chalicelib.domain.fees import EarlyPaymentDiscountPolicy, discount_deadline, early_payment_discount
+from chalicelib.domain.money import MAXIMUM_CHARGE, Money, currency_view, minimum_charge
 from chalicelib.domain.payment_ledger import FAILED, LOST, OPEN, PENDING, SUCCEEDED, WON, Chargeback, Ledger, Payment
 
 if TYPE_CHECKING:
     from chalicelib.domain.policy import Policy
 
-# Until the broker's policy (issue 3, domain/policy.py) carries these, every broker gets the defaults.
+# Until the broker's policy (domain/policy.py) carries these, every broker gets the defaults.
 MIN_PARTIAL_BP = 1000  # 10% of what is due
 DEFAULT_METHODS = ("card",)
 # Payment method types a policy may offer at checkout; the delayed ones settle days later.
@@ -35,13 +38,10 @@ CHECKOUT_METHODS = ("card", "link", "us_bank_account", "sepa_debit", "bacs_debit
                     "acss_debit", "ideal", "bancontact", "eps", "p24", "klarna")
 DELAYED_METHODS = frozenset({"us_bank_account", "sepa_debit", "bacs_debit", "au_becs_debit", "acss_debit"})
 OFFLINE_METHODS = ("bank_transfer", "cheque", "cash", "other")
-# Stripe's smallest charge per settlement currency (minor units); other currencies: 1 minor unit.
-# https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
-PROVIDER_MINIMUM = {"USD": 50, "EUR": 50, "GBP": 30, "CHF": 50, "CAD": 50, "AUD": 50, "NZD": 50, "JPY": 50,
-                    "SEK": 300, "NOK": 300, "DKK": 250, "PLN": 200, "CZK": 1500, "HUF": 17500, "MXN": 1000,
-                    "HKD": 400, "SGD": 50, "BRL": 50, "INR": 50, "AED": 200, "RON": 200, "BGN": 100}
-MAX_AMOUNT = 99_999_999
-CLOSED_NOT_LOST = frozenset({"won", "warning_closed", "charge_refunded"})  # Stripe's largest charge, in minor units
+CLOSED_NOT_LOST = frozenset({"won", "warning_closed", "charge_refunded"})
+# Why a remainder cannot be paid by card: the ladder stops and the broker is asked to settle it.
+SMALL_REMAINDER = "small_remainder"
+provider_minimum = minimum_charge  # Stripe's smallest charge: the currency table in money.py
 
 
 @dataclass(frozen=True)
@@ -85,16 +85,29 @@ def payable(case: Case) -> int:
     return max(0, case.balance.due - case.payments.pending)
 
 
-def provider_minimum(currency: str) -> int:
-    return PROVIDER_MINIMUM.get(currency, 1)
+def unpayable_remainder(case: Case) -> bool:
+    """Something is open, but less than one card payment can be: only the broker can settle it."""
+    return 0 < payable(case) < minimum_charge(case.balance.currency)
 
 
-def minimum_partial(case: Case, terms: PaymentTerms) -> int:
-    """The smallest part payment: the policy's share of what is open, at least the provider's smallest
-    charge, and never more than the whole remainder."""
+def part_range(case: Case, terms: PaymentTerms) -> tuple[int, int] | None:
+    """(smallest, largest) part payment, or None when only the whole amount can be paid.
+
+    The smallest is the policy's share of what is open and at least one card payment; the largest leaves
+    at least one card payment behind, so what is left can always be paid."""
     open_amount = payable(case)
+    floor = minimum_charge(case.balance.currency)
     share = -(-open_amount * terms.min_partial_bp // 10_000)  # rounded up: never below the share
-    return min(open_amount, max(share, provider_minimum(case.balance.currency), 1))
+    least, most = max(share, floor, 1), open_amount - floor
+    return (least, most) if least <= most else None
+
+
+def discount_now(case: Case, terms: PaymentTerms, today: date) -> int:
+    """The early-payment discount for paying everything open on `today` (never below one card payment)."""
+    if terms.discount is None or case.balance.paid or case.payments.pending:
+        return 0
+    earned = early_payment_discount(terms.discount, case.invoice.amount, case.invoice.issued_on, today)
+    return max(0, min(earned, payable(case) - minimum_charge(case.balance.currency)))
 
 
 def quote_checkout(case: Case, requested: int | None, terms: PaymentTerms, today: date) -> CheckoutQuote:
@@ -108,29 +121,59 @@ def quote_checkout(case: Case, requested: int | None, terms: PaymentTerms, today
     if open_amount == 0:
         raise Conflict("a payment for the whole amount is already on its way", "amount", code="payment_pending")
     currency = case.balance.currency
-    if open_amount < provider_minimum(currency):
+    if unpayable_remainder(case):
         raise Conflict(f"{Money(open_amount, currency).format()} is below the smallest card payment; "
                        f"please contact {case.broker.name}", "amount", code="amount_too_small")
     if requested is not None and requested > open_amount:
         raise InvalidInput(f"must be at most {open_amount} (the amount due, in minor units)", "amount")
     full = requested is None or requested == open_amount
     if not full:
-        assert requested is not None
-        least = minimum_partial(case, terms)
-        if requested < least:
-            raise InvalidInput(f"must be at least {least} (a part payment is at least "
-                               f"{terms.min_partial_bp / 100:g}% of the amount due)", "amount")
-    discount = 0
-    if full and terms.discount is not None and case.balance.paid == 0 and case.payments.pending == 0:
-        discount = min(early_payment_discount(terms.discount, case.invoice.amount, case.invoice.issued_on, today),
-                       open_amount - provider_minimum(currency))
-        discount = max(0, discount)
+        _check_part(case, terms, open_amount, requested)
+    discount = discount_now(case, terms, today) if full else 0
     amount = open_amount - discount if full else requested
     assert amount is not None
-    if amount > MAX_AMOUNT:
+    if amount > MAXIMUM_CHARGE:
         raise Conflict("the amount is larger than one card payment can be; please contact "
                        f"{case.broker.name}", "amount", code="amount_too_large")
     return CheckoutQuote(amount, currency, discount, full, open_amount, terms.methods)
+
+
+def _check_part(case: Case, terms: PaymentTerms, open_amount: int, requested: int | None) -> None:
+    assert requested is not None
+    floor = minimum_charge(case.balance.currency)
+    allowed = part_range(case, terms)
+    if allowed is None:
+        raise InvalidInput(f"must be the whole {open_amount}: any part would leave less than the smallest "
+                           f"card payment ({floor}, in minor units)", "amount")
+    least, most = allowed
+    if requested < least:
+        raise InvalidInput(f"must be at least {least} (a part payment is at least "
+                           f"{terms.min_partial_bp / 100:g}% of the amount due)", "amount")
+    if requested > most:
+        raise InvalidInput(f"must be at most {most}, or the whole {open_amount}: what is left must be at least "
+                           f"the smallest card payment ({floor}, in minor units)", "amount")
+
+
+def pay_options(case: Case, terms: PaymentTerms, today: date) -> dict[str, Any]:
+    """What the page offers before any click: what paying now charges and why, and the allowed parts."""
+    currency = case.balance.currency
+    shown: dict[str, Any] = {"currency": currency_view(currency), "payable_now": None, "discount": None,
+                             "part": None, "minimum_charge": minimum_charge(currency), "blocked": None}
+    open_amount = payable(case)
+    if case.status in CLOSED or open_amount == 0:
+        return shown
+    if unpayable_remainder(case):
+        return {**shown, "blocked": SMALL_REMAINDER}
+    discount = discount_now(case, terms, today)
+    shown["payable_now"] = open_amount - discount
+    if discount:
+        assert terms.discount is not None
+        shown["discount"] = {"amount": discount,
+                             "until": discount_deadline(terms.discount, case.invoice.issued_on).isoformat()}
+    allowed = part_range(case, terms)
+    if allowed is not None:
+        shown["part"] = {"min": allowed[0], "max": allowed[1]}
+    return shown
 
 
 # --- facts about payments, from Stripe's events or a broker's entry --------------------------------
@@ -247,6 +290,10 @@ def _settle(case: Case, ledger: Ledger, events: list[tuple[str, dict[str, Any]]]
         next_action_at = iso(at)  # the last chargeback is decided and money is still owed: reminders resume
     if ledger.open_chargebacks > case.payments.open_chargebacks:
         events.append(("broker_notified", {"reason": "chargeback"}))
+    left = balance.due - ledger.pending
+    if 0 < left < minimum_charge(balance.currency) and not unpayable_remainder(case):
+        # No card payment can be this small: the ladder stops (ladder.plan) and the broker settles it.
+        events.append(("broker_notified", {"reason": SMALL_REMAINDER, "amount": left, "currency": balance.currency}))
     return record(case, at, actor, events, balance=balance, status=status, next_action_at=next_action_at,
                   payments=ledger)
 

@@ -526,6 +526,13 @@ def _row(inst: Installment) -> dict[str, Any]:
     return {"number": inst.number, "due_on": inst.due_on.isoformat(), "amount": inst.amount}
 
 
+def charged_amount(case: Case, inst: Installment) -> int:
+    """What a paid installment actually charged, from the ledger (a charge capped at what was still due,
+    or a pay-now checkout for less, is smaller than the schedule); the scheduled amount otherwise."""
+    payment = case.payments.payments.get(inst.reference or "") if inst.status == PAID else None
+    return payment.amount if payment is not None and payment.amount else inst.amount
+
+
 def pay_now(case: Case) -> Installment | None:
     """The installment a customer pays by hand now: the earliest that failed and waits for a retry."""
     plan = case.plans.current

@@ -118,6 +118,10 @@ class PaymentService:
                                             "amount": quote.amount, "full": quote.full})
         return str(session.url)
 
+    def options(self, case: Case) -> dict[str, Any]:
+        """What paying now charges (any discount and its last day) and the part payments allowed."""
+        return payments.pay_options(case, self._terms(case.broker_id), customer_today(case, self._clock()))
+
     # --- Stripe tells us what happened -------------------------------------------------------------
 
     def webhook(self, payload: bytes, signature: str | None) -> str:

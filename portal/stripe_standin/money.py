@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.domain.money import EXPONENTS, MAXIMUM_CHARGE, minimum_charge
 from portal.stripe_standin.errors import invalid_request
 
-# Stripe's zero-decimal and three-decimal currencies; every other currency has two decimals.
-_ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-                 "xaf", "xof", "xpf"}
-_THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
-# Stripe's minimum charge amounts (minor units) for the currencies this project is likely to meet.
-MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "chf": 50, "cad": 50, "aud": 50, "jpy": 50,
-                  "sek": 300, "nok": 300, "dkk": 250, "pln": 200}
-MAXIMUM_CHARGE = 99_999_999
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 
 
@@ -26,9 +19,8 @@ def currency(value: str, param: str) -> str:
 
 
 def exponent(code: str) -> int:
-    if code in _ZERO_DECIMAL:
-        return 0
-    return 3 if code in _THREE_DECIMAL else 2
+    """The portal's one currency table (Stripe's exponents); a code it does not know has two decimals."""
+    return EXPONENTS.get(code.upper(), 2)
 
 
 def display(amount: int, code: str) -> str:
@@ -41,7 +33,7 @@ def display(amount: int, code: str) -> str:
 
 
 def check_charge_amount(amount: int, code: str, param: str) -> None:
-    minimum = MINIMUM_CHARGE.get(code, 1)
+    minimum = minimum_charge(code)
     if amount < minimum:
         raise invalid_request(f"Amount must be at least {display(minimum, code)}", param, "amount_too_small")
     if amount > MAXIMUM_CHARGE:

@@ -153,6 +153,39 @@ def test_an_early_payment_discount_from_the_policy_lowers_the_price(client, brok
     assert (sent["metadata"]["discount"], sent["metadata"]["kind"]) == ("2500", "full")
 
 
+def test_the_case_view_shows_the_discounted_price_checkout_will_charge_before_any_click(client, broker,
+                                                                                        stripe_standin):
+    policy = client.http.put("/admin/policy", headers=auth(broker[1]), body=json.dumps(
+        {"ladder": DEFAULT_LADDER, "late_fee": None, "discount": {"rate_bp": 200, "days": 10}}))
+    assert policy.status_code == 200, policy.json_body
+    issued = date.today() - timedelta(days=5)
+    case = open_case(client, broker[1], invoice__issued_on=issued.isoformat(),
+                     invoice__due_on=(issued + timedelta(days=30)).isoformat())
+    token = token_of(case["pay_url"])
+
+    view = client.http.get("/customer/case", headers={"Authorization": f"Bearer {token}"}).json_body
+    checkout(client, token)
+
+    assert view["balance"]["due"] == 125000 and view["currency"] == {"code": "EUR", "exponent": 2}
+    assert view["pay"]["payable_now"] == 122500
+    assert view["pay"]["discount"] == {"amount": 2500, "until": (issued + timedelta(days=10)).isoformat()}
+    [sent] = session_requests(stripe_standin)
+    assert sent["line_items"][0]["price_data"]["unit_amount"] == str(view["pay"]["payable_now"])
+
+
+def test_a_part_payment_leaving_less_than_one_card_payment_is_refused(client, case, stripe_standin):
+    token = token_of(case["pay_url"])
+    view = client.http.get("/customer/case", headers={"Authorization": f"Bearer {token}"}).json_body
+    assert view["pay"]["part"] == {"min": 12500, "max": 124950}
+
+    answer = checkout(client, token, {"amount": 124999})  # would leave 0.01 EUR: no card can pay that
+
+    assert answer.status_code == 400
+    assert answer.json_body["error"]["field"] == "amount"
+    assert "at most 124950" in answer.json_body["error"]["message"]
+    assert stripe_standin.requests == []
+
+
 def test_stripe_unreachable_is_a_502_and_changes_nothing(client, broker, case, stripe_standin):
     stripe_standin.stop()
 

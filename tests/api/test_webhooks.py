@@ -392,6 +392,22 @@ def test_a_chargeback_tells_the_broker(client, broker, payer, stripe_standin, ma
     assert "€1,250.00 is due again" in text and "product_not_received" in text
 
 
+def test_a_remainder_too_small_for_a_card_stops_the_pay_button_and_tells_the_broker(client, broker, mail):
+    case = open_case(client, broker[1], invoice__number="INV-R3")
+    paid = post(client, f"/admin/cases/{case['case_id']}/payments", broker[1], {
+        "amount": 124999, "method": "bank_transfer", "reference": "BT-3", "received_on": "2026-11-01"})
+    assert paid.status_code == 201, paid.json_body
+
+    to, subject, text = sent()[-1]
+    assert (to, subject) == ("ar@acme.test", "Too small to pay by card: invoice INV-R3 (Jane Customer)")
+    assert "€0.01 left" in text and "write the rest off" in text
+    assert paid.json_body["payments"]["flags"] == ["small_remainder"]
+    reminders = get(client, f"/admin/cases/{case['case_id']}", broker[1]).json_body["reminders"]
+    assert reminders["next_step"]["step"] is None and "smallest card payment" in reminders["next_step"]["reason"]
+    view = get(client, "/customer/case", token_of(case["pay_url"])).json_body
+    assert (view["pay"]["blocked"], view["pay"]["payable_now"]) == ("small_remainder", None)
+
+
 def test_a_receipt_that_cannot_be_sent_does_not_undo_the_payment(client, broker, case, payer):
     """No verified sender in SES here: it refuses, the payment stays recorded, Stripe gets its 200."""
     payer.pay(case)

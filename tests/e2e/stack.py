@@ -118,12 +118,13 @@ class Demo:
         return [line for line in self.output.splitlines() if line.startswith("curl ")]
 
 
-def http(url: str, token: str | None = None, body: Any = None) -> tuple[int, dict[str, str], bytes]:
+def http(url: str, token: str | None = None, body: Any = None,
+         method: str | None = None) -> tuple[int, dict[str, str], bytes]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = None if body is None else json.dumps(body).encode()
     if data is not None:
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, headers=headers)
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
@@ -131,8 +132,8 @@ def http(url: str, token: str | None = None, body: Any = None) -> tuple[int, dic
         return error.code, dict(error.headers), error.read()
 
 
-def api_json(url: str, token: str, body: Any = None) -> tuple[int, Any]:
-    status, _, answer = http(url, token, body)
+def api_json(url: str, token: str, body: Any = None, method: str | None = None) -> tuple[int, Any]:
+    status, _, answer = http(url, token, body, method)
     return status, json.loads(answer)
 
 

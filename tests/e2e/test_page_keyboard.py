@@ -67,7 +67,7 @@ def test_a_keyboard_user_switches_language_opens_an_action_and_hears_the_error(s
     expect(amount).to_be_focused()
     expect(amount).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#part-amount-err")).to_have_text("Enter an amount like 1234.50.")
-    expect(amount).to_have_accessible_description("Up to €123.45. Enter an amount like 1234.50.")
+    expect(amount).to_have_accessible_description("From €12.35 to €122.95. Enter an amount like 1234.50.")
     # Announced through the form's alert region, shown once beside the field.
     expect(page.locator("#f-part").get_by_role("alert")).to_have_text("Enter an amount like 1234.50.")
     assert axe_violations(page) == []

@@ -530,3 +530,17 @@ def test_a_payment_while_a_step_goes_out_stops_its_remaining_deliveries():
     assert w.of("reminder_skipped")[-1] == {"channel": "sms", "step": "+3", "stage": "reminder",
                                             "template": "reminder", "reason": "case is paid"}
     assert w.case.ladder.pending is None and w.case.next_action_at is None
+
+
+def test_a_remainder_no_card_payment_can_be_is_never_asked_for():
+    from chalicelib.domain import payments
+
+    w = world()
+    change = payments.record_offline_payment(w.case, amount=124_999, method="bank_transfer", reference="BT-1",
+                                             received_on=OPENED.date(), today=OPENED.date(), at=OPENED)
+    w.store(change)
+    assert w.case.balance.due == 1
+    w.run(OPENED, days=90)
+    assert w.sent == []
+    assert w.case.next_action_at is None
+    assert "smallest card payment" in ladder.describe(w.case, w.policy, OPENED)["next_step"]["reason"]

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.money import EXPONENTS, Money, currency_exponent
+from chalicelib.domain.money import EXPONENTS, MINIMUM_CHARGE, Money, currency_exponent, minimum_charge
 
 
 @pytest.mark.parametrize(("code", "exponent"), [("JPY", 0), ("KRW", 0), ("USD", 2), ("EUR", 2), ("GBP", 2),
@@ -61,3 +61,20 @@ def test_mixing_currencies_fails(operation):
 def test_every_listed_currency_is_an_iso_code_with_a_known_exponent():
     assert all(len(code) == 3 and code.isupper() for code in EXPONENTS)
     assert set(EXPONENTS.values()) == {0, 2, 3}
+
+
+def test_every_minimum_charge_is_for_a_listed_currency():
+    assert set(MINIMUM_CHARGE) <= set(EXPONENTS)
+    assert (minimum_charge("HUF"), minimum_charge("jpy"), minimum_charge("KWD")) == (17500, 50, 1)
+
+
+@pytest.mark.parametrize(("code", "below"), [("huf", 17499), ("mxn", 999), ("gbp", 29)])
+def test_the_stripe_stand_in_charges_by_the_same_table(code, below):
+    from portal.stripe_standin import money as standin
+    from portal.stripe_standin.errors import StripeError
+
+    assert all(standin.exponent(c.lower()) == e for c, e in EXPONENTS.items())
+    with pytest.raises(StripeError) as refused:
+        standin.check_charge_amount(below, code, "amount")
+    assert refused.value.error["code"] == "amount_too_small"
+    standin.check_charge_amount(below + 1, code, "amount")

@@ -56,13 +56,51 @@ def test_a_part_payment_must_be_at_least_ten_percent_of_the_amount_due():
     assert too_small.value.field == "amount" and "1000" in too_small.value.message
 
 
-def test_the_minimum_is_the_whole_remainder_when_that_is_smaller():
-    case = paid_by_card(opened(), amount=9940)  # 60 cents left: 10% would be below Stripe's 50 cents
-    assert payments.minimum_partial(case, PaymentTerms()) == 50
+def test_when_no_part_fits_only_the_whole_remainder_can_be_paid():
+    case = paid_by_card(opened(), amount=9940)  # 60 cents left: any part would leave less than 50 cents
+    assert payments.part_range(case, PaymentTerms()) is None
+    with pytest.raises(InvalidInput) as part:
+        payments.quote_checkout(case, 50, PaymentTerms(), TODAY)
+    assert part.value.field == "amount" and "whole 60" in part.value.message
+    assert payments.quote_checkout(case, None, PaymentTerms(), TODAY).amount == 60
     case = paid_by_card(opened(), amount=9960)  # 40 cents left: below Stripe's minimum altogether
     with pytest.raises(Conflict) as too_small:
         payments.quote_checkout(case, None, PaymentTerms(), TODAY)
     assert too_small.value.code == "amount_too_small"
+
+
+@pytest.mark.parametrize(("currency", "amount", "largest"), [("EUR", 10000, 9950), ("GBP", 10000, 9970),
+                                                             ("JPY", 10000, 9950), ("HUF", 100000, 82500)])
+def test_a_part_payment_never_leaves_less_than_one_card_payment(currency, amount, largest):
+    case = opened(amount=amount, currency=currency)
+    assert payments.part_range(case, PaymentTerms())[1] == largest
+    assert payments.quote_checkout(case, largest, PaymentTerms(), TODAY).amount == largest
+    with pytest.raises(InvalidInput) as too_much:
+        payments.quote_checkout(case, amount - 1, PaymentTerms(), TODAY)  # 99.99 of 100.00
+    assert too_much.value.field == "amount" and f"at most {largest}" in too_much.value.message
+
+
+def test_the_case_view_says_what_paying_now_charges_and_which_parts_are_allowed():
+    terms = PaymentTerms(discount=EarlyPaymentDiscountPolicy(rate_bp=200, days=40))
+    options = payments.pay_options(opened(), terms, date(2026, 11, 10))
+    assert options == {"currency": {"code": "EUR", "exponent": 2}, "payable_now": 9800,
+                       "discount": {"amount": 200, "until": "2026-11-10"}, "part": {"min": 1000, "max": 9950},
+                       "minimum_charge": 50, "blocked": None}
+    late = payments.pay_options(opened(), terms, date(2026, 11, 11))
+    assert (late["payable_now"], late["discount"]) == (10000, None)
+    assert payments.pay_options(paid_by_card(opened()), terms, TODAY)["payable_now"] is None
+
+
+def test_a_remainder_no_card_payment_can_be_stops_reminders_and_tells_the_broker():
+    case = opened()
+    change = payments.record_offline_payment(case, amount=9999, method="bank_transfer", reference="BT-9",
+                                             received_on=TODAY, today=TODAY, at=T0)
+    assert change is not None and change.case.balance.due == 1
+    told = [e.data for e in change.events if e.type == "broker_notified"]
+    assert told == [{"reason": "small_remainder", "amount": 1, "currency": "EUR"}]
+    assert payments.pay_options(change.case, PaymentTerms(), TODAY)["blocked"] == "small_remainder"
+    again = payments.apply(change.case, [payments.failed("pi_x", 500, currency="EUR")], at=T0)
+    assert again is not None and not [e for e in again.events if e.type == "broker_notified"]  # told once
 
 
 def test_more_than_due_cannot_be_asked_for():

@@ -278,3 +278,16 @@ def test_the_failed_installment_email_renders_in_every_locale(locale, variant):
     for body in (rendered.text, rendered.html):
         assert "http://site.test/pay#token" in body and model["installment_amount"] in body.replace("&nbsp;", "\xa0")
         assert (long_date(date(2026, 12, 6), locale) in body) is (not variant.get("final"))
+
+
+def test_the_schedule_shows_what_each_installment_charged():
+    from chalicelib import views
+
+    case = started(2)  # 625.00 now, 625.00 in a month
+    part = payments.apply(case, [payments.succeeded("pi_part", 47500, currency="EUR")], at=T0)  # a second checkout
+    assert part is not None
+    at = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
+    case = charge(part.case, at, ChargeResult(True, "pi_2", payment_method="pm_1"))  # only 150.00 was left
+    rows = views.plan_views(case)["plan"]["schedule"]
+    assert [(r["status"], r["amount"], r["scheduled"]) for r in rows] == [("paid", 62500, 62500),
+                                                                           ("paid", 15000, 62500)]
