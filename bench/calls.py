@@ -59,7 +59,7 @@ def report(name: str, calls: Counter[str], target: str) -> None:
 
 
 
-# --- payments (issue 4): Stripe calls are counted at the stand-in, from what it received ----------------
+# --- payments: Stripe calls are counted at the stand-in, from what it received ----------------
 
 def start_stripe() -> Any:
     """The Stripe stand-in (no webhook endpoint: events are delivered by hand) and its keys in moto."""

@@ -18,17 +18,17 @@ class Settings:
     link_ttl_days: int = 30
     auth_cache_seconds: int = 60
     keys_cache_seconds: int = 300
-    # Payments (issue 4). Optional here so routes that never pay need no Stripe set-up; the Stripe
+    # Payments. Optional here so routes that never pay need no Stripe set-up; the Stripe
     # gateway refuses to start without the secret. STRIPE_API_BASE stays unset in production (the
     # local stack points it at portal/stripe_standin).
     stripe_secret_id: str | None = None
     stripe_api_base: str | None = None
-    # Reminders (issue 3). The queue URLs are only needed by the sweep (queue) and the worker (DLQ):
+    # Reminders. The queue URLs are only needed by the sweep (queue) and the worker (DLQ):
     # `require()` fails fast there, so API routes run without them.
     reminder_queue_url: str | None = None
     reminder_dlq_url: str | None = None
     policy_cache_seconds: int = 60
-    # Dispute evidence (issue 5): the private bucket customers upload to through presigned POSTs.
+    # Dispute evidence: the private bucket customers upload to through presigned POSTs.
     evidence_bucket: str | None = None
 
     def require(self, name: str) -> str:

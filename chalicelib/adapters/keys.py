@@ -75,7 +75,7 @@ def sweep_bound(now_iso: str) -> str:
     return f"{now_iso}$"
 
 
-# --- payments (issue 4) ----------------------------------------------------------------------------
+# --- payments ---------------------------------------------------------------------------------------
 
 def stripe_event_key(broker_id: str, event_id: str) -> dict[str, str]:
     """A Stripe event already acted on: written in the same transaction as the case change it made."""

@@ -27,7 +27,7 @@ def open_action(summary: str, submit: str | None = None) -> Callable[[Demo, Any]
 
 
 def plan_offers(stack: Demo, page: Any) -> None:
-    """Issue 5's plan offers, added to a real case view the way GET /customer/case will carry them."""
+    """Plan offers, added to a real case view the way GET /customer/case will carry them."""
     case = create_case(stack, amount=30_000)
 
     def with_offers(route: Any) -> None:

@@ -38,7 +38,7 @@ def test_tab_reaches_every_control_in_order_with_a_visible_focus(stack: Demo, pa
         stops.append(focused)
     assert [(s["tag"], s["text"]) for s in stops] == [
         ("select", "en"), ("button", "Pay €123.45 now"), ("summary", "Pay part of it"),
-        ("summary", "Pay in installments"),  # the API offers plans (issue 5)
+        ("summary", "Pay in installments"),  # the API offers plans
         ("summary", "Promise to pay by a date"), ("summary", "I already paid"), ("summary", "Dispute this invoice"),
         ("a", "collections@demo-brokers.test")]
     assert all(s["outline"] >= 2 for s in stops), stops
@@ -83,7 +83,7 @@ def test_a_keyboard_user_switches_language_opens_an_action_and_hears_the_error(s
 
     # Space on the next summary opens it and closes the first (one action at a time).
     assert tab(page)["tag"] == "button"
-    assert tab(page)["text"] == "Pay in installments"  # the API offers plans (issue 5)
+    assert tab(page)["text"] == "Pay in installments"  # the API offers plans
     assert tab(page)["text"] == "Promise to pay by a date"
     page.keyboard.press(" ")
     expect(page.get_by_label("I will pay by")).to_be_visible()
