@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from chalicelib.domain.policy import DEFAULT_POLICY
 from portal import infra
+from portal.moto_atomic import make_dynamodb_atomic
 from portal.servers import BackgroundServer
 
 REGION = "eu-west-1"
@@ -76,6 +77,7 @@ class MotoServer(BackgroundServer):
     """
 
     def __init__(self, host: str, port: int) -> None:
+        make_dynamodb_atomic()  # the API serves threads: moto alone would lose concurrent writes
         dispatcher = DomainDispatcherApplication(create_backend_app)
         self.on_write: Callable[[], None] = lambda: None
 
