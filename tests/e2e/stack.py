@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,17 @@ def free_ports(count: int) -> list[int]:
 class Demo:
     """A `python -m portal demo` process whose stdout is read on a thread until its `ready` line."""
 
-    def __init__(self, data_dir: Path, log: Path, *flags: str) -> None:
+    # -X faulthandler: if it ever hangs, stop() gets a dump of every thread's stack.
+    PROGRAM = (sys.executable, "-X", "faulthandler", "-m", "portal")
+
+    def __init__(self, data_dir: Path | None, log: Path, *flags: str, cwd: Path = ROOT,
+                 program: Sequence[str] = PROGRAM) -> None:
+        """`data_dir` None: the demo's default (.portal in `cwd`); `program`: how `portal` is run."""
         self.log = log
-        # -X faulthandler: if it ever hangs, stop() gets a dump of every thread's stack.
+        where = ["--data-dir", str(data_dir)] if data_dir else []
         with log.open("w") as stderr:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-X", "faulthandler", "-m", "portal", "demo", "--data-dir", str(data_dir),
-                 *flags], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True)
+            self.proc = subprocess.Popen([*program, "demo", *where, *flags], cwd=cwd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=stderr, text=True)
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         try:
@@ -118,21 +123,22 @@ class Demo:
         return [line for line in self.output.splitlines() if line.startswith("curl ")]
 
 
-def http(url: str, token: str | None = None, body: Any = None) -> tuple[int, dict[str, str], bytes]:
+def http(url: str, token: str | None = None, body: Any = None,
+         timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = None if body is None else json.dumps(body).encode()
     if data is not None:
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
 
 
-def api_json(url: str, token: str, body: Any = None) -> tuple[int, Any]:
-    status, _, answer = http(url, token, body)
+def api_json(url: str, token: str, body: Any = None, timeout: float = 30) -> tuple[int, Any]:
+    status, _, answer = http(url, token, body, timeout)
     return status, json.loads(answer)
 
 
