@@ -49,6 +49,6 @@ def outbox(args: argparse.Namespace, site_url: str, out: TextIO) -> int:
     data = json.loads(body)
     print(f"{data['total']} message(s) in the outbox; the newest {len(data['messages'])}:", file=out)
     for m in data["messages"]:
-        what = m.get("subject") or (m["text"].splitlines() or [""])[0]
+        what = f"from {m['from']}: {m['subject']}" if m["channel"] == "email" else (m["text"].splitlines() or [""])[0]
         print(safe(f"  {m['at']}  {m['channel']:<5} case {m.get('case_id') or '?'}  to {m['to']}  {what}"), file=out)
     return 0

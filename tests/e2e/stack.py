@@ -146,8 +146,9 @@ def api_json(url: str, token: str, body: Any = None, timeout: float = 30) -> tup
 
 def create_case(demo: Demo, *, name: str = "Kim Lee", locale: str = "en", currency: str = "EUR",
                 amount: int = 12_345, number: str | None = None, days_overdue: int = 5,
-                description: str = "Consulting, October", phone: str | None = None) -> dict[str, Any]:
-    """A new case of the demo broker through the admin API; the answer includes its `pay_url`."""
+                description: str = "Consulting, October", phone: str | None = None,
+                api_key: str | None = None) -> dict[str, Any]:
+    """A new case of the demo broker (or `api_key`'s) through the admin API; the answer includes its `pay_url`."""
     from datetime import date, timedelta
     from uuid import uuid4
 
@@ -156,7 +157,7 @@ def create_case(demo: Demo, *, name: str = "Kim Lee", locale: str = "en", curren
                                 "timezone": "Europe/Madrid"}
     if phone:
         customer["phone"] = phone
-    status, case = api_json(f"{demo.api_url}/admin/cases", demo.api_key, {
+    status, case = api_json(f"{demo.api_url}/admin/cases", api_key or demo.api_key, {
         "customer": customer,
         "invoice": {"number": number or f"E2E-{uuid4().hex[:6].upper()}", "amount": amount, "currency": currency,
                     "issued_on": (due_on - timedelta(days=30)).isoformat(), "due_on": due_on.isoformat(),

@@ -1,6 +1,7 @@
 """The demo keeps its promises under load and across a crash: concurrent notes, kill -9, one clock."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -106,5 +107,37 @@ def test_the_demo_clock_drives_the_api_and_survives_a_restart(demo: Demo, tmp_pa
         shown = portal(data_dir, "clock", "--show")
         assert shown.returncode == 0 and shown.stdout.startswith(later.date().isoformat()), shown
         assert f"Clock  {later.date().isoformat()}" in again.output
+    finally:
+        again.kill()
+
+
+EVIL = "Mallory \x1b[31mRed\x1b]0;pwned\x07 \u202eevil"
+
+
+def assert_inert(text: str) -> None:
+    assert not set(text) & {"\x1b", "\x07", "\u202e"}, repr(text)
+
+
+def test_data_reaches_the_terminal_with_its_control_characters_escaped(demo: Demo, tmp_path: Path) -> None:
+    data_dir = tmp_path / ".portal"
+    created = portal(data_dir, "broker", "create", EVIL, "--json")
+    named = portal(data_dir, "broker", "create", EVIL)
+    assert_inert(named.stdout)
+    assert "Mallory \\x1b[31mRed\\x1b]0;pwned\\x07 \\u202eevil" in named.stdout
+    evil_key = json.loads(created.stdout)["api_key"]
+    create_case(demo, name=EVIL, days_overdue=5, api_key=evil_key)
+    create_case(demo, name=EVIL)
+
+    weekday = date.today() + timedelta(days=1 if date.today().weekday() < 4 else 7 - date.today().weekday())
+    swept = portal(data_dir, "sweep", "--at", f"{weekday.isoformat()}T10:00:00Z")
+    assert swept.returncode == 0, swept.stderr
+    outbox = portal(data_dir, "outbox")
+    assert 'from "Mallory \\x1b' in outbox.stdout, outbox.stdout  # the evil broker's reminder bears its name
+    demo.stop()
+    again = start(data_dir, "restart")  # the summary lists the demo broker's cases by customer name
+    try:
+        assert "Mallory \\x1b[31mRed" in again.output
+        for text in (swept.stdout, swept.stderr, outbox.stdout, outbox.stderr, again.output):
+            assert_inert(text)
     finally:
         again.kill()
