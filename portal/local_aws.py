@@ -92,9 +92,9 @@ class MotoServer(BackgroundServer):
         self.watchers: list[Callable[[Exchange], None]] = []
 
         def app(environ: dict[str, Any], start_response: Any) -> Any:
-            if not self.watchers:
+            if not self.watchers or not environ.get("CONTENT_LENGTH"):  # what we watch always has a length
                 return dispatcher(environ, start_response)
-            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
             environ["wsgi.input"] = io.BytesIO(body)
             status: list[str] = []
 

@@ -111,9 +111,8 @@ class Outbox:
     def as_json(self, query: str) -> str:
         """GET /outbox.json?limit=&before=: the newest messages first; `before` is a seq from a previous page."""
         params = urllib.parse.parse_qs(query)
-        limit = _number(params.get("limit"), PAGE_SIZE, MAX_LIMIT)
-        before = _number(params.get("before"), None, None)
-        messages, total = self.newest(limit, before)
+        limit = min(_number(params, "limit") or PAGE_SIZE, MAX_LIMIT)
+        messages, total = self.newest(limit, _number(params, "before"))
         return json.dumps({"total": total, "messages": messages})
 
     def page(self, query: str = "") -> str:
@@ -121,12 +120,10 @@ class Outbox:
         return render(messages, total)
 
 
-def _number(values: list[str] | None, default: int | None, most: int | None) -> Any:
-    try:
-        number = max(1, int(values[0])) if values else default
-    except ValueError:
-        return default
-    return min(number, most) if most and number else number
+def _number(params: dict[str, list[str]], name: str) -> int | None:
+    """A positive whole number from the query string; anything else counts as absent."""
+    value = params.get(name, [""])[0]
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 STYLE = """

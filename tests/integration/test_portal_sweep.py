@@ -114,6 +114,8 @@ def test_the_outbox_shows_every_message_with_its_time_case_and_pay_link(watched,
     assert "Outbox: 6 messages" in page
     assert "Rechnung D-1 war am 31. Oktober 2026 fällig" in page  # decoded; German for the Berlin customer
     assert [m["seq"] for m in messages] == [6, 5, 4, 3, 2, 1]  # newest first
+    older = json.loads(watched.as_json("limit=2&before=5"))  # a script pages back from what it has seen
+    assert [m["seq"] for m in older["messages"]] == [4, 3] and older["total"] == 6
     assert {t["at"][:10] for t in texts} == {"2026-11-23"}  # when it went out, by the clock that sent it
     cases = {c.case_id for c in bootstrap.case_service().list_cases(broker_id, None, 10, None)[0]}
     assert {m["case_id"] for m in messages} == cases
