@@ -94,7 +94,7 @@ def get(client: Client, path: str, key: str, **headers: str) -> Any:
     return client.http.get(path, headers={"Authorization": f"Bearer {key}", **headers})
 
 
-# --- payments (issue 4): the Stripe secret in moto, and the local Stripe stand-in ---------------------
+# --- payments: the Stripe secret in moto, and the local Stripe stand-in ---------------------
 
 STRIPE_SECRET = "stripe-keys-test"
 STRIPE_WEBHOOK_SECRET = "whsec_test_portal_suite"
