@@ -44,6 +44,7 @@ bench: venv
 	$(PY) bench/calls.py
 	$(PY) bench/page_budget.py
 	$(PY) bench/sweep.py
+	$(PY) bench/outbox.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

@@ -1,6 +1,8 @@
-"""`portal`: the local stack (`portal demo`) and the operator's commands (brokers, link keys).
+"""`portal`: the local stack (`portal demo`) and the operator's commands (brokers, link keys, the demo's
+clock and outbox, time travel).
 
 The operator commands talk to a running `portal demo` by default; see portal/target.py for real AWS.
+Everything printed that came from data goes through portal/terminal.py's `safe`.
 """
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,10 @@ from chalicelib.adapters.dynamo import DynamoStore
 from chalicelib.adapters.secrets import SecretsKeyRing, initial_secret
 from chalicelib.domain.errors import PortalError
 from chalicelib.services import brokers
+from portal.clock import DemoClock
 from portal.target import Target, TargetError, resolve
 from portal.target import __doc__ as target_doc
+from portal.terminal import safe
 
 
 def utc_now() -> datetime:
@@ -78,6 +82,13 @@ def parser() -> argparse.ArgumentParser:
     from portal import sweep
 
     sweep.register(commands, [target])  # reminders: `portal sweep --at ...` (portal/sweep.py)
+    clock = commands.add_parser("clock", parents=[target], help="show or move the running demo's clock")
+    moves = clock.add_mutually_exclusive_group()
+    moves.add_argument("--set", type=sweep.moment, metavar="ISO", help="e.g. 2026-12-01T10:00:00Z (time runs on)")
+    moves.add_argument("--show", action="store_true", help="print the demo's time (the default)")
+    outbox = commands.add_parser("outbox", parents=[target], help="the newest emails and SMS the demo sent")
+    outbox.add_argument("--limit", type=int, default=20)
+    outbox.add_argument("--json", action="store_true", help="print the demo's /outbox.json answer")
     return top
 
 
@@ -97,7 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from portal import sweep
 
             return sweep.command(args, None if target.where == "AWS" else target.where, table=target.table,
-                                 secret_id=target.secret_id)
+                                 secret_id=target.secret_id, clock=demo_clock(target))
+        if args.command in ("clock", "outbox"):
+            from portal import demo_commands
+
+            return demo_commands.run(args, target)
         return keys_command(args, target)
     except EndpointConnectionError:
         return fail(f"cannot reach AWS at {target.where}: is `portal demo` running? "
@@ -109,8 +124,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def fail(message: str) -> int:
-    print(f"portal: {message}", file=sys.stderr)
+    print(safe(f"portal: {message}"), file=sys.stderr)
     return 1
+
+
+def demo_clock(target: Target) -> DemoClock | None:
+    return DemoClock(target.data_dir) if target.data_dir else None
+
+
+def clock_of(target: Target) -> Callable[[], datetime]:
+    """The running demo's clock, or the real one (real AWS, another endpoint)."""
+    clock = demo_clock(target)
+    return clock.now if clock else utc_now
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -121,7 +146,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         demo.run(options, sys.stdout)
     except demo.DemoError as exc:
-        print(f"portal demo: {exc}", file=sys.stderr)
+        print(safe(f"portal demo: {exc}"), file=sys.stderr)
         return 2
     return 0
 
@@ -129,10 +154,10 @@ def run_demo(args: argparse.Namespace) -> int:
 def broker_command(args: argparse.Namespace, target: Target) -> int:
     store = DynamoStore(target.client("dynamodb"), target.table)
     if args.action == "create":
-        broker, api_key = brokers.create_broker(store, utc_now, args.name, args.email)
+        broker, api_key = brokers.create_broker(store, clock_of(target), args.name, args.email)
         return print_key(broker.broker_id, api_key, args.json, f"Created broker {args.name!r}")
     if args.action == "add-key":
-        api_key = brokers.add_key(store, utc_now, args.broker_id)
+        api_key = brokers.add_key(store, clock_of(target), args.broker_id)
         return print_key(args.broker_id, api_key, args.json, "New key")
     api_key = sys.stdin.readline().strip() if args.api_key == "-" else args.api_key
     if not brokers.revoke_key(store, api_key):
@@ -145,7 +170,7 @@ def print_key(broker_id: str, api_key: str, as_json: bool, headline: str) -> int
     if as_json:
         print(json.dumps({"broker_id": broker_id, "api_key": api_key}))
     else:
-        print(f"{headline} ({broker_id}). API key, shown only now (the portal keeps just its hash):")
+        print(safe(f"{headline} ({broker_id}). API key, shown only now (the portal keeps just its hash):"))
         print(api_key)
     return 0
 
@@ -165,7 +190,7 @@ def keys_command(args: argparse.Namespace, target: Target) -> int:
         return fail(str(exc))
     except KeyError:
         return fail(f"no key {args.kid!r} in {target.secret_id}")
-    print(f"retired {args.kid}: links signed with it are no longer valid")
+    print(safe(f"retired {args.kid}: links signed with it are no longer valid"))
     return 0
 
 

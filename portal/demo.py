@@ -1,8 +1,9 @@
 """`portal demo`: moto, the Chalice app and the static site in one process, seeded and persistent.
 
 Start-up order matters: moto first (boto3 is pointed at it through the environment), then the resources
-from infra/ and the saved state, then the app's settings and `bootstrap.reset()`, then the servers.
-The state is saved after every write moto sees and once more at exit (see portal/snapshot.py).
+from infra/ and the saved state, then the app's settings and the demo clock, then the servers.
+The state is saved before moto answers each write, and once more at exit (see portal/snapshot.py);
+the outbox (portal/outbox.py) and the demo clock (portal/clock.py) live in the data directory too.
 """
 from __future__ import annotations
 
@@ -16,24 +17,27 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib import bootstrap
-from chalicelib.domain.cases import Case
+from chalicelib.domain.cases import Case, iso
 from chalicelib.domain.errors import NotFound
 from portal import infra, seed, show, snapshot
 from portal.api_server import ApiServer
+from portal.clock import CLOCK_FILE, DemoClock, drive_app
+from portal.files import write_atomically
 from portal.local_aws import REGION, SERVICES, LocalResources, MotoServer, clients, create_resources, point_boto3_at
-from portal.outbox import outbox_page
+from portal.outbox import Outbox
 from portal.payments_local import start_stripe
 from portal.site_server import SiteServer
+from portal.target import DEMO_FILE, LOCK_FILE
+from portal.terminal import safe
 
 HOST = "127.0.0.1"
-DEMO_FILE = "demo.json"
 STATE_FILE = "state.json"
-STATE_TMP = "state.tmp"
-LOCK_FILE = "lock"
+OUTBOX_FILE = "outbox.jsonl"
 
 
 class DemoError(RuntimeError):
@@ -56,15 +60,14 @@ def read_demo_file(data_dir: Path) -> dict[str, Any]:
 
 
 def write_demo_file(data_dir: Path, info: dict[str, Any]) -> None:
-    # It holds the demo broker's API key: readable by this user only.
-    with open(os.open(data_dir / DEMO_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        json.dump(info, f, indent=2)
+    write_atomically(data_dir / DEMO_FILE, json.dumps(info, indent=2))  # 0600: it holds the demo's API key
 
 
 def reset(data_dir: Path) -> None:
-    """Forget the saved state and the demo broker (only the files the demo wrote)."""
-    for name in (DEMO_FILE, STATE_FILE, STATE_TMP):
+    """Forget the saved state, the outbox, the clock and the demo broker (only the files the demo wrote)."""
+    for name in (DEMO_FILE, STATE_FILE, OUTBOX_FILE, CLOCK_FILE):
         (data_dir / name).unlink(missing_ok=True)
+        (data_dir / f"{name}.tmp").unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -118,54 +121,54 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     queue_env = create_resources(client, names, state["secrets"].get(names.link_keys_secret) if state else None)
     restored = snapshot.restore(client, names, state) if state else 0
 
+    clock = DemoClock(data_dir)
     saver = snapshot.Saver(data_dir / STATE_FILE, client, names)
-    moto.on_write = saver.changed
-    saver.start()
+    outbox = Outbox(data_dir / OUTBOX_FILE, clock.now)
+    moto.watchers += [saver.watch, outbox.watch]
     saver.changed()
     running.callback(saver.stop)  # runs before moto.stop: the final save still reaches moto
 
     api = bind("API", "--api-port", options.api_port, lambda: ApiServer(HOST, options.api_port))
     api_url = f"http://{HOST}:{api.port}"
     site = bind("site", "--site-port", options.site_port,
-                lambda: SiteServer(HOST, options.site_port, api_url, outbox=lambda: outbox_page(endpoint),
+                lambda: SiteServer(HOST, options.site_port, api_url, outbox=outbox,
                                    upload_origin=endpoint))  # the page POSTs dispute evidence to moto's S3
     site_url = f"http://{HOST}:{site.port}"
     infra.allow_uploads_from(client("s3"), names.bucket, site_url)
     # The stand-in unless STRIPE_SECRET_KEY holds a real test key; either way the API finds its keys in
     # Secrets Manager and talks through the official SDK.
-    standin, stripe_env = start_stripe(api_url, data_dir, client("secretsmanager"))
+    standin, stripe_env = start_stripe(api_url, data_dir, client("secretsmanager"), clock=clock.timestamp)
     if standin:
         running.callback(standin.stop)
     os.environ.update({
         "TABLE_NAME": names.table, "LINK_KEYS_SECRET_ID": names.link_keys_secret, "SITE_URL": site_url,
         # No caching locally, so `portal broker revoke-key` and `portal keys retire` take effect at once.
         "AUTH_CACHE_SECONDS": "0", "KEYS_CACHE_SECONDS": "0",
-        "EVIDENCE_BUCKET": names.bucket,  # dispute evidence (issue 5): presigned POSTs to moto's S3
+        "EVIDENCE_BUCKET": names.bucket,  # dispute evidence: presigned POSTs to moto's S3
         **stripe_env, **queue_env,
     })
-    bootstrap.reset()
+    drive_app(clock.now)  # the API, the seed and the summary all read the demo clock
 
     broker = _demo_broker(previous.get("demo_broker"), options.seed)
     write_demo_file(data_dir, {
         "aws_endpoint": endpoint, "region": REGION, "resources": names.as_dict(),
         "api_url": api_url, "site_url": site_url, "demo_broker": broker,
-        "stripe": stripe_env,  # `portal sweep` charges plan installments through the same Stripe (issue 5)
+        "stripe": stripe_env,  # `portal sweep` charges plan installments through the same Stripe
     })
     api.start()
     running.callback(api.stop)
     site.start()
     running.callback(site.stop)
 
-    _print_summary(out, options, endpoint, api_url, site_url, names, restored, broker)
     stripe_line = f"local stand-in {standin.url} (test checkout page, signed webhooks)" if standin else \
         "real Stripe in test mode (STRIPE_SECRET_KEY)"
-    print(f"  Stripe {stripe_line}", file=out, flush=True)
+    _print_summary(out, options, endpoint, api_url, site_url, names, restored, broker, stripe_line)
     print(f"portal demo ready: API {api_url}, site {site_url}. Press Ctrl-C to stop.", file=out, flush=True)
     # Wake up now and then: when another thread happens to receive the signal, the main thread only
     # runs the Python handler once it returns from waiting.
     while not stop.wait(timeout=0.5):
         pass
-    print(f"stopping: saving the state to {data_dir / STATE_FILE}", file=out, flush=True)
+    print(safe(f"stopping: saving the state to {data_dir / STATE_FILE}"), file=out, flush=True)
 
 
 def _demo_broker(saved: dict[str, str] | None, seed_allowed: bool) -> dict[str, str] | None:
@@ -188,23 +191,50 @@ def demo_cases(broker_id: str) -> list[Case]:
 
 
 def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: str, site_url: str,
-                   names: LocalResources, restored: int, broker: dict[str, str] | None) -> None:
+                   names: LocalResources, restored: int, broker: dict[str, str] | None, stripe_line: str) -> None:
     data_dir = options.data_dir
     p = printer(out)
+    now = bootstrap.utc_now()
     p("Collections portal: local stack")
     p(f"  API    {api_url}")
     p(f"  Site   {site_url}")
     p(f"  AWS    {endpoint}  (moto: {', '.join(SERVICES)})")
     p(f"         table {names.table}, secret {names.link_keys_secret}, bucket {names.bucket}")
-    p(f"  Outbox {site_url}/outbox  (every email and SMS sent; `portal sweep --at ...` runs the reminders)")
+    p(f"  Outbox {site_url}/outbox  (every email and SMS sent; as JSON: {site_url}/outbox.json)")
+    p(f"  Stripe {stripe_line}")
     origin = f"restored {restored} items from" if restored else "saving to"
-    p(f"  State  {origin} {data_dir / STATE_FILE}: saved after every change and at exit; --reset starts afresh")
+    p(f"  State  {origin} {data_dir / STATE_FILE}: saved before each change is acknowledged; --reset starts afresh")
+    p(f"  Clock  {iso(now)} (the demo clock: `portal sweep --at` and `portal clock --set` move it)")
     p("")
+    cases = _print_broker(p, data_dir, broker, now.date())
+    if broker and cases:
+        example = next((c for c in cases if c.invoice.due_on < now.date()), cases[0])
+        pay_links = bootstrap.pay_links()
+        p("Try the API (each line works as printed):")
+        for comment, line in show.curl_lines(api_url, broker["api_key"], example, pay_links.token(example),
+                                             now.date()):
+            p(f"# {comment}")
+            p(line)
+        p("")
+    # A weekday at 16:00 UTC, inside contact hours from Berlin to Los Angeles, so the sweep sends something.
+    week = (now + timedelta(days=7)).replace(hour=16, minute=0, second=0, microsecond=0)
+    week += timedelta(days=8 - week.isoweekday() if week.isoweekday() > 5 else 0)  # Monday, not a weekend
+    p(f"Operator commands (run from here; they find this demo through {data_dir / DEMO_FILE}):")
+    for comment, args in (("a broker and its API key", ("broker", "create", "My Brokerage")),
+                          ("time travel: reminders due a week from now", ("sweep", "--at", iso(week))),
+                          ("what was sent", ("outbox",)), ("the demo clock", ("clock", "--show")),
+                          ("a new pay-link signing key", ("keys", "rotate"))):
+        p(f"  {show.portal_command(*args, data_dir=data_dir):<58}  # {comment}")
+
+
+def _print_broker(p: Callable[[str], None], data_dir: Path, broker: dict[str, str] | None,
+                  today: date) -> list[Case]:
     if broker is None:
-        p("No demo broker (--no-seed). Create one with:  portal broker create 'My Brokerage'")
-        return
+        p("No demo broker (--no-seed). Create one with:")
+        p(f"  {show.portal_command('broker', 'create', 'My Brokerage', data_dir=data_dir)}")
+        p("")
+        return []
     pay_links = bootstrap.pay_links()
-    today = bootstrap.utc_now().date()
     cases = demo_cases(broker["broker_id"])
     p(f"Broker {seed.BROKER_NAME} ({broker['broker_id']}), API key:")
     p(f"  {broker['api_key']}")
@@ -215,17 +245,10 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
         p(show.case_line(case, today))
         p(f"             {pay_links.url(case)}")
     p("")
-    if cases:
-        example = next((c for c in cases if c.invoice.due_on < today), cases[0])
-        p("Try the API (each line works as printed):")
-        for comment, line in show.curl_lines(api_url, broker["api_key"], example, pay_links.token(example), today):
-            p(f"# {comment}")
-            p(line)
-        p("")
-    p(f"More: portal broker create NAME | portal keys rotate  (they use this demo via {data_dir / DEMO_FILE})")
+    return cases
 
 
 def printer(out: TextIO) -> Callable[[str], None]:
     def p(line: str) -> None:
-        print(line, file=out, flush=True)
+        print(safe(line), file=out, flush=True)
     return p

@@ -5,6 +5,7 @@ features (reminders, payments) agree on them.
 """
 from __future__ import annotations
 
+import io
 import os
 import socket
 from collections.abc import Callable
@@ -17,14 +18,32 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from chalicelib.domain.policy import DEFAULT_POLICY
 from portal import infra
+from portal.moto_atomic import make_dynamodb_atomic
 from portal.servers import BackgroundServer
 
 REGION = "eu-west-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 SERVICES = ("dynamodb", "secretsmanager", "ses", "sns", "sqs", "s3")
 
-# Actions that only read: anything else counts as a change worth saving.
-READ_PREFIXES = ("Get", "Describe", "List", "Query", "Scan", "BatchGet")
+# Actions that only read: any other DynamoDB or Secrets Manager action changes the saved state.
+READ_PREFIXES = ("Get", "Describe", "List", "Query", "Scan", "BatchGet", "TransactGet")
+SAVED_SERVICES = ("DynamoDB_", "secretsmanager.")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request moto answered, as the demo's watchers see it (before the caller gets the answer)."""
+    method: str
+    path: str
+    target: str  # X-Amz-Target for JSON protocols ("DynamoDB_20120810.TransactWriteItems"), else ""
+    body: bytes
+    status: int
+    answer: bytes
+
+    @property
+    def changes_saved_state(self) -> bool:
+        service, _, action = self.target.partition(".")
+        return self.target.startswith(SAVED_SERVICES) and not action.startswith(READ_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -61,29 +80,34 @@ def point_boto3_at(endpoint: str, region: str = REGION) -> None:
     os.environ["NO_PROXY"] = ",".join(dict.fromkeys([*no_proxy, "127.0.0.1", "localhost"]))
 
 
-def is_write(environ: dict[str, Any]) -> bool:
-    if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
-        return False
-    target = environ.get("HTTP_X_AMZ_TARGET", "")
-    return not (target and target.rsplit(".", 1)[-1].startswith(READ_PREFIXES))
-
-
 class MotoServer(BackgroundServer):
-    """moto's server (the same WSGI app ThreadedMotoServer runs) on a thread, telling us about writes.
-
-    `on_write` runs after every request that may have changed state, once the change is complete, so
-    the demo can save its state right away instead of only at exit.
+    """moto's server (the same WSGI app ThreadedMotoServer runs) on a thread, showing each exchange to
+    `watchers` before it answers: the demo saves its state and fills its outbox there, so what a caller
+    has been told happened is already on disk.
     """
 
     def __init__(self, host: str, port: int) -> None:
+        make_dynamodb_atomic()  # the API serves threads: moto alone would lose concurrent writes
         dispatcher = DomainDispatcherApplication(create_backend_app)
-        self.on_write: Callable[[], None] = lambda: None
+        self.watchers: list[Callable[[Exchange], None]] = []
 
         def app(environ: dict[str, Any], start_response: Any) -> Any:
-            response = dispatcher(environ, start_response)
-            if is_write(environ):
-                self.on_write()
-            return response
+            if not self.watchers or not environ.get("CONTENT_LENGTH"):  # what we watch always has a length
+                return dispatcher(environ, start_response)
+            body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+            environ["wsgi.input"] = io.BytesIO(body)
+            status: list[str] = []
+
+            def started(line: str, headers: Any, exc_info: Any = None) -> Any:
+                status.append(line)
+                return start_response(line, headers, exc_info)
+
+            answer = b"".join(dispatcher(environ, started))  # moto answers in one piece anyway
+            exchange = Exchange(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                                environ.get("HTTP_X_AMZ_TARGET", ""), body, int(status[0].split()[0]), answer)
+            for watch in self.watchers:
+                watch(exchange)
+            return [answer]
 
         # Bind here so a busy port raises OSError (werkzeug would print and exit on its own).
         with socket.create_server((host, port)) as listening:

@@ -1,86 +1,129 @@
 """The demo's outbox: every email and SMS the local SES and SNS (moto) accepted, as the customer sees it.
 
-`outbox_page(endpoint)` reads moto's own record (GET <endpoint>/moto-api/data.json), so it shows what
-really went through the provider API, whichever process sent it. `render(data)` is the pure part.
-Email bodies are shown in sandboxed iframes (their links open in a new tab); each message's pay links
-are also listed as plain links underneath.
+`Outbox` watches the demo's moto server (portal/local_aws.py): each SendEmail (SES v2) and Publish to
+a phone number (SNS) that moto accepted becomes one record, appended to `<data dir>/outbox.jsonl`
+(fsync'd before moto answers) and kept in memory. So the page costs the same however long the demo
+runs (it never reads moto's own, ever-growing state), shows when each message went out by the demo
+clock and which case it is about, and survives a restart. `/outbox.json` gives the same to scripts.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
 import html
 import json
 import re
-import urllib.request
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+import threading
+import urllib.parse
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
+
+from itsdangerous import URLSafeSerializer
+
+from chalicelib.domain.cases import iso
+from chalicelib.services.links import SALT
+from portal.files import append_durably
+from portal.local_aws import Exchange
 
 PAY_LINK = re.compile(r"https?://[^\s\"'<>]+/pay#[A-Za-z0-9._-]+")
+SES_SEND = "/v2/email/outbound-emails"
+PAGE_SIZE = 50  # the page shows the newest ones; /outbox.json?limit= pages further
+MAX_LIMIT = 1000
 
 
-@dataclass(frozen=True)
-class OutboxEmail:
-    message_id: str
-    sender: str
-    to: str
-    reply_to: str
-    subject: str
-    date: str
-    text: str
-    html: str
-    pay_links: tuple[str, ...] = field(default_factory=tuple)
+def case_of(pay_links: list[str]) -> str | None:
+    """The case a pay link is for, read from its token without checking the signature: for display only."""
+    for link in pay_links:
+        signed = link.split("#", 1)[1].partition(".")[2]
+        _, payload = URLSafeSerializer("", salt=SALT).loads_unsafe(signed)
+        if isinstance(payload, dict) and "c" in payload:
+            return str(payload["c"])
+    return None
 
 
-@dataclass(frozen=True)
-class OutboxSms:
-    message_id: str
-    phone: str
-    text: str
-    pay_links: tuple[str, ...] = field(default_factory=tuple)
+def email_record(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    raw = base64.b64decode(body["Content"]["Raw"]["Data"]) if "Raw" in body.get("Content", {}) else b""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    text_part = msg.get_body(preferencelist=("plain",))
+    html_part = msg.get_body(preferencelist=("html",))
+    text = text_part.get_content() if text_part is not None else ""
+    body_html = html_part.get_content() if html_part is not None else ""
+    links = list(dict.fromkeys(PAY_LINK.findall(text) + PAY_LINK.findall(html.unescape(body_html))))
+    tags = {t.get("Name"): t.get("Value") for t in body.get("EmailTags", [])}
+    return {"channel": "email", "message_id": answer.get("MessageId", ""), "to": str(msg["To"] or ""),
+            "from": str(msg["From"] or ""), "reply_to": str(msg["Reply-To"] or ""),
+            "subject": str(msg["Subject"] or ""), "date": str(msg["Date"] or ""), "text": text, "html": body_html,
+            "pay_links": links, "case_id": case_of(links) or tags.get("case")}
 
 
-def fetch(endpoint: str, timeout: float = 60) -> dict[str, Any]:
-    """moto's state as JSON (the server's /moto-api/data.json).
-
-    moto serialises every model it holds (every table item too), so this grows with the demo's data:
-    after a few dozen cases it takes longer than a few seconds on a busy machine."""
-    with urllib.request.urlopen(f"{endpoint.rstrip('/')}/moto-api/data.json", timeout=timeout) as answer:  # noqa: S310
-        return dict(json.load(answer))
-
-
-def emails(data: dict[str, Any]) -> list[OutboxEmail]:
-    found = []
-    for raw_message in data.get("ses", {}).get("RawMessage", []):
-        msg = email.message_from_string(raw_message["raw_data"], policy=email.policy.default)
-        text_part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
-        html_part = msg.get_body(preferencelist=("html",)) if msg.is_multipart() else None
-        text = text_part.get_content() if text_part is not None else ""
-        body = html_part.get_content() if html_part is not None else ""
-        links = tuple(dict.fromkeys(PAY_LINK.findall(text) + PAY_LINK.findall(html.unescape(body))))
-        found.append(OutboxEmail(
-            message_id=raw_message["id"], sender=str(msg["From"] or ""), to=str(msg["To"] or ""),
-            reply_to=str(msg["Reply-To"] or ""), subject=str(msg["Subject"] or ""), date=str(msg["Date"] or ""),
-            text=text, html=body, pay_links=links))
-    for simple in data.get("ses", {}).get("Message", []):  # Simple content, if anything sends it that way
-        body = simple.get("body", "")
-        found.append(OutboxEmail(simple["id"], simple.get("source", ""), ", ".join(
-            sum(simple.get("destinations", {}).values(), [])), "", simple.get("subject", ""), "", body, body,
-            tuple(dict.fromkeys(PAY_LINK.findall(body)))))
-    return found
+def sms_record(form: dict[str, list[str]], answer: bytes) -> dict[str, Any]:
+    text = form.get("Message", [""])[0]
+    ids = [e.text for e in ElementTree.fromstring(answer).iter() if e.tag.endswith("MessageId")]
+    links = PAY_LINK.findall(text)
+    return {"channel": "sms", "message_id": ids[0] if ids else "", "to": form["PhoneNumber"][0], "text": text,
+            "pay_links": links, "case_id": case_of(links)}
 
 
-def texts(data: dict[str, Any]) -> list[OutboxSms]:
-    return [OutboxSms(s["message_id"], s["phone_number"], s["message"], tuple(PAY_LINK.findall(s["message"])))
-            for s in data.get("sns", {}).get("SMS", [])]
-
-
-def _sort_key(message: OutboxEmail) -> float:
+def record_of(exchange: Exchange) -> dict[str, Any] | None:
+    """The message a request to moto sent, if it was an accepted email or SMS."""
+    if exchange.status != 200 or exchange.method != "POST":
+        return None
     try:
-        return parsedate_to_datetime(message.date).timestamp()
-    except (TypeError, ValueError):
-        return 0.0
+        if exchange.path == SES_SEND:
+            return email_record(json.loads(exchange.body), json.loads(exchange.answer))
+        form = urllib.parse.parse_qs(exchange.body.decode("utf-8", "replace"))
+        if form.get("Action") == ["Publish"] and form.get("PhoneNumber"):
+            return sms_record(form, exchange.answer)
+    except (ValueError, KeyError, binascii.Error, ElementTree.ParseError):
+        return None  # not a message we can show; moto has answered it all the same
+    return None
+
+
+class Outbox:
+    def __init__(self, path: Path, clock: Callable[[], datetime]) -> None:
+        self._path, self._clock = path, clock
+        self._lock = threading.Lock()
+        self._messages = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] \
+            if path.exists() else []
+
+    def watch(self, exchange: Exchange) -> None:
+        message = record_of(exchange)
+        if message is None:
+            return
+        with self._lock:
+            message = {"seq": len(self._messages) + 1, "at": iso(self._clock()), **message}
+            append_durably(self._path, json.dumps(message, separators=(",", ":")))
+            self._messages.append(message)
+
+    def newest(self, limit: int = PAGE_SIZE, before: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        """(up to `limit` messages, newest first, older than seq `before`; how many there are in all)."""
+        with self._lock:
+            end = len(self._messages) if before is None else max(0, min(before - 1, len(self._messages)))
+            return list(reversed(self._messages[max(0, end - limit):end])), len(self._messages)
+
+    def as_json(self, query: str) -> str:
+        """GET /outbox.json?limit=&before=: the newest messages first; `before` is a seq from a previous page."""
+        params = urllib.parse.parse_qs(query)
+        limit = min(_number(params, "limit") or PAGE_SIZE, MAX_LIMIT)
+        messages, total = self.newest(limit, _number(params, "before"))
+        return json.dumps({"total": total, "messages": messages})
+
+    def page(self, query: str = "") -> str:
+        messages, total = self.newest()
+        return render(messages, total)
+
+
+def _number(params: dict[str, list[str]], name: str) -> int | None:
+    """A positive whole number from the query string; anything else counts as absent."""
+    value = params.get(name, [""])[0]
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 STYLE = """
@@ -96,7 +139,7 @@ text-decoration:none}pre{white-space:pre-wrap;background:#f8f9fa;padding:12px;bo
 """
 
 
-def _links(links: tuple[str, ...]) -> str:
+def _links(links: list[str]) -> str:
     if not links:
         return ""
     anchors = "".join(f'<a href="{html.escape(link)}" target="_blank" rel="noopener">Open the pay link</a>'
@@ -104,49 +147,51 @@ def _links(links: tuple[str, ...]) -> str:
     return f'<div class="links">{anchors}</div>'
 
 
-def _email(message: OutboxEmail) -> str:
+def _facts(message: dict[str, Any]) -> str:
+    e = html.escape
+    rows = [("To", message["to"]), ("From", message.get("from")), ("Reply-To", message.get("reply_to")),
+            ("Sent", f"{message['at']} (demo clock)"), ("Case", message.get("case_id") or "unknown"),
+            ("Message id", message["message_id"])]
+    return "<dl>" + "".join(f"<dt>{name}</dt><dd>{e(str(value))}</dd>" for name, value in rows
+                            if value is not None) + "</dl>"
+
+
+def _email(message: dict[str, Any]) -> str:
     e = html.escape
     # The message's own HTML, isolated: no scripts, its links open in a new tab.
-    document = message.html.replace("<head>", '<head><base target="_blank">', 1) if message.html else \
-        f"<pre>{e(message.text)}</pre>"
+    document = message["html"].replace("<head>", '<head><base target="_blank">', 1) if message["html"] else \
+        f"<pre>{e(message['text'])}</pre>"
     return f"""<article class="email">
-<h2>{e(message.subject)}<span class="tag">email</span></h2>
-<dl><dt>To</dt><dd>{e(message.to)}</dd><dt>From</dt><dd>{e(message.sender)}</dd>
-<dt>Reply-To</dt><dd>{e(message.reply_to)}</dd><dt>Date</dt><dd>{e(message.date)}</dd>
-<dt>SES id</dt><dd>{e(message.message_id)}</dd></dl>
+<h2>{e(message['subject'])}<span class="tag">email</span></h2>
+{_facts(message)}
 <iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="{e(document, quote=True)}"
- title="{e(message.subject)}"></iframe>
-{_links(message.pay_links)}
-<details><summary>Plain-text part</summary><pre>{e(message.text)}</pre></details>
+ title="{e(message['subject'])}"></iframe>
+{_links(message['pay_links'])}
+<details><summary>Plain-text part</summary><pre>{e(message['text'])}</pre></details>
 </article>"""
 
 
-def _sms(message: OutboxSms) -> str:
+def _sms(message: dict[str, Any]) -> str:
     e = html.escape
     return f"""<article class="sms">
-<h2>SMS to {e(message.phone)}<span class="tag">sms</span></h2>
-<pre>{e(message.text)}</pre>{_links(message.pay_links)}
-<dl><dt>SNS id</dt><dd>{e(message.message_id)}</dd></dl>
+<h2>SMS to {e(message['to'])}<span class="tag">sms</span></h2>
+{_facts(message)}
+<pre>{e(message['text'])}</pre>{_links(message['pay_links'])}
 </article>"""
 
 
-def render(data: dict[str, Any]) -> str:
-    """The outbox page for moto's state `data`: emails newest first, then text messages."""
-    mails = sorted(emails(data), key=_sort_key, reverse=True)
-    sms = list(reversed(texts(data)))
-    body = "".join(_email(m) for m in mails) + "".join(_sms(s) for s in sms)
+def render(messages: list[dict[str, Any]], total: int) -> str:
+    """The outbox page: `messages` newest first (emails and SMS in the order they went out)."""
+    body = "".join(_email(m) if m["channel"] == "email" else _sms(m) for m in messages)
     if not body:
         body = ("<article><p>Nothing sent yet. Reminders go out when the sweep runs: try "
-                "<code>portal sweep --at 2026-12-01T10:00:00Z</code>.</p></article>")
+                "<code>.venv/bin/portal sweep --at 2026-12-01T10:00:00Z</code>.</p></article>")
+    older = total - len(messages)
+    more = f" The {older} older ones are in <a href=\"/outbox.json?limit=1000\">/outbox.json</a>." if older else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Outbox ({len(mails)} emails, {len(sms)} SMS)</title><style>{STYLE}</style></head>
-<body><header><h1>Outbox: {len(mails)} emails, {len(sms)} SMS</h1>
-<div>Everything the local SES and SNS accepted, newest first.</div></header>
+<title>Outbox ({total} messages)</title><style>{STYLE}</style></head>
+<body><header><h1>Outbox: {total} messages</h1>
+<div>Everything the local SES and SNS accepted, newest first, with the demo clock's time.{more}</div></header>
 <main>{body}</main></body></html>
 """
-
-
-def outbox_page(endpoint: str) -> str:
-    """The outbox of the moto at `endpoint` (the running demo's, e.g. http://127.0.0.1:5000)."""
-    return render(fetch(endpoint))

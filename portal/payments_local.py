@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,12 @@ def standin_webhook_secret(data_dir: Path | None) -> str:
 
 def start_stripe(api_url: str, data_dir: Path | None, secrets_client: Any, *, secret_id: str = SECRET_ID,
                  host: str = "127.0.0.1", port: int = 0,
-                 environ: Mapping[str, str] | None = None) -> tuple[StripeStandIn | None, dict[str, str]]:
-    """(the started stand-in or None for the real Stripe, the environment variables the API needs)."""
+                 environ: Mapping[str, str] | None = None,
+                 clock: Callable[[], float] = time.time) -> tuple[StripeStandIn | None, dict[str, str]]:
+    """(the started stand-in or None for the real Stripe, the environment variables the API needs).
+
+    `clock` dates the stand-in's objects (the demo clock); webhook signatures keep the real time, which
+    the API's Stripe SDK checks them against."""
     environ = os.environ if environ is None else environ
     real_key = environ.get("STRIPE_SECRET_KEY", "")
     if real_key.startswith("sk_live_") or real_key.startswith("rk_live_"):
@@ -74,6 +79,6 @@ def start_stripe(api_url: str, data_dir: Path | None, secrets_client: Any, *, se
         return None, {"STRIPE_SECRET_ID": secret_id, "STRIPE_API_BASE": ""}  # "": Stripe's own address
     webhook_secret = standin_webhook_secret(data_dir)
     standin = StripeStandIn(host=host, port=port, webhook_url=f"{api_url.rstrip('/')}/webhooks/stripe",
-                            webhook_secret=webhook_secret).start()
+                            webhook_secret=webhook_secret, clock=clock).start()
     put_stripe_secret(secrets_client, secret_id, standin.api_key, webhook_secret)
     return standin, {"STRIPE_SECRET_ID": secret_id, "STRIPE_API_BASE": standin.url}

@@ -4,11 +4,16 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+# socketserver listens with a backlog of 5: a burst of requests (a page load, a script, a test) would
+# find the queue full and wait for SYN retransmits (seconds), or give up.
+BACKLOG = 128
+
 
 class BackgroundServer:
     """Serves on a thread once started; `port` is the bound one (0 picks a free port)."""
 
     def __init__(self, server: Any, name: str) -> None:
+        server.socket.listen(BACKLOG)  # listening again only changes the backlog
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
 

@@ -2,15 +2,40 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shlex
+import sys
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.money import Money
 
 CURL = ["curl", "-sS", "--fail-with-body"]
+DEFAULT_DATA_DIR = Path(".portal")
+
+
+def portal_program() -> list[str]:
+    """How to run `portal` from here, as this process was run: `portal` is rarely on the PATH.
+
+    The script this process runs as (`.venv/bin/portal`, what `make demo` runs), else the one beside
+    this Python, else `python -m portal`; relative when it lies below the current directory.
+    """
+    here = Path.cwd()
+    for candidate in (Path(sys.argv[0]), Path(sys.executable).parent / "portal"):
+        if candidate.name == "portal" and candidate.is_file():
+            path = Path(os.path.abspath(candidate))
+            shown = str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+            return [shown if "/" in shown else f"./{shown}"]
+    return [sys.executable, "-m", "portal"]
+
+
+def portal_command(*args: str, data_dir: Path = DEFAULT_DATA_DIR) -> str:
+    """A `portal` command line that works as printed: the program, `args`, and a non-default --data-dir."""
+    extra = [] if data_dir == DEFAULT_DATA_DIR else ["--data-dir", str(data_dir)]
+    return shlex.join([*portal_program(), *args, *extra])
 
 
 def age(due_on: date, today: date) -> str:

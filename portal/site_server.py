@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal.servers import BackgroundServer
+
+if TYPE_CHECKING:
+    from portal.outbox import Outbox
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 # Checkout returns to /pay/success or /pay/cancel: the same page, which reads its state from the path.
@@ -37,7 +39,7 @@ OUTBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; fra
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
-    def __init__(self, *args: Any, api_url: str, outbox: Callable[[], str] | None, upload_origin: str | None,
+    def __init__(self, *args: Any, api_url: str, outbox: Outbox | None, upload_origin: str | None,
                  **kwargs: Any) -> None:
         self.api_url = api_url
         self.upload_origin = upload_origin
@@ -56,8 +58,12 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if self.path.partition("?")[0] == "/config.json":
             self._send_config()
             return
-        if self.path.partition("?")[0] == "/outbox" and self.outbox:
-            self._send(self.outbox().encode(), "text/html; charset=utf-8")
+        path, _, query = self.path.partition("?")
+        if path == "/outbox" and self.outbox:
+            self._send(self.outbox.page(query).encode(), "text/html; charset=utf-8")
+            return
+        if path == "/outbox.json" and self.outbox:
+            self._send(self.outbox.as_json(query).encode(), "application/json")
             return
         self._route()
         super().do_GET()
@@ -86,7 +92,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 
 class SiteServer(BackgroundServer):
-    def __init__(self, host: str, port: int, api_url: str, outbox: Callable[[], str] | None = None,
+    def __init__(self, host: str, port: int, api_url: str, outbox: Outbox | None = None,
                  upload_origin: str | None = None) -> None:
         handler = functools.partial(SiteHandler, api_url=api_url, outbox=outbox, upload_origin=upload_origin)
         server = ThreadingHTTPServer((host, port), handler)

@@ -1,14 +1,15 @@
 """The demo's state on disk: every table item and every secret, read and written through the AWS APIs.
 
-moto keeps everything in memory; `save` exports it to `<data dir>/state.json` (atomically: a crash
-mid-write leaves the previous file) and `load` + `restore` put it back into a fresh moto on the next start.
+moto keeps everything in memory; `save` exports it to `<data dir>/state.json` (atomically and fsync'd:
+a crash, even kill -9, leaves the previous file or the new one) and `load` + `restore` put it back
+into a fresh moto on the next start. `Saver` saves before moto answers each write, so a change the
+API has acknowledged is already on disk.
 Going through the public APIs rather than moto's internals keeps the file a plain, readable dump.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from portal.local_aws import LocalResources
+from portal.files import write_atomically
+from portal.local_aws import Exchange, LocalResources
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,7 @@ def export(client: Callable[[str], Any], names: LocalResources) -> dict[str, Any
 
 
 def save(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        json.dump(state, f, separators=(",", ":"))
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(state, separators=(",", ":")))
 
 
 def load(path: Path) -> dict[str, Any] | None:
@@ -71,43 +70,45 @@ def restore(client: Callable[[str], Any], names: LocalResources, state: dict[str
 
 
 class Saver:
-    """Saves the state on a background thread whenever moto reports a write (and once more at `stop`).
+    """Saves the state, synchronously, after each DynamoDB or Secrets Manager write and before moto
+    answers it (a moto server watcher), and once more at `stop`.
 
-    Writes that land while a save runs mark the state dirty again, so the last save always follows the
-    last write; nothing is lost to a crash but the changes of the last moments.
+    Group commit: writes that land while a save runs are all covered by the next one, so a burst of
+    concurrent writes costs a couple of saves, not one each. A save always exports moto's state as it
+    is when the save starts, and saves run one at a time, so the file only ever moves forward.
     """
 
     def __init__(self, path: Path, client: Callable[[str], Any], names: LocalResources) -> None:
         self._path, self._client, self._names = path, client, names
-        self._dirty = threading.Event()
-        self._stopping = False
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="state-saver", daemon=True)
+        self._counting = threading.Lock()
+        self._saving = threading.Lock()
+        self._changes = 0  # writes applied so far
+        self._saved = 0  # writes the file on disk covers
+
+    def watch(self, exchange: Exchange) -> None:
+        if exchange.changes_saved_state:
+            self.changed()
 
     def changed(self) -> None:
-        self._dirty.set()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def save_now(self) -> None:
-        with self._lock:
-            save(self._path, export(self._client, self._names))
-
-    def _run(self) -> None:
-        while True:
-            self._dirty.wait()
-            if self._stopping:
+        """Call after a write was applied; returns once a save covering it is on disk."""
+        with self._counting:
+            self._changes += 1
+            mine = self._changes
+        with self._saving:
+            if self._saved >= mine:
                 return
-            self._dirty.clear()
             try:
-                self.save_now()
+                self._save()
             except (BotoCoreError, ClientError, OSError):  # keep serving; the next change or exit retries
                 log.exception("could not save the demo state to %s", self._path)
 
+    def _save(self) -> None:
+        with self._counting:
+            covered = self._changes  # every write counted so far is in moto already
+        save(self._path, export(self._client, self._names))
+        self._saved = covered
+
     def stop(self) -> None:
-        """Stop the thread and save a final time (call while moto still runs)."""
-        self._stopping = True
-        self._dirty.set()
-        self._thread.join()
-        self.save_now()
+        """A final save (call while moto still runs)."""
+        with self._saving:
+            self._save()

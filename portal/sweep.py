@@ -3,7 +3,8 @@ demo as of that moment (time travel), and print what they did.
 
 It does in this process what the two Lambdas do in AWS: the sweep queries the demo's table and fills
 the reminder queue on the demo's moto; the worker takes the messages off the queue and runs each step
-(SES and SNS on moto, so the messages appear in the demo's outbox). Only the clock is moved.
+(SES and SNS on moto, so the messages appear in the demo's outbox). Only the clock is moved: against a
+running demo, `--at` moves the demo clock (portal/clock.py), which the API goes on reading too.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +25,8 @@ from chalicelib.domain.cases import iso
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.services.reminders import Outcome, SweepReport
 from portal import infra
+from portal.clock import DemoClock, drive_app
+from portal.terminal import safe
 
 DESCRIBE = {
     "reminder_started": lambda d: f"step {d['step']} ({d['stage']}) started"
@@ -74,9 +77,9 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
     return command
 
 
-def prepare(endpoint: str, demo: dict[str, Any], at: datetime, table: str | None = None,
+def prepare(endpoint: str, demo: dict[str, Any], clock: Callable[[], datetime], table: str | None = None,
             secret_id: str | None = None) -> None:
-    """Point the app's adapters at the demo's moto, with the clock stopped at `at`."""
+    """Point the app's adapters at the demo's moto, reading `clock`."""
     from portal.local_aws import clients, point_boto3_at
 
     point_boto3_at(endpoint, demo.get("region", "eu-west-1"))
@@ -89,10 +92,9 @@ def prepare(endpoint: str, demo: dict[str, Any], at: datetime, table: str | None
         "SITE_URL": demo.get("site_url", "http://127.0.0.1:8080"), "REMINDER_QUEUE_URL": queue_url,
         "REMINDER_DLQ_URL": dlq_url, "AUTH_CACHE_SECONDS": "0", "KEYS_CACHE_SECONDS": "0",
         "POLICY_CACHE_SECONDS": "0",
-        **demo.get("stripe", {}),  # installment plans (issue 5): later installments are charged on Stripe
+        **demo.get("stripe", {}),  # installment plans: later installments are charged on Stripe
     })
-    bootstrap.utc_now = lambda: at  # type: ignore[assignment] # the one thing that changes: the time
-    bootstrap.reset()
+    drive_app(clock)  # the one thing that changes: the time
     verify_senders(client("sesv2"), [DEFAULT_POLICY.sender.from_email])
 
 
@@ -126,30 +128,42 @@ def run(at: datetime) -> SweepRun:
 
 
 def print_run(result: SweepRun, out: TextIO, site_url: str | None) -> None:
-    print(f"sweep as of {result.at}: {result.report.due} case(s) due", file=out)
+    def p(line: str) -> None:
+        print(safe(line), file=out)
+
+    p(f"sweep as of {result.at}: {result.report.due} case(s) due")
     for outcome in result.outcomes:
         if not outcome.events:
-            print(f"  {outcome.case_id}: nothing to do (already handled)", file=out)
+            p(f"  {outcome.case_id}: nothing to do (already handled)")
             continue
-        print(f"  {outcome.case_id}:", file=out)
+        p(f"  {outcome.case_id}:")
         for type_, data in outcome.events:
-            text = DESCRIBE.get(type_, lambda d, t=type_: t)(data)
-            print(f"    - {text}", file=out)
+            p(f"    - {DESCRIBE.get(type_, lambda d, t=type_: t)(data)}")
     sent = sum(len(o.sent) for o in result.outcomes)
-    print(f"{sent} message(s) sent" + (f"; see them at {site_url}/outbox" if site_url and sent else ""), file=out)
+    p(f"{sent} message(s) sent" + (f"; see them at {site_url}/outbox" if site_url and sent else ""))
 
 
 def command(args: argparse.Namespace, endpoint: str | None, out: TextIO = sys.stdout, table: str | None = None,
-            secret_id: str | None = None) -> int:
-    """`portal sweep`: only against a local moto (time travel must never send real messages)."""
+            secret_id: str | None = None, clock: DemoClock | None = None) -> int:
+    """`portal sweep`: only against a local moto (time travel must never send real messages).
+
+    With a running demo's `clock`, `--at` moves it there (default: the demo's now) and the worker reads
+    it; against another endpoint the time simply stands at `--at` for this run.
+    """
     if endpoint is None or endpoint == "AWS":
         print("portal sweep: time travel runs against the local demo only (not real AWS)", file=sys.stderr)
         return 1
-    data_dir: Path = getattr(args, "data_dir", Path(".portal"))
+    data_dir: Path = getattr(args, "data_dir", None) or Path(".portal")
     demo_file = data_dir / "demo.json"
     demo = json.loads(demo_file.read_text()) if demo_file.exists() else {}
-    at = args.at or datetime.now(timezone.utc)
-    prepare(endpoint, demo, at, table, secret_id)
+    if clock is not None:
+        if args.at:
+            clock.set(args.at)
+        at, now = args.at or clock.now(), clock.now
+    else:
+        at = args.at or datetime.now(timezone.utc)
+        now = lambda: at  # noqa: E731
+    prepare(endpoint, demo, now, table, secret_id)
     result = run(at)
     if args.json:
         print(json.dumps({"at": result.at, "due": result.report.due, "cases": [
@@ -158,22 +172,3 @@ def command(args: argparse.Namespace, endpoint: str | None, out: TextIO = sys.st
     else:
         print_run(result, out, demo.get("site_url"))
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry: `python -m portal.sweep --at ...` against the demo in .portal/ (or --aws-endpoint)."""
-    top = argparse.ArgumentParser(prog="portal sweep")
-    top.add_argument("--data-dir", type=Path, default=Path(".portal"))
-    top.add_argument("--aws-endpoint", default=None)
-    top.add_argument("--at", type=moment, default=None)
-    top.add_argument("--json", action="store_true")
-    args = top.parse_args(argv)
-    demo_file = args.data_dir / "demo.json"
-    demo = json.loads(demo_file.read_text()) if demo_file.exists() else {}
-    endpoint = args.aws_endpoint or demo.get("aws_endpoint") or "http://127.0.0.1:5000"
-    return command(args, endpoint)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-

@@ -1,16 +1,19 @@
 """Which AWS the operator commands talk to: a running demo's moto by default, or real AWS when asked.
 
-- default: the endpoint and resource names `portal demo` wrote to `<data dir>/demo.json`
-  (falling back to http://127.0.0.1:5000 and the demo's default names);
-- `--aws-endpoint URL`: another moto (or LocalStack) endpoint, same names;
+- default: the running demo of `--data-dir` (default .portal): the endpoint and resource names it
+  wrote to `<data dir>/demo.json`. With no demo running there, the command stops and says so, rather
+  than talk to whatever happens to listen on a default port;
+- `--aws-endpoint URL`: another moto (or LocalStack) endpoint, with the demo's resource names;
 - `--aws-endpoint aws`, or PORTAL_AWS=1 in the environment: real AWS with the usual credential chain
   (AWS_PROFILE, ...); the table and secret then come from --table/--secret-id or TABLE_NAME and
   LINK_KEYS_SECRET_ID (the deployed stack's outputs).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +21,9 @@ from typing import Any
 
 from portal.local_aws import REGION, LocalResources, clients
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:5000"
 REAL_AWS = "aws"
+DEMO_FILE = "demo.json"
+LOCK_FILE = "lock"  # `portal demo` holds an exclusive flock on it while it runs
 
 
 class TargetError(RuntimeError):
@@ -32,6 +36,26 @@ class Target:
     table: str
     secret_id: str
     where: str  # for messages: the endpoint, or "AWS"
+    data_dir: Path | None = None  # the running demo's, when that is the target
+
+
+def demo_running(data_dir: Path) -> bool:
+    try:
+        with open(data_dir / LOCK_FILE) as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return False
+    except BlockingIOError:
+        return True
+    return False
+
+
+def not_running(data_dir: Path) -> str:
+    from portal.show import portal_command
+
+    return (f"no portal demo is running with --data-dir {shlex.quote(str(data_dir))}. Start one in another "
+            f"terminal with `make demo` or `{portal_command('demo', data_dir=data_dir)}`, "
+            "or pass --aws-endpoint URL (another moto) or --aws-endpoint aws (real AWS)")
 
 
 def resolve(data_dir: Path, aws_endpoint: str | None, table: str | None = None,
@@ -43,9 +67,11 @@ def resolve(data_dir: Path, aws_endpoint: str | None, table: str | None = None,
             raise TargetError("with real AWS, pass --table and --secret-id (or set TABLE_NAME and "
                               "LINK_KEYS_SECRET_ID)")
         return Target(clients(None), table, secret_id, "AWS")
-    demo_file = data_dir / "demo.json"
+    demo_file = data_dir / DEMO_FILE
+    if aws_endpoint is None and not (demo_running(data_dir) and demo_file.exists()):
+        raise TargetError(not_running(data_dir))
     demo = json.loads(demo_file.read_text()) if demo_file.exists() else {}
     names = LocalResources.from_dict(demo.get("resources"))
-    endpoint = aws_endpoint or demo.get("aws_endpoint") or DEFAULT_ENDPOINT
+    endpoint = aws_endpoint or demo["aws_endpoint"]
     return Target(clients(endpoint, demo.get("region", REGION)), table or names.table,
-                  secret_id or names.link_keys_secret, endpoint)
+                  secret_id or names.link_keys_secret, endpoint, None if aws_endpoint else data_dir)

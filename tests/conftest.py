@@ -14,6 +14,7 @@ from moto import mock_aws
 from chalicelib import bootstrap
 from chalicelib.services import brokers
 from portal import infra
+from portal.moto_atomic import make_dynamodb_atomic
 
 TABLE = "cases-test"
 SECRET = "link-keys-test"
@@ -29,6 +30,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
+    make_dynamodb_atomic()  # as the demo's moto server does: moto alone loses concurrent writes
     with mock_aws():
         infra.create_table(boto3.client("dynamodb"), TABLE)
         infra.create_link_keys_secret(boto3.client("secretsmanager"), SECRET)
@@ -92,7 +94,7 @@ def get(client: Client, path: str, key: str, **headers: str) -> Any:
     return client.http.get(path, headers={"Authorization": f"Bearer {key}", **headers})
 
 
-# --- payments (issue 4): the Stripe secret in moto, and the local Stripe stand-in ---------------------
+# --- payments: the Stripe secret in moto, and the local Stripe stand-in ---------------------
 
 STRIPE_SECRET = "stripe-keys-test"
 STRIPE_WEBHOOK_SECRET = "whsec_test_portal_suite"

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,17 @@ def free_ports(count: int) -> list[int]:
 class Demo:
     """A `python -m portal demo` process whose stdout is read on a thread until its `ready` line."""
 
-    def __init__(self, data_dir: Path, log: Path, *flags: str) -> None:
+    # -X faulthandler: if it ever hangs, stop() gets a dump of every thread's stack.
+    PROGRAM = (sys.executable, "-X", "faulthandler", "-m", "portal")
+
+    def __init__(self, data_dir: Path | None, log: Path, *flags: str, cwd: Path = ROOT,
+                 program: Sequence[str] = PROGRAM) -> None:
+        """`data_dir` None: the demo's default (.portal in `cwd`); `program`: how `portal` is run."""
         self.log = log
-        # -X faulthandler: if it ever hangs, stop() gets a dump of every thread's stack.
+        where = ["--data-dir", str(data_dir)] if data_dir else []
         with log.open("w") as stderr:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-X", "faulthandler", "-m", "portal", "demo", "--data-dir", str(data_dir),
-                 *flags], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True)
+            self.proc = subprocess.Popen([*program, "demo", *where, *flags], cwd=cwd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=stderr, text=True)
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         try:
@@ -119,21 +124,22 @@ class Demo:
 
 
 def http(url: str, token: str | None = None, body: Any = None,
-         method: str | None = None) -> tuple[int, dict[str, str], bytes]:
+         method: str | None = None, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = None if body is None else json.dumps(body).encode()
     if data is not None:
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
 
 
-def api_json(url: str, token: str, body: Any = None, method: str | None = None) -> tuple[int, Any]:
-    status, _, answer = http(url, token, body, method)
+def api_json(url: str, token: str, body: Any = None, method: str | None = None,
+             timeout: float = 30) -> tuple[int, Any]:
+    status, _, answer = http(url, token, body, method, timeout)
     return status, json.loads(answer)
 
 
@@ -141,8 +147,9 @@ def api_json(url: str, token: str, body: Any = None, method: str | None = None) 
 
 def create_case(demo: Demo, *, name: str = "Kim Lee", locale: str = "en", currency: str = "EUR",
                 amount: int = 12_345, number: str | None = None, days_overdue: int = 5,
-                description: str = "Consulting, October", phone: str | None = None) -> dict[str, Any]:
-    """A new case of the demo broker through the admin API; the answer includes its `pay_url`."""
+                description: str = "Consulting, October", phone: str | None = None,
+                api_key: str | None = None) -> dict[str, Any]:
+    """A new case of the demo broker (or `api_key`'s) through the admin API; the answer includes its `pay_url`."""
     from datetime import date, timedelta
     from uuid import uuid4
 
@@ -151,7 +158,7 @@ def create_case(demo: Demo, *, name: str = "Kim Lee", locale: str = "en", curren
                                 "timezone": "Europe/Madrid"}
     if phone:
         customer["phone"] = phone
-    status, case = api_json(f"{demo.api_url}/admin/cases", demo.api_key, {
+    status, case = api_json(f"{demo.api_url}/admin/cases", api_key or demo.api_key, {
         "customer": customer,
         "invoice": {"number": number or f"E2E-{uuid4().hex[:6].upper()}", "amount": amount, "currency": currency,
                     "issued_on": (due_on - timedelta(days=30)).isoformat(), "due_on": due_on.isoformat(),

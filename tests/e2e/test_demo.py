@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -121,6 +123,25 @@ def test_broker_create_against_the_running_demo_gives_a_working_key(demo: Demo, 
     assert body["items"] == []  # a new broker sees none of the demo broker's cases
 
 
+def test_a_burst_of_connections_is_queued_and_every_one_answered(demo: Demo) -> None:
+    """25 clients connect while the demo is busy (stopped for a moment): the kernel queues them all."""
+    burst = 25
+    for url, path in ((demo.api_url, "/openapi.json"), (demo.site_url, "/config.json")):
+        host, port = url.removeprefix("http://").split(":")
+        os.kill(demo.proc.pid, signal.SIGSTOP)
+        try:
+            connections = [socket.create_connection((host, int(port)), timeout=3) for _ in range(burst)]
+        finally:
+            os.kill(demo.proc.pid, signal.SIGCONT)
+        answers = []
+        for connection in connections:
+            with connection:
+                connection.settimeout(60)
+                connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+                answers.append(b"".join(iter(lambda c=connection: c.recv(65536), b"")).split(b"\r\n", 1)[0])
+        assert all(b" 200 " in a for a in answers) and len(answers) == burst, answers
+
+
 def test_state_survives_a_restart_and_reset_starts_afresh(demo: Demo, data_dir: Path) -> None:
     before = case_ids(demo.api_url, demo.api_key)
     noted = next(line for line in demo.curl_lines if line.split()[-1].endswith("/notes"))
@@ -186,4 +207,5 @@ def test_operator_commands_take_effect_at_once_and_one_demo_owns_its_data_dir(tm
         assert clash.returncode == 2 and f"port {busy_port} for the API is in use" in clash.stderr
     finally:
         assert demo.stop() == 0
+
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib import bootstrap
 from chalicelib.adapters import keys
@@ -330,49 +329,44 @@ def test_deleting_a_stored_event_is_caught(dynamo):
     assert not verify_history(events, loaded.head_hash).ok
 
 
-@pytest.fixture
-def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serialise moto's request handling, as DynamoDB's own is for each request.
+WRITERS, NOTES_EACH = 12, 6
 
-    moto applies a transaction in plain Python and rolls back by restoring a snapshot of the table, so
-    two threads inside moto at once could overwrite each other: a lost update that is moto's, not ours.
-    Our load/decide/save still runs fully concurrently between requests.
+
+@pytest.mark.parametrize("round_", range(2))
+def test_concurrent_notes_all_land_and_the_chain_holds(broker, round_):
+    """Many writers on one case: every acknowledged note is in the history, once, and the chain verifies.
+
+    Without portal.moto_atomic, moto loses some of these (see there): this fails in every round.
     """
-    lock = threading.Lock()
-    process = BotocoreStubber.process_request
-
-    def one_at_a_time(self: BotocoreStubber, request: Any) -> Any:
-        with lock:
-            return process(self, request)
-
-    monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
-
-
-@pytest.mark.parametrize("round_", range(3))
-def test_concurrent_notes_all_land(broker, atomic_moto, round_):
     broker_id, _ = broker
     service = bootstrap.case_service()
     case, _ = service.create(broker_id, case_body(invoice__number=f"INV-{round_}"), None)
-    writers = 10
-    start = threading.Barrier(writers)
+    start = threading.Barrier(WRITERS)
+    acknowledged: list[str] = []
     failures: list[BaseException] = []
 
     def write(n: int) -> None:
         try:
             start.wait(timeout=10)
-            service.add_note(broker_id, case.case_id, "note", f"note {n}")
+            for k in range(NOTES_EACH):
+                try:
+                    service.add_note(broker_id, case.case_id, "note", f"note {n}.{k}")
+                except Conflict as busy:  # a clean 409 after its retries: not acknowledged, nothing written
+                    assert busy.code == "busy"
+                    continue
+                acknowledged.append(f"note {n}.{k}")
         except BaseException as exc:  # reported by the assertion below, not lost in the thread
             failures.append(exc)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=120)
     assert failures == []
     loaded, events = bootstrap.store().load(broker_id, case.case_id)
-    assert sorted(e.data["text"] for e in events if e.type == "note_added") == sorted(
-        f"note {n}" for n in range(writers))
-    assert loaded.version == 2 + writers
+    assert sorted(e.data["text"] for e in events if e.type == "note_added") == sorted(acknowledged)
+    assert len(acknowledged) > WRITERS * NOTES_EACH // 2
+    assert loaded.version == 2 + len(acknowledged)
     assert [e.seq for e in events] == list(range(1, loaded.version + 1))
     assert verify_history(events, loaded.head_hash).ok

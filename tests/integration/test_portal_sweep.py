@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ TABLE, SECRET = "portal-sweep-cases", "portal-sweep/link-keys"
 
 
 @pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     saved = dict(os.environ)
     monkeypatch.setattr(bootstrap, "utc_now", bootstrap.utc_now)  # restored after the test
     server = MotoServer("127.0.0.1", 0)
@@ -36,13 +37,18 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         os.environ.update({"TABLE_NAME": TABLE, "LINK_KEYS_SECRET_ID": SECRET, "SITE_URL": "http://site.test",
                            "AUTH_CACHE_SECONDS": "0"})
         bootstrap.reset()
-        yield endpoint
+        yield server
     finally:
         reset()
         server.stop()
         os.environ.clear()
         os.environ.update(saved)
         bootstrap.reset()
+
+
+@pytest.fixture
+def moto_server(moto: MotoServer) -> str:
+    return f"http://127.0.0.1:{moto.port}"
 
 
 def open_cases() -> str:
@@ -88,35 +94,55 @@ def test_portal_sweep_refuses_real_aws():
     assert sweep.command(args("2026-11-19T10:00:00Z"), None) == 1
 
 
-def test_the_outbox_shows_every_message_with_its_pay_link(moto_server):
-    open_cases()
+@pytest.fixture
+def watched(moto: MotoServer, tmp_path: Any) -> outbox.Outbox:
+    """An outbox watching the moto server, as the demo's does, with the sends' clock."""
+    box = outbox.Outbox(tmp_path / "outbox.jsonl", lambda: bootstrap.utc_now())
+    moto.watchers.append(box.watch)
+    return box
+
+
+def test_the_outbox_shows_every_message_with_its_time_case_and_pay_link(watched, moto_server, tmp_path):
+    broker_id = open_cases()
     run(moto_server, "2026-11-19T14:00:00Z")
     run(moto_server, "2026-11-23T16:00:00Z")  # +3 for both: email and SMS
-    page = outbox.outbox_page(moto_server)
-    data = outbox.fetch(moto_server)
-    mails, texts = outbox.emails(data), outbox.texts(data)
+    page = watched.page()
+    messages = json.loads(watched.as_json(""))["messages"]
+    mails = [m for m in messages if m["channel"] == "email"]
+    texts = [m for m in messages if m["channel"] == "sms"]
     assert len(mails) == 4 and len(texts) == 2
-    assert "Outbox: 4 emails, 2 SMS" in page
+    assert "Outbox: 6 messages" in page
     assert "Rechnung D-1 war am 31. Oktober 2026 fällig" in page  # decoded; German for the Berlin customer
-    for mail in mails:
-        assert len(mail.pay_links) == 1 and mail.pay_links[0].startswith("http://127.0.0.1:8080/pay#")  # no demo.json
-        assert mail.pay_links[0] in page  # a plain, clickable link under each message
-        claims = bootstrap.pay_links().read(mail.pay_links[0].split("#", 1)[1])
-        assert claims.ref  # which reminder carried it
-    assert all(t.pay_links for t in texts)
+    assert [m["seq"] for m in messages] == [6, 5, 4, 3, 2, 1]  # newest first
+    older = json.loads(watched.as_json("limit=2&before=5"))  # a script pages back from what it has seen
+    assert [m["seq"] for m in older["messages"]] == [4, 3] and older["total"] == 6
+    assert {t["at"][:10] for t in texts} == {"2026-11-23"}  # when it went out, by the clock that sent it
+    cases = {c.case_id for c in bootstrap.case_service().list_cases(broker_id, None, 10, None)[0]}
+    assert {m["case_id"] for m in messages} == cases
+    for message in messages:
+        assert len(message["pay_links"]) == 1 and message["pay_links"][0].startswith("http://127.0.0.1:8080/pay#")
+        assert message["pay_links"][0] in page  # a plain, clickable link under each message
+        assert bootstrap.pay_links().read(message["pay_links"][0].split("#", 1)[1]).ref  # which reminder
     assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in page and "<script" not in page
+    # It survives a restart: a new Outbox on the same file shows the same messages.
+    assert json.loads(outbox.Outbox(tmp_path / "outbox.jsonl", bootstrap.utc_now).as_json("limit=2"))[
+        "messages"] == messages[:2]
 
 
 def test_an_empty_outbox_says_how_to_fill_it():
-    page = outbox.render({})
-    assert "Nothing sent yet" in page and "portal sweep --at" in page
+    page = outbox.render([], 0)
+    assert "Nothing sent yet" in page and ".venv/bin/portal sweep --at" in page
 
 
 def test_the_outbox_escapes_what_it_shows():
-    raw = ("From: a@x.test\nTo: <b@x.test>\nSubject: <script>alert(1)</script>\nMIME-Version: 1.0\n"
-           "Content-Type: text/plain\n\nhi <b> http://site.test/pay#tok.en\n")
-    page = outbox.render({"ses": {"RawMessage": [{"id": "m1", "raw_data": raw}]}, "sns": {"SMS": [
-        {"message_id": "s1", "phone_number": "+1", "message": "<img src=x> http://site.test/pay#abc"}]}})
+    page = outbox.render([
+        {"channel": "email", "seq": 2, "at": "2026-11-19T14:00:00.000Z", "message_id": "m1", "to": "<b@x.test>",
+         "from": "a@x.test", "reply_to": "", "subject": "<script>alert(1)</script>", "date": "", "html": "",
+         "text": "hi <b> http://site.test/pay#tok.en", "pay_links": ["http://site.test/pay#tok.en"],
+         "case_id": "<i>c1</i>"},
+        {"channel": "sms", "seq": 1, "at": "2026-11-19T14:00:00.000Z", "message_id": "s1", "to": "+1",
+         "text": "<img src=x> http://site.test/pay#abc", "pay_links": ["http://site.test/pay#abc"],
+         "case_id": None}], 2)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
-    assert "<img src=x>" not in page
+    assert "<img src=x>" not in page and "<i>c1</i>" not in page
     assert 'href="http://site.test/pay#abc"' in page and 'href="http://site.test/pay#tok.en"' in page
