@@ -298,6 +298,8 @@ class ReminderWorker:
         case, claim, policy, outcome = delivery.case, delivery.claim, delivery.policy, delivery.outcome
         channel = self._channels[claim.channel]
         try:
+            if not channel.reaches(case):  # e.g. contact details stored without an address
+                return self._skip(claim, f"{claim.channel}_unreachable", policy)
             if channel.opted_out(case):
                 return self._skip(claim, f"{claim.channel}_opted_out", policy)
             send = channel.compose(Delivery(case, claim, policy, self.model(case, claim, policy)))
