@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, VersionConflict
 from chalicelib.domain.history import Event
-from chalicelib.ports import CaseReader, CaseStore
+from chalicelib.ports import TIMELINE_PAGE, CaseReader, CaseStore
 
 # Each failed attempt means another writer's change landed in between, so N concurrent writers on one
 # case all land within N attempts (5 turned one of 10 simultaneous notes into a 409 busy).
@@ -45,7 +45,9 @@ def change_case(store: CaseStore, broker_id: str, case_id: str, decide: Decide, 
                 reader: CaseReader | None = None) -> Changed:
     """Store what `decide` makes of the case; on a concurrent change, read again and decide again.
 
-    By default the case is read with its timeline (`store.load`), and `history` holds it. A caller that
+    By default the case is read with the newest page of its timeline, and `history` holds it: one event
+    more than a view shows, so the view knows whether older ones exist, and a write to a case with
+    years of history reads a page, not all of it (the decision needs only the case). A caller that
     already holds the case (a queued snapshot) passes it as `case`, and a `reader` to read only the case
     item again after a conflict; `history` then holds only this change's events. `unique` items are
     written in the same transaction (a webhook's event id); their Conflict reaches the caller.
@@ -53,7 +55,7 @@ def change_case(store: CaseStore, broker_id: str, case_id: str, decide: Decide, 
     timeline: tuple[Event, ...] = ()
     for attempt in range(RETRIES):
         if case is None:
-            case, events = store.load(broker_id, case_id)
+            case, events, _ = store.load_page(broker_id, case_id, before=None, limit=TIMELINE_PAGE + 1)
             timeline = tuple(events)
         change = decide(case)
         if change is None:

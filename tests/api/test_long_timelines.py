@@ -11,7 +11,7 @@ from chalicelib.adapters.dynamo import case_item, event_item
 from chalicelib.domain import cases as domain
 from chalicelib.domain.cases import parse_iso
 from tests.api.conftest import open_case, token_of
-from tests.conftest import get
+from tests.conftest import get, post
 
 NOTES = 5_000
 LAMBDA_LIMIT = 6 * 1024 * 1024
@@ -83,6 +83,26 @@ def test_an_edited_event_on_a_later_page_is_caught(client, long_case):
     assert newest_page["history_verified"] is True  # the edit is not on this page
     edited_page = get(client, f"/admin/cases/{case['case_id']}?before={newest_page['events_before']}", key).json_body
     assert edited_page["history_verified"] is False
+
+
+def test_a_note_on_a_case_with_5000_events_reads_a_page_not_the_history(client, long_case):
+    case, key, newest, _ = long_case
+    items_read: list[int] = []
+
+    def count(parsed: dict, **_: object) -> None:
+        items_read.append(len(parsed.get("Items", [])) + ("Item" in parsed))
+
+    db = bootstrap.aws("dynamodb")
+    db.meta.events.register("after-call.dynamodb.*", count)
+    try:
+        answer = post(client, f"/admin/cases/{case['case_id']}/notes", key,
+                      {"kind": "call", "text": "promised to pay Friday"})
+    finally:
+        db.meta.events.unregister("after-call.dynamodb.*", count)
+    assert answer.status_code == 201
+    view = answer.json_body
+    assert view["events"][-1]["seq"] == newest + 1 and view["events_before"] == newest + 1 - 99
+    assert sum(items_read) < 200  # a page of the timeline and the case, not 5,000 notes of 4 KB
 
 
 @pytest.mark.parametrize("before", ["0", "-1", "abc", "1e3", "99999999999"])
