@@ -121,9 +121,11 @@ def run(at: datetime) -> SweepRun:
         messages = page.get("Messages", [])
         if not messages:
             break
-        outcome.outcomes += bootstrap.reminder_worker().handle_batch([m["Body"] for m in messages])
-        for m in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        results = bootstrap.reminder_worker().handle_batch([m["Body"] for m in messages])
+        outcome.outcomes += results
+        for m, result in zip(messages, results, strict=True):
+            if not result.failed:  # as Lambda's partial batch response: a failed message comes back later
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     return outcome
 
 
@@ -133,6 +135,9 @@ def print_run(result: SweepRun, out: TextIO, site_url: str | None) -> None:
 
     p(f"sweep as of {result.at}: {result.report.due} case(s) due")
     for outcome in result.outcomes:
+        if outcome.failed:
+            p(f"  {outcome.case_id}: FAILED ({outcome.error}); the message stays on the queue for the next sweep")
+            continue
         if not outcome.events:
             p(f"  {outcome.case_id}: nothing to do (already handled)")
             continue
