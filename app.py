@@ -9,8 +9,8 @@ from typing import Any
 from chalice import Chalice, CORSConfig, Rate, Response
 from chalice.app import Request
 
-from chalicelib import bootstrap, schemas, views
-from chalicelib.domain.errors import InvalidInput, PortalError
+from chalicelib import bootstrap, schemas, validation, views
+from chalicelib.domain.errors import PortalError
 
 app = Chalice(app_name="collections-portal")
 app.log.setLevel(logging.INFO)
@@ -36,7 +36,7 @@ def api(path: str, method: str = "GET", **options: Any) -> Callable[[Callable[..
             except PortalError as exc:
                 return error_response(exc)
         if method != "GET":
-            # Bodies are parsed by schemas.parse_body whatever the label, so `curl -d` without a JSON
+            # Bodies are parsed by validation.parse_body whatever the label, so `curl -d` without a JSON
             # Content-Type gets our JSON error naming the problem, not Chalice's own 415 shape.
             options.setdefault("content_types", BODY_TYPES)
         return app.route(path, methods=[method], **options)(handler)
@@ -56,7 +56,11 @@ def raw_body() -> bytes:
 
 
 def body(schema: dict[str, Any]) -> dict[str, Any]:
-    return schemas.parse_body(raw_body(), schema)
+    return validation.parse_body(raw_body(), schema)
+
+
+def query(schema: dict[str, Any]) -> dict[str, Any]:
+    return validation.parse_query(dict(request().query_params or {}), schema)
 
 
 def broker_id() -> str:
@@ -74,8 +78,8 @@ def create_case() -> Response:
     broker = broker_id()
     payload = body(schemas.CREATE_CASE)
     idempotency_key = request().headers.get("idempotency-key")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-        raise InvalidInput("must be 1 to 255 characters", "Idempotency-Key")
+    if idempotency_key is not None:
+        validation.validate(idempotency_key, schemas.IDEMPOTENCY_KEY, "Idempotency-Key")
     case, events = bootstrap.case_service().create(broker, payload, idempotency_key)
     view = views.admin_case(case, events, bootstrap.pay_links().url(case))
     return Response(body=view, status_code=201, headers={"Location": f"/admin/cases/{case.case_id}"})
@@ -84,12 +88,9 @@ def create_case() -> Response:
 @api("/admin/cases", "GET")
 def list_cases() -> dict[str, Any]:
     broker = broker_id()
-    query = dict(request().query_params or {})
-    schemas.validate(query, schemas.LIST_QUERY)
-    limit = int(query.get("limit", 25))
-    if not 1 <= limit <= 100:
-        raise InvalidInput("must be between 1 and 100", "limit")
-    cases, cursor = bootstrap.case_service().list_cases(broker, query.get("status"), limit, query.get("cursor"))
+    params = query(schemas.LIST_QUERY)
+    limit = params.get("limit", schemas.DEFAULT_LIMIT)
+    cases, cursor = bootstrap.case_service().list_cases(broker, params.get("status"), limit, params.get("cursor"))
     return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
 
 
@@ -122,20 +123,18 @@ def issue_link(case_id: str) -> Response:
                     status_code=201)
 
 
-# --- reminders (issue 3) ------------------------------------------------------------------------
+# --- reminders ------------------------------------------------------------------------
 
 @api("/admin/policy", "GET")
 def get_policy() -> dict[str, Any]:
     broker = broker_id()
-    query = dict(request().query_params or {})
-    schemas.validate(query, schemas.POLICY_QUERY)
-    return bootstrap.policy_service().get(broker, int(query["version"]) if "version" in query else None)
+    return bootstrap.policy_service().get(broker, query(schemas.POLICY_QUERY).get("version"))
 
 
 @api("/admin/policy", "PUT")
 def put_policy() -> dict[str, Any]:
     broker = broker_id()
-    payload = body(schemas.ANY_OBJECT)  # checked field by field, naming the field, by policy_from_dict
+    payload = body(schemas.POLICY)  # rules across fields (offsets increasing...) are the domain's
     return bootstrap.policy_service().put(broker, payload, by=f"broker:{broker}")
 
 
@@ -178,11 +177,11 @@ def reminder_worker(event: Any) -> None:
 def customer_case() -> dict[str, Any]:
     case, events = bootstrap.customer_service().open(customer_token())
     view = views.customer_case(case, events)
-    view["plan_offers"] = bootstrap.plan_service().offers(case)  # issue 5: [] when no plan may start
+    view["plan_offers"] = bootstrap.plan_service().offers(case)  # [] when no plan may start
     return view
 
 
-# --- payments (issue 4) -------------------------------------------------------------------------
+# --- payments -------------------------------------------------------------------------
 
 @api("/customer/checkout", "POST", cors=CUSTOMER_CORS)
 def checkout() -> dict[str, Any]:
@@ -206,7 +205,7 @@ def record_offline_payment(case_id: str) -> Response:
     return Response(body=views.admin_case(case, events), status_code=201 if created else 200)
 
 
-# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links -------------
+# --- self-service: disputes, promise to pay, "I already paid", fresh links -------------
 # 201 for what a request creates, 200 when it is a retry that finds its own result already there.
 
 @api("/customer/dispute", "POST", cors=CUSTOMER_CORS)
@@ -259,7 +258,7 @@ def resolve_dispute(case_id: str, dispute_id: str) -> dict[str, Any]:
     return {**views.admin_case(case, events), "reminders": bootstrap.reminder_control().describe(case)}
 
 
-# --- installment plans (issue 5) -----------------------------------------------------------------
+# --- installment plans -----------------------------------------------------------------
 
 @api("/customer/plan", "POST", cors=CUSTOMER_CORS)
 def choose_plan() -> dict[str, Any]:
