@@ -32,9 +32,13 @@ def api(path: str, method: str = "GET", **options: Any) -> Callable[[Callable[..
         @functools.wraps(view)
         def handler(**params: Any) -> Any:
             try:
-                return view(**params)
+                answer = view(**params)
             except PortalError as exc:
-                return error_response(exc)
+                answer = error_response(exc)
+            if not isinstance(answer, Response):
+                answer = Response(body=answer)
+            answer.headers.setdefault("Content-Type", "application/json")  # Chalice leaves it to API Gateway
+            return answer
         if method != "GET":
             # Bodies are parsed by validation.parse_body whatever the label, so `curl -d` without a JSON
             # Content-Type gets our JSON error naming the problem, not Chalice's own 415 shape.
