@@ -158,14 +158,14 @@ def _invalid(exc: Any, prefix: str) -> InvalidInput:
     field = field.lstrip(".") or "body"
     rule, schema, value = exc.rule, exc.definition or {}, exc.value
     if rule == "required":
-        missing = next(k for k in schema["required"] if k not in value)
-        return InvalidInput("is required", _join(field, missing))
+        missing = [k for k in schema["required"] if k not in value]
+        return InvalidInput("is required", _join(field, missing[0]))
     if rule == "additionalProperties":
-        unknown = next(k for k in value if k not in schema.get("properties", {}))
-        return InvalidInput("unknown field", _join(field, unknown))
+        unknown = [k for k in value if k not in schema.get("properties", {})]
+        return InvalidInput("unknown field", _join(field, unknown[0]))
     if rule == "uniqueItems":
-        seen = [i for i, item in enumerate(value) if item in value[:i]]
-        return InvalidInput(f"{value[seen[0]]} appears twice", f"{field}[{seen[0]}]")
+        again = [i for i, item in enumerate(value) if item in value[:i]]
+        return InvalidInput(f"{value[again[0]]} appears twice", f"{field}[{again[0]}]")
     return InvalidInput(_message(rule, schema), field)
 
 

@@ -6,6 +6,7 @@ subjects and the operator's terminal; a trailing newline must not slip past a pa
 """
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -14,7 +15,7 @@ import stripe
 
 from tests.api.conftest import listing, open_case, read_case, token_of
 from tests.api.test_bad_input import assert_names
-from tests.conftest import STRIPE_WEBHOOK_SECRET, case_body, post
+from tests.conftest import STRIPE_WEBHOOK_SECRET, case_body, get, post
 
 HOSTILE_BODIES = {
     "deep arrays": "[" * 30_000 + "]" * 30_000,
@@ -45,6 +46,12 @@ def test_a_hostile_body_to_a_customer_route_is_a_400_naming_the_body(client, bro
                               body=HOSTILE_BODIES[kind])
     assert_names(answer, "body")
     assert read_case(client, key, case["case_id"])["events"] == case["events"]
+
+
+def test_a_cursor_of_nested_brackets_is_a_400_naming_the_cursor(client, broker):
+    _, key = broker
+    cursor = base64.urlsafe_b64encode(b"[" * 1530).decode()
+    assert_names(get(client, f"/admin/cases?cursor={cursor}", key), "cursor")
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE_BODIES)[:4])
