@@ -9,8 +9,8 @@ from typing import Any
 from chalice import Chalice, CORSConfig, Rate, Response
 from chalice.app import Request
 
-from chalicelib import bootstrap, schemas, views
-from chalicelib.domain.errors import InvalidInput, PortalError
+from chalicelib import bootstrap, schemas, validation, views
+from chalicelib.domain.errors import PortalError
 from chalicelib.domain.history import verify_history
 
 app = Chalice(app_name="collections-portal")
@@ -33,11 +33,15 @@ def api(path: str, method: str = "GET", **options: Any) -> Callable[[Callable[..
         @functools.wraps(view)
         def handler(**params: Any) -> Any:
             try:
-                return view(**params)
+                answer = view(**params)
             except PortalError as exc:
-                return error_response(exc)
+                answer = error_response(exc)
+            if not isinstance(answer, Response):
+                answer = Response(body=answer)
+            answer.headers.setdefault("Content-Type", "application/json")  # Chalice leaves it to API Gateway
+            return answer
         if method != "GET":
-            # Bodies are parsed by schemas.parse_body whatever the label, so `curl -d` without a JSON
+            # Bodies are parsed by validation.parse_body whatever the label, so `curl -d` without a JSON
             # Content-Type gets our JSON error naming the problem, not Chalice's own 415 shape.
             options.setdefault("content_types", BODY_TYPES)
         return app.route(path, methods=[method], **options)(handler)
@@ -57,7 +61,11 @@ def raw_body() -> bytes:
 
 
 def body(schema: dict[str, Any]) -> dict[str, Any]:
-    return schemas.parse_body(raw_body(), schema)
+    return validation.parse_body(raw_body(), schema)
+
+
+def query(schema: dict[str, Any]) -> dict[str, Any]:
+    return validation.parse_query(dict(request().query_params or {}), schema)
 
 
 def broker_id() -> str:
@@ -75,8 +83,8 @@ def create_case() -> Response:
     broker = broker_id()
     payload = body(schemas.CREATE_CASE)
     idempotency_key = request().headers.get("idempotency-key")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-        raise InvalidInput("must be 1 to 255 characters", "Idempotency-Key")
+    if idempotency_key is not None:
+        validation.validate(idempotency_key, schemas.IDEMPOTENCY_KEY, "Idempotency-Key")
     case, events = bootstrap.case_service().create(broker, payload, idempotency_key)
     view = views.admin_case(case, events, bootstrap.pay_links().url(case))
     return Response(body=view, status_code=201, headers={"Location": f"/admin/cases/{case.case_id}"})
@@ -85,20 +93,16 @@ def create_case() -> Response:
 @api("/admin/cases", "GET")
 def list_cases() -> dict[str, Any]:
     broker = broker_id()
-    query = dict(request().query_params or {})
-    schemas.validate(query, schemas.LIST_QUERY)
-    limit = int(query.get("limit", 25))
-    if not 1 <= limit <= 100:
-        raise InvalidInput("must be between 1 and 100", "limit")
-    cases, cursor = bootstrap.case_service().list_cases(broker, query.get("status"), limit, query.get("cursor"))
+    params = query(schemas.LIST_QUERY)
+    limit = params.get("limit", schemas.DEFAULT_LIMIT)
+    cases, cursor = bootstrap.case_service().list_cases(broker, params.get("status"), limit, params.get("cursor"))
     return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
 
 
 def timeline_before() -> int | None:
     """`?before=`: read the page of the timeline under this event (the view's events_before/timeline_before)."""
-    query = dict(request().query_params or {})
-    schemas.validate(query, schemas.TIMELINE_QUERY)
-    return int(query["before"]) if "before" in query else None
+    before: int | None = query(schemas.TIMELINE_QUERY).get("before")
+    return before
 
 
 @api("/admin/cases/{case_id}", "GET")
@@ -141,15 +145,13 @@ def issue_link(case_id: str) -> Response:
 @api("/admin/policy", "GET")
 def get_policy() -> dict[str, Any]:
     broker = broker_id()
-    query = dict(request().query_params or {})
-    schemas.validate(query, schemas.POLICY_QUERY)
-    return bootstrap.policy_service().get(broker, int(query["version"]) if "version" in query else None)
+    return bootstrap.policy_service().get(broker, query(schemas.POLICY_QUERY).get("version"))
 
 
 @api("/admin/policy", "PUT")
 def put_policy() -> dict[str, Any]:
     broker = broker_id()
-    payload = body(schemas.ANY_OBJECT)  # checked field by field, naming the field, by policy_from_dict
+    payload = body(schemas.POLICY)  # rules across fields (offsets increasing...) are the domain's
     return bootstrap.policy_service().put(broker, payload, by=f"broker:{broker}")
 
 

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document, built from the same schemas that validate requests."""
+"""The OpenAPI 3.1 document, built from the same schemas that validate requests (chalicelib/validation.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,11 +9,16 @@ from chalicelib.domain.vocabulary import STATUSES
 ERROR = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message", "field"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]}}}},
+    "additionalProperties": False,
+    "properties": {"error": {"type": "object", "required": ["code", "message", "field"], "additionalProperties": False,
+                             "properties": {
+        "code": {"type": "string", "description": "stable, for programs: invalid_input, unauthorized, not_found..."},
+        "message": {"type": "string", "description": "for people"},
+        "field": {"type": ["string", "null"], "description": "the field at fault, e.g. customer.email, "
+                                                             "ladder[2].offset_days, body, Stripe-Signature"}}}},
 }
 BALANCE = {"type": "object", "properties": {k: {"type": "integer"} for k in (
-    "principal", "fees", "interest", "discount", "paid", "due", "credit")} | {"currency": {"type": "string"}}}
+    "principal", "fees", "interest", "discount", "paid", "due", "credit")} | {"currency": schemas.CURRENCY}}
 EVENT = {"type": "object", "properties": {
     "seq": {"type": "integer"}, "type": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
     "actor": {"type": "string", "enum": ["broker", "customer", "system", "stripe"]}, "data": {"type": "object"}}}
@@ -39,7 +44,7 @@ CUSTOMER_CASE = {"type": "object", "properties": {
 ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("/admin/cases", "POST"): {"summary": "Open a case for an overdue invoice", "security": "broker",
                                "request": schemas.CREATE_CASE, "status": 201, "response": ADMIN_CASE,
-                               "headers": ["Idempotency-Key"]},
+                               "headers": {"Idempotency-Key": schemas.IDEMPOTENCY_KEY}},
     ("/admin/cases", "GET"): {"summary": "List cases, newest first", "security": "broker",
                               "query": schemas.LIST_QUERY, "response": CASE_LIST},
     ("/admin/cases/{case_id}", "GET"): {"summary": "A case with the newest page of its timeline", "security": "broker",
@@ -51,11 +56,12 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
                                                "security": "broker", "status": 201, "response": LINK},
     ("/customer/case", "GET"): {"summary": "The case a pay link reaches (customer view)",
                                 "security": "pay_token", "query": schemas.TIMELINE_QUERY, "response": CUSTOMER_CASE},
-    ("/openapi.json", "GET"): {"summary": "This document", "security": None, "response": {"type": "object"}},
+    ("/openapi.json", "GET"): {"summary": "This document", "security": None, "response": {"type": "object"},
+                               "errors": []},
 }
 
 
-# --- reminders (issue 3) --------------------------------------------------------------------------
+# --- reminders --------------------------------------------------------------------------
 REMINDERS = {"type": "object", "description": "where the case stands on its reminder ladder", "properties": {
     "next_action_at": {"type": ["string", "null"], "format": "date-time"},
     "next_step": {"type": "object", "properties": {
@@ -84,7 +90,7 @@ ROUTES.update({
 
 
 
-# --- payments (issue 4) ---------------------------------------------------------------------------
+# --- payments ---------------------------------------------------------------------------
 PAYMENT = {"type": "object", "properties": {
     "reference": {"type": "string", "description": "Stripe PaymentIntent id, or offline:<reference>"},
     "source": {"type": "string", "enum": ["stripe", "offline"]},
@@ -107,17 +113,19 @@ WEBHOOK_RESULT = {"type": "object", "required": ["received"], "properties": {
 ROUTES.update({
     ("/customer/checkout", "POST"): {
         "summary": "Start paying: a Stripe Checkout for the whole amount due or a part of it (server-priced)",
-        "security": "pay_token", "request": schemas.CHECKOUT, "response": CHECKOUT_URL},
+        "security": "pay_token", "request": schemas.CHECKOUT, "response": CHECKOUT_URL,
+        "errors": [400, 401, 409, 413, 502]},
     ("/webhooks/stripe", "POST"): {
         "summary": "Stripe's events, verified with the endpoint secret (Stripe-Signature) and acted on once",
         "security": None, "request": {"type": "object", "description": "a Stripe event, as Stripe signed it"},
-        "response": WEBHOOK_RESULT, "headers": ["Stripe-Signature"]},
+        "response": WEBHOOK_RESULT, "headers": {"Stripe-Signature": schemas.STRIPE_SIGNATURE},
+        "errors": [400, 409, 502], "body_required": True},
     ("/admin/cases/{case_id}/payments", "POST"): {
         "summary": "Record money received outside Stripe (idempotent on reference)", "security": "broker",
-        "request": schemas.OFFLINE_PAYMENT, "status": 201, "response": ADMIN_CASE},
+        "request": schemas.OFFLINE_PAYMENT, "status": 201, "also": [200], "response": ADMIN_CASE},
 })
 
-# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links ---------------
+# --- self-service: disputes, promise to pay, "I already paid", fresh links ---------------
 ATTACHMENT = {"type": "object", "properties": {
     "attachment_id": {"type": "string"}, "key": {"type": "string", "description": "the S3 object key"},
     "filename": {"type": "string"}, "content_type": {"type": "string"}, "size": {"type": "integer"},
@@ -167,7 +175,7 @@ ROUTES.update({
     ("/customer/dispute/attachments", "POST"): {
         "summary": "An upload slot for one evidence file (S3 presigned POST), recorded on the dispute",
         "security": "pay_token", "request": schemas.DISPUTE_ATTACHMENT, "status": 201, "also": [200],
-        "response": UPLOAD_SLOT},
+        "response": UPLOAD_SLOT, "errors": [400, 401, 404, 409, 413]},
     ("/customer/promise", "POST"): {
         "summary": "Promise to pay by a date: reminders pause until then, and resume if it is missed",
         "security": "pay_token", "request": schemas.PROMISE, "status": 201, "also": [200],
@@ -178,13 +186,14 @@ ROUTES.update({
         "response": CUSTOMER_CASE},
     ("/customer/link-refresh", "POST"): {
         "summary": "Ask for a fresh link by email, with the token of one that expired (no Authorization header)",
-        "security": None, "request": schemas.LINK_REFRESH, "status": 202, "response": REFRESH_ANSWER},
+        "security": None, "request": schemas.LINK_REFRESH, "status": 202, "response": REFRESH_ANSWER,
+        "errors": [400, 413]},
     ("/admin/cases/{case_id}/disputes/{dispute_id}/resolve", "POST"): {
         "summary": "Answer a dispute: upheld or partially upheld (a credit), rejected, or mediation until a date",
         "security": "broker", "request": schemas.RESOLVE_DISPUTE, "status": 200, "response": ADMIN_CASE},
 })
 
-# --- installment plans (issue 5) ----------------------------------------------------------------------
+# --- installment plans ----------------------------------------------------------------------
 SCHEDULE_ROW = {"type": "object", "properties": {
     "due_on": {"type": "string", "format": "date"}, "amount": {"type": "integer", "description": "minor units"}}}
 PLAN_OFFER = {"type": "object", "properties": {
@@ -220,7 +229,8 @@ ADMIN_CASE["properties"]["custom_plan_offers"] = {"type": "array", "items": {  #
 ROUTES.update({
     ("/customer/plan", "POST"): {
         "summary": "Choose a plan offer: Stripe Checkout for its first installment, saving the card for the rest",
-        "security": "pay_token", "request": schemas.CHOOSE_PLAN, "response": CHECKOUT_URL},
+        "security": "pay_token", "request": schemas.CHOOSE_PLAN, "response": CHECKOUT_URL,
+        "errors": [400, 401, 409, 413, 502]},
     ("/admin/cases/{case_id}/plan-offers", "POST"): {
         "summary": "Offer this case a plan of its own (beside the policy's offers); the same offer again: 200",
         "security": "broker", "request": schemas.PLAN_OFFER, "status": 201, "also": [200],
@@ -228,7 +238,23 @@ ROUTES.update({
 })
 
 
-def _operation(path: str, spec: dict[str, Any]) -> dict[str, Any]:
+ERRORS = {400: "Bad input: the error names the field", 401: "Missing or bad credentials",
+          404: "Not found (or another broker's)", 409: "Conflicts with the case's state (or a concurrent change)",
+          413: "Body over 64 KB", 502: "The payment provider failed; nothing was changed"}
+
+
+def _errors(path: str, method: str, spec: dict[str, Any]) -> list[int]:
+    """The error statuses a route can answer, unless its spec lists them."""
+    if "errors" in spec:
+        return list(spec["errors"])
+    statuses = [400] if "request" in spec or "query" in spec or "{" in path or spec.get("headers") else []
+    statuses += [401] if spec["security"] else []
+    statuses += [404] if "{" in path or "query" in spec else []
+    statuses += [409, 413] if method != "GET" else []
+    return statuses
+
+
+def _operation(path: str, method: str, spec: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec["summary"], "responses": {
         str(spec.get("status", 200)): {"description": "OK", "content": {
             "application/json": {"schema": spec["response"]}}},
@@ -236,37 +262,41 @@ def _operation(path: str, spec: dict[str, Any]) -> dict[str, Any]:
     for extra in spec.get("also", ()):  # e.g. 200 for a retried request that created nothing
         op["responses"][str(extra)] = {"description": "OK (a retry: the first answer again)", "content": {
             "application/json": {"schema": spec["response"]}}}
-    for status, text in (("400", "Bad input: the error names the field"), ("401", "Missing or bad credentials"),
-                         ("404", "Not found (or another broker's)"), ("409", "Conflicts with the case's state"),
-                         ("413", "Body over 64 KB")):
-        op["responses"][status] = {"description": text, "content": {"application/json": {"schema": ERROR}}}
+    for status in _errors(path, method, spec):
+        op["responses"][str(status)] = {"description": ERRORS[status], "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     if spec["security"]:
         op["security"] = [{spec["security"]: []}]
-    params = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}] \
-        if "{case_id}" in path else []
-    params += [{"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
-               for seg in path.split("/") if seg.startswith("{") and seg != "{case_id}"]
+    params = [{"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+              for seg in path.split("/") if seg.startswith("{")]
     for name, schema in spec.get("query", {}).get("properties", {}).items():
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
-    params += [{"name": h, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255}}
-               for h in spec.get("headers", [])]
+    params += [{"name": name, "in": "header", "required": name == "Stripe-Signature", "schema": schema}
+               for name, schema in spec.get("headers", {}).items()]
     if params:
         op["parameters"] = params
     if "request" in spec:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": spec["request"]}}}
+        # Required when an empty body is refused; a body of optional fields only may be left out.
+        needed = bool(spec["request"].get("required")) or spec.get("body_required", False)
+        op["requestBody"] = {"required": needed, "content": {"application/json": {"schema": spec["request"]}}}
     return op
 
 
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for (path, method), spec in ROUTES.items():
-        paths.setdefault(path, {})[method.lower()] = _operation(path, spec)
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method, spec)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Collections portal API", "version": "1.0.0"},
+        "info": {"title": "Collections portal API", "version": "1.0.0", "description": (
+            "Money is an integer in minor units of an ISO 4217 currency. Every error is JSON naming the field. "
+            "Strings are Unicode text (I-JSON, RFC 7493: no lone surrogates); bodies nest at most 32 levels and "
+            "are at most 64 KB.")},
         "paths": paths,
-        "components": {"securitySchemes": {
-            "broker": {"type": "http", "scheme": "bearer", "description": "Broker API key (portal broker create)"},
-            "pay_token": {"type": "http", "scheme": "bearer", "description": "Signed pay-link token"},
-        }},
+        "components": {
+            "schemas": {**schemas.components(), "Error": ERROR},
+            "securitySchemes": {
+                "broker": {"type": "http", "scheme": "bearer", "description": "Broker API key (portal broker create)"},
+                "pay_token": {"type": "http", "scheme": "bearer", "description": "Signed pay-link token"},
+            }},
     }

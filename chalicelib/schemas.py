@@ -1,26 +1,63 @@
-"""Request schemas (a small JSON Schema subset) used both to validate input and to publish OpenAPI.
+"""Request schemas (JSON Schema) that both validate input (chalicelib/validation.py) and publish /openapi.json.
 
-One definition per body, so the document and the checks cannot disagree.
+One definition per body, so the document and the checks cannot disagree. Patterns are run by
+fastjsonschema, where `$` is the end of the string (as in ECMA-262): "INV-1\\n" does not match.
 """
 from __future__ import annotations
 
-import json
-import re
-from datetime import date, datetime
+import functools
 from typing import Any
 
-from chalicelib.domain.errors import InvalidInput, PayloadTooLarge
+from chalicelib.domain.money import EXPONENTS
 from chalicelib.domain.vocabulary import LOCALES, NOTE_KINDS, STATUSES
 
 MAX_BODY_BYTES = 64 * 1024
 
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_CONTROLS = r"\x00-\x1f\x7f-\x9f"  # C0, DEL and C1
+EMAIL = rf"^[^@\s{_CONTROLS}]+@[^@\s{_CONTROLS}]+\.[^@\s{_CONTROLS}]+$"
 PHONE = r"^\+[1-9][0-9]{6,14}$"  # E.164, as SNS wants it
 INVOICE_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+TIER = r"^[a-z0-9_]+$"
+# A name reaches email subjects and terminals: no control characters, no bidirectional overrides.
+NAME = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+# Free text may run over lines: newline and tab are its only control characters.
+TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+PATTERN_MESSAGES = {
+    NAME: "must not contain control characters or bidirectional overrides",
+    TEXT: "must not contain control characters other than line breaks and tabs",
+}
+
+
+@functools.cache
+def components() -> dict[str, Any]:
+    """Schemas referred to as `#/components/schemas/<name>`: built on first use (the zone list is a file)."""
+    from importlib.resources import files
+
+    zones = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return {
+        "Currency": {"type": "string", "title": "ISO 4217 currency code", "examples": ["EUR"],
+                     "enum": sorted(EXPONENTS), "description": "the currencies the portal knows the exponent of"},
+        "TimeZone": {"type": "string", "title": "IANA time zone", "examples": ["Europe/Berlin"], "enum": sorted(zones),
+                     "description": "a name from the IANA time zone database"},
+    }
+
+
+CURRENCY = {"$ref": "#/components/schemas/Currency"}
+TIME_ZONE = {"$ref": "#/components/schemas/TimeZone"}
 
 
 def _str(max_length: int, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "minLength": 1, "maxLength": max_length, **extra}
+
+
+def name(max_length: int, **extra: Any) -> dict[str, Any]:
+    """One line naming someone or something."""
+    return _str(max_length, pattern=NAME, **extra)
+
+
+def text(max_length: int, **extra: Any) -> dict[str, Any]:
+    """Free text in someone's words, over several lines if they like."""
+    return _str(max_length, pattern=TEXT, **extra)
 
 
 CUSTOMER = {
@@ -28,12 +65,13 @@ CUSTOMER = {
     "additionalProperties": False,
     "required": ["name", "email"],
     "properties": {
-        "name": _str(200),
-        "email": _str(254, pattern=EMAIL, format="email"),
-        "phone": _str(16, pattern=PHONE),
+        "name": name(200),
+        "email": _str(254, pattern=EMAIL, format="email", title="email address", examples=["jane@example.com"]),
+        "phone": _str(16, pattern=PHONE, title="E.164 phone number", examples=["+4915112345678"]),
         "locale": {"type": "string", "enum": list(LOCALES)},
-        "timezone": _str(64, format="timezone", description="IANA time zone, e.g. Europe/Berlin"),
-        "tier": _str(40, pattern=r"^[a-z0-9_]+$"),
+        "timezone": TIME_ZONE,
+        "tier": _str(40, pattern=TIER, title="tier name (lower-case letters, digits and _)",
+                     examples=["key_account"]),
     },
 }
 
@@ -42,12 +80,13 @@ INVOICE = {
     "additionalProperties": False,
     "required": ["number", "amount", "currency", "issued_on", "due_on"],
     "properties": {
-        "number": _str(64, pattern=INVOICE_NUMBER),
+        "number": _str(64, pattern=INVOICE_NUMBER, title="invoice number (letters, digits and . _ / -)",
+                       examples=["INV-1001"]),
         "amount": {"type": "integer", "minimum": 1, "maximum": 10**13, "description": "minor units"},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217"},
+        "currency": CURRENCY,
         "issued_on": {"type": "string", "format": "date"},
-        "due_on": {"type": "string", "format": "date"},
-        "description": {"type": "string", "maxLength": 500},
+        "due_on": {"type": "string", "format": "date", "description": "on or after issued_on"},
+        "description": {"type": "string", "maxLength": 500, "pattern": NAME},
     },
 }
 
@@ -62,8 +101,10 @@ ADD_NOTE = {
     "type": "object",
     "additionalProperties": False,
     "required": ["kind", "text"],
-    "properties": {"kind": {"type": "string", "enum": list(NOTE_KINDS)}, "text": _str(4000)},
+    "properties": {"kind": {"type": "string", "enum": list(NOTE_KINDS)}, "text": text(4000)},
 }
+
+DEFAULT_LIMIT = 25
 
 EMPTY = {"type": "object", "additionalProperties": False, "properties": {}}
 
@@ -72,95 +113,10 @@ LIST_QUERY = {
     "additionalProperties": False,
     "properties": {
         "status": {"type": "string", "enum": list(STATUSES)},
-        "limit": {"type": "string", "pattern": "^[0-9]{1,3}$", "description": "1 to 100, default 25"},
-        "cursor": _str(2048),
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
+        "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
     },
 }
-
-
-def parse_body(raw: bytes | None, schema: dict[str, Any]) -> dict[str, Any]:
-    """Bytes -> validated dict. Size first, then JSON, then the schema; errors name the field."""
-    raw = raw or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES // 1024} KB", "body")
-    if not raw.strip():
-        body: Any = {}
-    else:
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise InvalidInput("body is not valid JSON", "body") from None
-    validate(body, schema)
-    return body
-
-
-def validate(value: Any, schema: dict[str, Any], path: str = "") -> None:
-    name = path or "body"
-    kind = schema.get("type")
-    if kind == "object":
-        if not isinstance(value, dict):
-            raise InvalidInput("must be an object", name)
-        props = schema.get("properties", {})
-        for key in value:
-            if key not in props and schema.get("additionalProperties") is False:
-                raise InvalidInput("unknown field", _join(path, key))
-        for key in schema.get("required", []):
-            if key not in value or value[key] is None:
-                raise InvalidInput("is required", _join(path, key))
-        for key, sub in props.items():
-            if key in value:
-                validate(value[key], sub, _join(path, key))
-        return
-    if kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInput("must be an integer (money is in minor units)", name)
-        if "minimum" in schema and value < schema["minimum"]:
-            raise InvalidInput(f"must be at least {schema['minimum']}", name)
-        if "maximum" in schema and value > schema["maximum"]:
-            raise InvalidInput(f"must be at most {schema['maximum']}", name)
-        return
-    if kind == "string":
-        _validate_string(value, schema, name)
-        return
-    raise ValueError(f"schema type {kind!r} is not supported")  # a bug in a schema, not bad input
-
-
-def _validate_string(value: Any, schema: dict[str, Any], name: str) -> None:
-    if not isinstance(value, str):
-        raise InvalidInput("must be a string", name)
-    if "enum" in schema and value not in schema["enum"]:
-        raise InvalidInput(f"must be one of {', '.join(schema['enum'])}", name)
-    if len(value) < schema.get("minLength", 0):
-        raise InvalidInput("must not be empty", name)
-    if "maxLength" in schema and len(value) > schema["maxLength"]:
-        raise InvalidInput(f"must be at most {schema['maxLength']} characters", name)
-    if "pattern" in schema and not re.search(schema["pattern"], value):
-        raise InvalidInput("has an invalid format", name)
-    fmt = schema.get("format")
-    if fmt == "date":
-        try:
-            date.fromisoformat(value)
-            if len(value) != 10:
-                raise ValueError
-        except ValueError:
-            raise InvalidInput("must be a date as YYYY-MM-DD", name) from None
-    elif fmt == "date-time":
-        try:
-            if not datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo:
-                raise ValueError
-        except ValueError:
-            raise InvalidInput("must be a date-time with a time zone, e.g. 2026-12-01T10:00:00Z", name) from None
-    elif fmt == "timezone":
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # tz data is read only when a zone is checked
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput("must be an IANA time zone such as Europe/Berlin", name) from None
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def bearer(header: str | None) -> str | None:
@@ -171,7 +127,7 @@ def bearer(header: str | None) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-# --- reminders (issue 3) --------------------------------------------------------------------------
+# --- reminders --------------------------------------------------------------------------
 
 PAUSE = {
     "type": "object",
@@ -179,13 +135,13 @@ PAUSE = {
     "properties": {
         "until": {"type": "string", "format": "date-time",
                   "description": "reminders resume by themselves then; omit to pause until resumed"},
-        "reason": {"type": "string", "maxLength": 500},
+        "reason": {"type": "string", "maxLength": 500, "pattern": TEXT},
     },
 }
 
 TIMELINE_QUERY = {  # other query parameters are ignored: they can never widen what a view shows
     "type": "object",
-    "properties": {"before": {"type": "string", "pattern": "^[1-9][0-9]{0,9}$",
+    "properties": {"before": {"type": "integer", "minimum": 1, "maximum": 9_999_999_999,
                               "description": "the older page: events before this sequence number "
                                              "(the view's events_before / timeline_before)"}},
 }
@@ -193,12 +149,12 @@ TIMELINE_QUERY = {  # other query parameters are ignored: they can never widen w
 POLICY_QUERY = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"version": {"type": "string", "pattern": "^[0-9]{1,9}$", "description": "an older version"}},
+    "properties": {"version": {"type": "integer", "minimum": 0, "maximum": 10**9, "description": "an older version"}},
 }
 
-# Any JSON object: the policy body is checked field by field by domain.policy.policy_from_dict, which
-# names the field (`ladder[2].offset_days`); POLICY below is what the document publishes for it.
-ANY_OBJECT: dict[str, Any] = {"type": "object"}
+# The sender's display name goes into a From header: none of < > " either.
+SENDER_NAME = r'^[^<>"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$'
+PATTERN_MESSAGES[SENDER_NAME] = "must not contain < > \" control characters or bidirectional overrides"
 
 _STEP = {
     "type": "object",
@@ -215,7 +171,10 @@ _STEP = {
             "apply_late_fee", "start_interest", "mark_ready_for_collections", "notify_broker"]}},
     },
 }
-_LADDER = {"type": "array", "minItems": 1, "maxItems": 20, "items": _STEP}
+_LADDER = {"type": "array", "minItems": 1, "maxItems": 20, "items": _STEP,
+           "description": "offsets increasing; at most one final step; escalation after the final"}
+_HHMM = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "title": "time as HH:MM",
+         "examples": ["08:00"]}
 
 POLICY = {
     "type": "object",
@@ -223,39 +182,47 @@ POLICY = {
     "required": ["ladder"],
     "properties": {
         "ladder": _LADDER,
-        "tiers": {"type": "array", "maxItems": 20, "items": {
+        "tiers": {"type": "array", "maxItems": 20, "description": "each tier once", "items": {
             "type": "object", "additionalProperties": False, "required": ["tier", "ladder"],
-            "properties": {"tier": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}, "ladder": _LADDER}}},
+            "properties": {"tier": _str(40, pattern=TIER, title="tier name (lower-case letters, digits and _)",
+                                        examples=["key_account"]), "ladder": _LADDER}}},
         "contact": {"type": "object", "additionalProperties": False, "properties": {
-            "window_start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "default": "08:00"},
-            "window_end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "default": "21:00"},
+            "window_start": {**_HHMM, "default": "08:00"},
+            "window_end": {**_HHMM, "default": "21:00", "description": "later than window_start"},
             "days": {"type": "array", "items": {"type": "string", "enum": [
                 "mon", "tue", "wed", "thu", "fri", "sat", "sun"]}, "minItems": 1, "uniqueItems": True},
             "max_contacts": {"type": "integer", "minimum": 1, "maximum": 50, "default": 3},
             "per_days": {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}}},
         "late_fee": {"type": ["object", "null"], "additionalProperties": False, "required": ["kind"], "properties": {
             "kind": {"type": "string", "enum": ["fixed", "percentage", "greater_of"]},
-            "fixed_amount": {"type": "integer", "minimum": 0, "description": "minor units of the invoice currency"},
-            "rate_bp": {"type": "integer", "minimum": 0, "description": "basis points of the principal"},
-            "cap": {"type": ["integer", "null"], "minimum": 1},
+            "fixed_amount": {"type": "integer", "minimum": 0, "maximum": 10**13,
+                             "description": "minor units of the invoice currency; fixed and greater_of only"},
+            "rate_bp": {"type": "integer", "minimum": 0, "maximum": 10_000,
+                        "description": "basis points of the principal; percentage and greater_of only"},
+            "cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 10**13,
+                    "description": "minor units; at least fixed_amount"},
             "grace_days": {"type": "integer", "minimum": 0, "maximum": 365}}},
         "interest": {"type": "object", "additionalProperties": False, "properties": {
             "regime": {"type": "string", "enum": ["none", "contractual", "eu", "uk"]},
-            "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"},
-            "rate_bp": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
+            "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$", "title": "ISO 3166 country code",
+                        "examples": ["DE"], "description": "for eu: a euro-area member state"},
+            "rate_bp": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000,
+                        "description": "contractual only, and required there"},
             "carry_forward_rates": {"type": "boolean", "default": True}}},
         "discount": {"type": ["object", "null"], "additionalProperties": False, "required": ["rate_bp", "days"],
                      "properties": {"rate_bp": {"type": "integer", "minimum": 1, "maximum": 10000},
                                     "days": {"type": "integer", "minimum": 0, "maximum": 365}}},
         "sender": {"type": "object", "additionalProperties": False, "properties": {
-            "from_email": {"type": "string", "format": "email"},
-            "from_name": {"type": ["string", "null"], "maxLength": 100},
-            "reply_to": {"type": ["string", "null"], "format": "email"}}},
+            "from_email": _str(254, pattern=EMAIL, format="email", title="email address",
+                               examples=["ar@example.com"]),
+            "from_name": {"type": ["string", "null"], "minLength": 1, "maxLength": 100, "pattern": SENDER_NAME},
+            "reply_to": {"type": ["string", "null"], "maxLength": 254, "pattern": EMAIL, "format": "email",
+                         "title": "email address", "examples": ["help@example.com"]}}},
     },
 }
 
 
-# --- payments (issue 4) ---------------------------------------------------------------------------
+# --- payments ---------------------------------------------------------------------------
 
 CHECKOUT = {
     "type": "object",
@@ -282,7 +249,7 @@ OFFLINE_PAYMENT = {
 }
 
 
-# --- self-service (issue 5): disputes, promise to pay, "I already paid", fresh links ---------------
+# --- self-service: disputes, promise to pay, "I already paid", fresh links ---------------
 # The word lists repeat domain/customer_rules.py's (importing it here would load the ladder at cold
 # start); tests/unit/test_dispute_promise_rules.py checks they agree.
 
@@ -294,7 +261,7 @@ DISPUTE = {
     "required": ["reason", "message"],
     "properties": {
         "reason": {"type": "string", "enum": ["not_received", "wrong_amount", "quality", "already_paid", "other"]},
-        "message": _str(4000, description="what happened, in the customer's words (the broker reads it)"),
+        "message": text(4000, description="what happened, in the customer's words (the broker reads it)"),
         "amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
                    "description": "minor units, at most the amount due; omit to dispute the whole balance"},
     },
@@ -307,7 +274,7 @@ DISPUTE_ATTACHMENT = {
     "properties": {
         "dispute_id": _str(16, pattern=r"^d[0-9]{1,4}$", description="from the answer to POST /customer/dispute"),
         "content_type": {"type": "string", "enum": ["application/pdf", "image/png", "image/jpeg"]},
-        "filename": _str(255),
+        "filename": name(255),
         "size": {"type": "integer", "minimum": 1, "maximum": EVIDENCE_MAX_BYTES, "description": "bytes, 10 MB at most"},
     },
 }
@@ -328,7 +295,7 @@ ALREADY_PAID = {
     "properties": {
         "paid_on": {"type": "string", "format": "date", "description": "not in the future"},
         "method": {"type": "string", "enum": ["bank_transfer", "cheque", "cash", "other"]},
-        "reference": _str(200, description="the bank's reference, cheque number or receipt"),
+        "reference": name(200, description="the bank's reference, cheque number or receipt"),
     },
 }
 
@@ -336,7 +303,8 @@ LINK_REFRESH = {
     "type": "object",
     "additionalProperties": False,
     "required": ["token"],
-    "properties": {"token": _str(4096, description="the pay token of the link that stopped working")},
+    "properties": {"token": _str(4096, description="the pay token of the link that stopped working "
+                                                                 "(anything else gets the same answer)")},
 }
 
 RESOLVE_DISPUTE = {
@@ -348,8 +316,8 @@ RESOLVE_DISPUTE = {
         "credit_amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
                           "description": "minor units off the balance: required for partially_upheld; upheld "
                                          "defaults to what was disputed; none for rejected or mediation"},
-        "message": _str(4000, description="the answer, emailed to the customer"),
-        "mediator": _str(200, description="mediation only: who mediates"),
+        "message": text(4000, description="the answer, emailed to the customer"),
+        "mediator": name(200, description="mediation only: who mediates"),
         "until": {"type": "string", "format": "date-time",
                   "description": "mediation only: reminders stay paused until then (at most a year ahead)"},
     },
@@ -362,7 +330,7 @@ POLICY["properties"]["self_service"] = {  # type: ignore[index]
         "dispute_reminder_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7}}}
 
 
-# --- installment plans (issue 5) ------------------------------------------------------------------
+# --- installment plans ------------------------------------------------------------------
 # The intervals repeat domain/policy.py's INTERVALS (importing it here would load the domain at cold start);
 # tests/unit/test_plans.py checks they agree.
 PLAN_INTERVALS = ["weekly", "biweekly", "monthly"]
@@ -393,14 +361,21 @@ POLICY["properties"]["plans"] = {  # type: ignore[index]
         "enabled": {"type": "boolean", "default": True},
         "max_installments": {"type": "integer", "minimum": 2, "maximum": 24, "default": 6},
         "interval": {"type": "string", "enum": PLAN_INTERVALS, "default": "monthly"},
-        "min_installment_amount": {"type": "integer", "minimum": 1, "default": 1000,
+        "min_installment_amount": {"type": "integer", "minimum": 1, "maximum": 10**13, "default": 1000,
                                    "description": "minor units of the invoice currency"},
         "min_first_percent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0},
         "max_days": {"type": "integer", "minimum": 7, "maximum": 730, "default": 180,
                      "description": "the last installment at most this many days after the first"},
-        "min_due": {"type": "integer", "minimum": 0, "default": 0,
+        "min_due": {"type": "integer", "minimum": 0, "maximum": 10**13, "default": 0,
                     "description": "balances (minor units) from which plans are offered"},
-        "max_due": {"type": ["integer", "null"], "minimum": 1, "description": "and up to which; null: no limit"},
+        "max_due": {"type": ["integer", "null"], "minimum": 1, "maximum": 10**13,
+                    "description": "and up to which (at least min_due); null: no limit"},
         "retry_days": {"type": "array", "maxItems": 5, "items": {"type": "integer", "minimum": 1, "maximum": 60},
+                       "uniqueItems": True,
                        "default": [1, 3, 7], "description": "a failed installment is tried again these days "
                                                             "after its due date; then the plan defaults"}}}
+
+IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NAME,
+                   "description": "the same key again answers with the case it created"}
+STRIPE_SIGNATURE = {"type": "string", "minLength": 1, "description": "Stripe's signature over the exact body bytes: "
+                    "t=<unix time>,v1=<HMAC-SHA256 with the endpoint secret>"}

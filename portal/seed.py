@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from chalicelib import bootstrap, schemas
+from chalicelib import bootstrap, schemas, validation
 from chalicelib.domain.cases import Case
 from chalicelib.services import brokers
 
@@ -58,7 +58,7 @@ def case_body(customer: DemoCustomer, number: str, today: date) -> dict[str, Any
                     "issued_on": (due_on - timedelta(days=30)).isoformat(), "due_on": due_on.isoformat(),
                     "description": customer.description},
     }
-    schemas.validate(body, schemas.CREATE_CASE)  # the same checks as POST /admin/cases
+    validation.validate(body, schemas.CREATE_CASE)  # the same checks as POST /admin/cases
     return body
 
 

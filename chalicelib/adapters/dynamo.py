@@ -131,7 +131,7 @@ def _decode_cursor(cursor: str, partition: str, pk_name: str) -> dict[str, Any]:
               and set(key) == {"PK", "SK", pk_name, sk_name}
               and all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) and v["S"]
                       for v in key.values()))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: a cursor of nested brackets
         ok = False
     if not ok:  # a cursor only ever continues the same broker's listing
         raise InvalidInput("cursor is not valid for this listing", "cursor")

@@ -280,7 +280,7 @@ class StripeGateway:
     def _parse(text: str) -> dict[str, Any]:
         try:
             event = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # also endless integers and nesting past the recursion limit
             raise InvalidInput("body is not valid JSON", "body") from None
         if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
                 and isinstance(event.get("data"), dict) and isinstance(event["data"].get("object"), dict)):

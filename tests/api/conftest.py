@@ -1,15 +1,80 @@
-"""Fixtures and helpers for the API tests: a clock the tests can move, and short ways to open and read cases."""
+"""Fixtures and helpers for the API tests: a client that holds every answer to the published document, a
+clock the tests can move, and short ways to open and read cases."""
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from chalice.test import Client
+from chalice.test import Client, HTTPResponse, TestHTTPClient
+from jsonschema import Draft202012Validator
 
 from chalicelib import bootstrap
+from chalicelib.openapi import openapi_document
 from tests.conftest import case_body, get, post
+
+
+@functools.cache
+def _operations() -> list[tuple[re.Pattern[str], str, dict[str, Any]]]:
+    """(path pattern, method, operation) for every documented operation."""
+    found = []
+    for path, item in openapi_document()["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+        found += [(pattern, method.upper(), op) for method, op in item.items()]
+    return found
+
+
+@functools.cache
+def _validator(path: str, method: str, status: str) -> Draft202012Validator | None:
+    for pattern, documented_method, op in _operations():
+        if pattern.match(path) and documented_method == method:
+            if status not in op["responses"]:
+                raise AssertionError(f"{method} {path} answered {status}, which its document does not list "
+                                     f"({', '.join(op['responses'])})")
+            schema = op["responses"][status]["content"]["application/json"]["schema"]
+            return Draft202012Validator({**schema, "components": openapi_document()["components"]},
+                                        format_checker=Draft202012Validator.FORMAT_CHECKER)
+    raise AssertionError(f"{method} {path} is not in the document")
+
+
+def check_against_document(method: str, path: str, response: HTTPResponse) -> None:
+    """Fail on a status the route's document does not list, or a body its schema does not allow."""
+    if method == "OPTIONS":  # CORS preflight, answered by Chalice
+        return
+    validator = _validator(path.split("?", 1)[0], method, str(response.status_code))
+    assert response.headers.get("Content-Type", "").startswith("application/json"), (method, path, response.headers)
+    errors = sorted(validator.iter_errors(response.json_body), key=str) if validator else []
+    assert not errors, f"{method} {path} -> {response.status_code}: {errors[0].message} at {list(errors[0].path)}"
+
+
+class CheckedHTTPClient(TestHTTPClient):
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None,
+                body: bytes = b"") -> HTTPResponse:
+        response = super().request(method, path, headers=headers, body=body)
+        check_against_document(method, path, response)
+        return response
+
+
+class CheckedClient(Client):
+    """chalice.test.Client whose every HTTP answer is checked against /openapi.json."""
+
+    @property
+    def http(self) -> TestHTTPClient:
+        if self._http_client is None:
+            self._http_client = CheckedHTTPClient(self._app, self._chalice_config)
+        return self._http_client
+
+
+@pytest.fixture
+def client(aws_env: None) -> Iterator[Client]:
+    from app import app
+
+    with CheckedClient(app) as checked:
+        yield checked
 
 
 class MovableClock:

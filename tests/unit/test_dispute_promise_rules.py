@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib import schemas
+from chalicelib import schemas, validation
 from chalicelib.domain import cases, disputes, ladder, self_service
 from chalicelib.domain.cases import BrokerContact, Case, Customer, Invoice, Link, iso, parse_iso
 from chalicelib.domain.customer_rules import (
@@ -396,6 +396,6 @@ def test_the_self_service_policy_fields_are_validated_and_round_trip():
     assert policy_from_dict(policy.as_dict(), 4) == policy
     for name, bad in (("promise_max_days", 0), ("already_paid_pause_days", 31), ("dispute_reminder_days", "7"),
                       ("unknown", 1)):
-        with pytest.raises(InvalidInput) as caught:
-            policy_from_dict({**DEFAULT_POLICY.as_dict(), "self_service": {name: bad}})
+        with pytest.raises(InvalidInput) as caught:  # as the API reads it: the published schema first
+            validation.validate({**DEFAULT_POLICY.as_dict(), "self_service": {name: bad}}, schemas.POLICY)
         assert caught.value.field == f"self_service.{name}"

@@ -1,4 +1,8 @@
-"""The broker's reminder policy: the default ladder, tiers, and a clear 400 naming the field for bad input."""
+"""The broker's reminder policy: the default ladder, tiers, and a clear 400 naming the field for bad input.
+
+A body is read as the API reads it: checked against the published schema, then by the domain's rules
+that span fields.
+"""
 from __future__ import annotations
 
 import copy
@@ -7,12 +11,19 @@ from typing import Any
 
 import pytest
 
+from chalicelib import schemas, validation
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.fees import LateFeeKind
+from chalicelib.domain.fees import InterestRegime, LateFeeKind
 from chalicelib.domain.policy import (
+    ACTIONS,
+    CHANNELS,
     DEFAULT_POLICY,
+    INTERVALS,
     KEY_ACCOUNT_LADDER,
     POLICY_FIELDS,
+    STAGES,
+    TEMPLATES,
+    WEEKDAYS,
     Policy,
     policy_from_dict,
 )
@@ -24,9 +35,14 @@ def body(**changes: Any) -> dict[str, Any]:
     return data
 
 
+def read(data: Any) -> Policy:
+    validation.validate(data, schemas.POLICY)
+    return policy_from_dict(data)
+
+
 def field_of(data: Any) -> str | None:
     with pytest.raises(InvalidInput) as caught:
-        policy_from_dict(data)
+        read(data)
     return caught.value.field
 
 
@@ -181,7 +197,7 @@ def test_bad_policies_are_refused_naming_the_field(data, field):
 
 def test_the_error_message_says_what_is_wrong():
     with pytest.raises(InvalidInput) as caught:
-        policy_from_dict(body(ladder=ladder_with(2, offset_days=-5)))
+        read(body(ladder=ladder_with(2, offset_days=-5)))
     assert "increasing" in caught.value.message
     assert caught.value.status == 400
 
@@ -189,3 +205,16 @@ def test_the_error_message_says_what_is_wrong():
 def test_the_published_fields_are_the_ones_read():
     assert set(POLICY_FIELDS) == set(DEFAULT_POLICY.as_dict())
     assert isinstance(policy_from_dict(body()), Policy)
+
+
+def test_the_published_schema_speaks_the_domains_words():
+    """The schema is now the only check of these words: it must offer exactly what the domain knows."""
+    fields = schemas.POLICY["properties"]
+    step = fields["ladder"]["items"]["properties"]
+    assert step["stage"]["enum"] == list(STAGES) and step["template"]["enum"] == list(TEMPLATES)
+    assert step["channels"]["items"]["enum"] == list(CHANNELS) and step["actions"]["items"]["enum"] == list(ACTIONS)
+    assert fields["contact"]["properties"]["days"]["items"]["enum"] == list(WEEKDAYS)
+    assert fields["interest"]["properties"]["regime"]["enum"] == [r.value for r in InterestRegime]
+    assert fields["late_fee"]["properties"]["kind"]["enum"] == [k.value for k in LateFeeKind]
+    assert fields["plans"]["properties"]["interval"]["enum"] == list(INTERVALS)
+    assert set(fields) == set(POLICY_FIELDS)
