@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.ports import TIMELINE_PAGE
+from chalicelib.domain.history import TIMELINE_PAGE
 
 if TYPE_CHECKING:
     from chalicelib.domain.cases import Case

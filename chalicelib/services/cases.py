@@ -12,8 +12,8 @@ from typing import Any
 from chalicelib.domain import cases as domain
 from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoice, Link, iso
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.history import Event
-from chalicelib.ports import TIMELINE_PAGE, BrokerStore, CaseStore, Clock
+from chalicelib.domain.history import TIMELINE_PAGE, Event
+from chalicelib.ports import BrokerStore, CaseStore, Clock
 from chalicelib.services.unit_of_work import Changed, change_case
 
 IDEMPOTENCY_TTL = timedelta(hours=24)

@@ -6,8 +6,8 @@ import logging
 from chalicelib.domain import cases as domain
 from chalicelib.domain.cases import Case
 from chalicelib.domain.errors import NotFound, Unauthorized, VersionConflict
-from chalicelib.domain.history import Event
-from chalicelib.ports import TIMELINE_PAGE, CaseStore, Clock
+from chalicelib.domain.history import TIMELINE_PAGE, Event
+from chalicelib.ports import CaseStore, Clock
 from chalicelib.services.links import INVALID_LINK, PayLinks
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any
 
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, VersionConflict
-from chalicelib.domain.history import Event
-from chalicelib.ports import TIMELINE_PAGE, CaseReader, CaseStore
+from chalicelib.domain.history import TIMELINE_PAGE, Event
+from chalicelib.ports import CaseReader, CaseStore
 
 # Each failed attempt means another writer's change landed in between, so N concurrent writers on one
 # case all land within N attempts (5 turned one of 10 simultaneous notes into a 409 busy).
