@@ -199,7 +199,8 @@ def main() -> None:
               f"Lambda SQS calls")
     print(header)
     results = {}
-    for n in (1_000, 10_000):
+    sizes = [int(arg) for arg in sys.argv[1:]] or [1_000, 10_000]  # e.g. `bench/sweep.py 1000` for a quick look
+    for n in sizes:
         for name, r in run(n):
             results[(n, name)] = r
             per_case = r["items"] / r["due"] if r["due"] else float("nan")

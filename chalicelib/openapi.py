@@ -22,13 +22,21 @@ BALANCE = {"type": "object", "properties": {k: {"type": "integer"} for k in (
 EVENT = {"type": "object", "properties": {
     "seq": {"type": "integer"}, "type": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
     "actor": {"type": "string", "enum": ["broker", "customer", "system", "stripe"]}, "data": {"type": "object"}}}
+CURRENCY_VIEW = {"type": "object", "required": ["code", "exponent"], "description": "how to show this case's amounts",
+                 "properties": {"code": schemas.CURRENCY, "exponent": {
+                     "type": "integer", "minimum": 0, "maximum": 3,
+                     "description": "minor-unit digits, as Stripe counts them: amount / 10**exponent is the figure"}}}
 CASE_SUMMARY = {"type": "object", "properties": {
     "case_id": {"type": "string"}, "status": {"type": "string", "enum": list(STATUSES)},
-    "customer": {"type": "object"}, "invoice": {"type": "object"}, "balance": BALANCE,
+    "customer": {"type": "object"}, "invoice": {"type": "object"}, "balance": BALANCE, "currency": CURRENCY_VIEW,
     "next_action_at": {"type": ["string", "null"], "format": "date-time"},
     "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "version": {"type": "integer"}}}
 ADMIN_CASE = {"type": "object", "allOf": [CASE_SUMMARY], "properties": {
-    "events": {"type": "array", "items": EVENT}, "link": {"type": "object"},
+    "events": {"type": "array", "items": EVENT, "description": "the newest page of the timeline (at most 100)"},
+    "events_before": {"type": ["integer", "null"], "description": "?before= for the older page; null: none"},
+    "history_verified": {"type": "boolean", "description": "the events shown are intact (hash chain) and the "
+                                                           "newest page ends at the case's head hash"},
+    "link": {"type": "object"},
     "pay_url": {"type": "string", "format": "uri"}}}
 CASE_LIST = {"type": "object", "properties": {
     "items": {"type": "array", "items": CASE_SUMMARY}, "next_cursor": {"type": ["string", "null"]}}}
@@ -38,7 +46,20 @@ LINK = {"type": "object", "properties": {
 CUSTOMER_CASE = {"type": "object", "properties": {
     "case_id": {"type": "string"}, "status": {"type": "string"}, "broker": {"type": "object"},
     "customer": {"type": "object"}, "invoice": {"type": "object"}, "balance": BALANCE,
-    "link_expires_at": {"type": "string"}, "timeline": {"type": "array", "items": EVENT}}}
+    "link_expires_at": {"type": "string"}, "timeline": {"type": "array", "items": EVENT},
+    "timeline_before": {"type": ["integer", "null"], "description": "?before= for the older page; null: none"},
+    "currency": CURRENCY_VIEW,
+    "pay": {"type": "object", "description": "what paying now charges, and why, before any click", "properties": {
+        "currency": CURRENCY_VIEW,
+        "payable_now": {"type": ["integer", "null"], "description": "minor units Checkout charges for everything "
+                                                                    "(after any discount); null: nothing to pay"},
+        "discount": {"type": ["object", "null"], "properties": {
+            "amount": {"type": "integer"}, "until": {"type": "string", "format": "date"}}},
+        "part": {"type": ["object", "null"], "description": "the part payments allowed; null: only the whole",
+                 "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}}},
+        "minimum_charge": {"type": "integer", "description": "Stripe's smallest card payment in this currency"},
+        "blocked": {"type": ["string", "null"], "enum": ["small_remainder", None],
+                    "description": "small_remainder: less is left than a card can pay; the broker settles it"}}}}}
 
 # (path, method) -> summary, security, request body schema, success status, response schema, query schema
 ROUTES: dict[tuple[str, str], dict[str, Any]] = {
@@ -103,7 +124,8 @@ PAYMENT = {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["open", "won", "lost"]}, "reason": {"type": ["string", "null"]}}}}}}
 PAYMENTS = {"type": "object", "description": "every payment by its reference; flags such as an open chargeback",
             "properties": {"items": {"type": "array", "items": PAYMENT}, "pending": {"type": "integer"},
-                           "flags": {"type": "array", "items": {"type": "string", "enum": ["chargeback"]}}}}
+                           "flags": {"type": "array", "items": {"type": "string",
+                                                                "enum": ["chargeback", "small_remainder"]}}}}
 ADMIN_CASE["properties"]["payments"] = PAYMENTS  # type: ignore[index]
 CHECKOUT_URL = {"type": "object", "required": ["checkout_url"], "properties": {
     "checkout_url": {"type": "string", "format": "uri", "description": "Stripe Checkout: send the browser there"}}}
@@ -212,7 +234,9 @@ PLAN = {"type": ["object", "null"], "description": "the case's installment plan 
     "next_charge_at": {"type": ["string", "null"], "format": "date-time"},
     "installments": {"type": "integer"}, "paid": {"type": "integer"},
     "schedule": {"type": "array", "items": {"type": "object", "properties": {
-        "number": {"type": "integer"}, "due_on": {"type": "string", "format": "date"}, "amount": {"type": "integer"},
+        "number": {"type": "integer"}, "due_on": {"type": "string", "format": "date"},
+        "amount": {"type": "integer", "description": "what was charged, once paid; else what is scheduled"},
+        "scheduled": {"type": "integer", "description": "what the plan scheduled"},
         "status": {"type": "string", "enum": ["scheduled", "paid", "retrying", "action_required", "missed",
                                               "cancelled"]},
         "attempts": {"type": "integer"}, "retry_on": {"type": ["string", "null"], "format": "date"}}}},
