@@ -75,6 +75,14 @@ CUSTOMER = {
     },
 }
 
+# A broker as the operator creates one (`portal broker create`): its name goes into email From headers.
+BROKER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {"name": name(100), "email": CUSTOMER["properties"]["email"]},  # type: ignore[index]
+}
+
 INVOICE = {
     "type": "object",
     "additionalProperties": False,

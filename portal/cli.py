@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"cannot reach AWS at {target.where}: is `portal demo` running? "
                     "(or pass --aws-endpoint / --data-dir)")
     except PortalError as exc:
-        return fail(exc.message)
+        return fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
     except ClientError as exc:
         return fail(f"{exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}")
 

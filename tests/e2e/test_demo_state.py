@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoStore
 from chalicelib.domain.history import verify_history
+from chalicelib.ports import Broker
+from chalicelib.services import brokers
 from portal import target
 from tests.e2e.stack import ROOT, Demo, admin_case, api_json, create_case
 
@@ -118,15 +121,35 @@ def assert_inert(text: str) -> None:
     assert not set(text) & {"\x1b", "\x07", "\u202e"}, repr(text)
 
 
+def plant(demo: Demo) -> tuple[Any, str]:
+    """The demo's DynamoDB client and table, to write data as it may already be stored."""
+    aws = target.resolve(Path(demo.flag("--data-dir")), None)
+    return aws.client("dynamodb"), aws.table
+
+
+def plant_customer_name(demo: Demo, broker_id: str, case_id: str, name: str) -> None:
+    """Write `name` into a stored case, as data from before today's validation (or a table edit) holds it."""
+    db, table = plant(demo)
+    key = {"PK": {"S": keys.case_pk(broker_id, case_id)}, "SK": {"S": keys.CASE_SK}}
+    state = json.loads(db.get_item(TableName=table, Key=key)["Item"]["state"]["S"])
+    state["customer"]["name"] = name
+    db.update_item(TableName=table, Key=key, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
+                   ExpressionAttributeValues={":s": {"S": json.dumps(state)}})
+
+
 def test_data_reaches_the_terminal_with_its_control_characters_escaped(demo: Demo, tmp_path: Path) -> None:
     data_dir = tmp_path / ".portal"
-    created = portal(data_dir, "broker", "create", EVIL, "--json")
-    named = portal(data_dir, "broker", "create", EVIL)
-    assert_inert(named.stdout)
-    assert "Mallory \\x1b[31mRed\\x1b]0;pwned\\x07 \\u202eevil" in named.stdout
-    evil_key = json.loads(created.stdout)["api_key"]
-    create_case(demo, name=EVIL, days_overdue=5, api_key=evil_key)
-    create_case(demo, name=EVIL)
+    refused = portal(data_dir, "broker", "create", EVIL)  # the operator's edge refuses such a name outright
+    assert refused.returncode == 1 and "name: must not contain control characters" in refused.stderr, refused
+    assert_inert(refused.stdout + refused.stderr)
+    # Names stored before that rule (or written into the table) still never reach the terminal raw.
+    store = DynamoStore(*plant(demo))
+    evil_broker = Broker(brokers.new_broker_id(), EVIL, "ar@evil.test")
+    evil_key = brokers.new_api_key(evil_broker.broker_id)
+    store.put_broker(evil_broker, brokers.hash_key(evil_key), datetime.now(timezone.utc).isoformat())
+    evil_case = create_case(demo, days_overdue=5, api_key=evil_key)
+    plant_customer_name(demo, evil_broker.broker_id, evil_case["case_id"], EVIL)
+    plant_customer_name(demo, demo.api_key.split("_")[1], create_case(demo)["case_id"], EVIL)
 
     weekday = date.today() + timedelta(days=1 if date.today().weekday() < 4 else 7 - date.today().weekday())
     swept = portal(data_dir, "sweep", "--at", f"{weekday.isoformat()}T10:00:00Z")
