@@ -8,8 +8,12 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as `python bench/verify.py`
 
 os.environ.update({
     "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
