@@ -27,6 +27,13 @@ def note(client: Any, key: str, case_id: str, text: str) -> None:
     assert post(client, f"/admin/cases/{case_id}/notes", key, {"kind": "call", "text": text}).status_code == 201
 
 
+def first_bad(client: Any, key: str, case_id: str) -> dict[str, Any]:
+    """The first bad event verify names (the case must not verify)."""
+    result = verify(client, key, case_id)
+    assert result["verified"] is False
+    return result["first_bad_event"]
+
+
 @pytest.fixture
 def noted(client, broker):
     """A case with five notes after its opening events: (broker id, api key, case id, version before the notes)."""
@@ -81,18 +88,14 @@ def test_an_event_edited_with_every_later_hash_recomputed_is_named(client, noted
     edited = opened + 2
     events[edited - 1] = replace(events[edited - 1], data={"kind": "call", "text": "customer refused to pay"})
     rewrite(broker_id, case_id, events)
-    result = verify(client, key, case_id)
-    assert result["verified"] is False
-    assert result["first_bad_event"]["seq"] == edited
-    assert "edited and rehashed" in result["first_bad_event"]["problem"]
+    bad = first_bad(client, key, case_id)
+    assert bad["seq"] == edited and "edited and rehashed" in bad["problem"]
 
 
 def test_a_removed_event_is_named(client, noted):
     broker_id, key, case_id, opened = noted
     delete_event(broker_id, case_id, opened + 3)
-    result = verify(client, key, case_id)
-    assert result["verified"] is False
-    assert result["first_bad_event"]["seq"] == opened + 3
+    assert first_bad(client, key, case_id)["seq"] == opened + 3
 
 
 def test_a_removed_event_with_the_chain_renumbered_and_rehashed_is_named(client, noted):
@@ -100,7 +103,7 @@ def test_a_removed_event_with_the_chain_renumbered_and_rehashed_is_named(client,
     _, events = bootstrap.store().load(broker_id, case_id)
     del events[opened + 3 - 1]
     rewrite(broker_id, case_id, events)
-    assert verify(client, key, case_id)["first_bad_event"]["seq"] == opened + 3
+    assert first_bad(client, key, case_id)["seq"] == opened + 3
 
 
 def test_reordered_events_are_named(client, noted):
@@ -110,9 +113,7 @@ def test_reordered_events_are_named(client, noted):
                                                                                   keys.event_sk(opened + 3)))
     db.put_item(TableName=name, Item={**second, "SK": first["SK"]})
     db.put_item(TableName=name, Item={**first, "SK": second["SK"]})
-    result = verify(client, key, case_id)
-    assert result["verified"] is False
-    assert result["first_bad_event"]["seq"] == opened + 2
+    assert first_bad(client, key, case_id)["seq"] == opened + 2
 
 
 def test_reordered_events_rehashed_are_named(client, noted):
@@ -120,17 +121,15 @@ def test_reordered_events_rehashed_are_named(client, noted):
     _, events = bootstrap.store().load(broker_id, case_id)
     events[opened + 1], events[opened + 2] = events[opened + 2], events[opened + 1]  # seq opened+2 and +3
     rewrite(broker_id, case_id, events)
-    assert verify(client, key, case_id)["first_bad_event"]["seq"] == opened + 2
+    assert first_bad(client, key, case_id)["seq"] == opened + 2
 
 
 def test_the_newest_events_cut_off_with_the_head_rewritten_are_named(client, noted):
     broker_id, key, case_id, opened = noted
     _, events = bootstrap.store().load(broker_id, case_id)
     rewrite(broker_id, case_id, events[:opened + 2])  # the last three notes gone, head and version to match
-    result = verify(client, key, case_id)
-    assert result["verified"] is False
-    assert result["first_bad_event"]["seq"] == opened + 3
-    assert "rolled back" in result["first_bad_event"]["problem"]
+    bad = first_bad(client, key, case_id)
+    assert bad["seq"] == opened + 3 and "rolled back" in bad["problem"]
 
 
 def test_a_case_rolled_back_to_an_earlier_consistent_state_is_caught(client, noted):
@@ -158,10 +157,8 @@ def test_an_event_appended_without_the_application_is_never_anchored(client, not
     forged = Event.seal(case.head_hash, case.version + 1, "payment_recorded", case.updated_at, "broker",
                         {"amount": 125000})
     rewrite(broker_id, case_id, [*events, forged])
-    result = verify(client, key, case_id)
-    assert result["verified"] is False
-    assert result["first_bad_event"]["seq"] == case.version + 1
-    assert "never anchored" in result["first_bad_event"]["problem"]
+    bad = first_bad(client, key, case_id)
+    assert bad["seq"] == case.version + 1 and "never anchored" in bad["problem"]
 
 
 def test_another_brokers_case_is_a_404(client, noted, other_broker):

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,40 +9,25 @@ from chalicelib import bootstrap
 from chalicelib.adapters import keys
 from chalicelib.services import brokers
 from portal import cli, infra
-from portal.local_aws import REGION, LocalResources, MotoServer, clients, point_boto3_at
+from portal.local_aws import REGION, LocalResources, MotoServer, clients
 from tests.conftest import case_body
+from tests.integration.test_portal_sweep import TABLE, moto  # noqa: F401 (moto is the fixture)
 
-NAMES = LocalResources(table="portal-verify-cases", link_keys_secret="portal-verify/link-keys")
+ANCHORS = LocalResources().anchors  # the demo's name, which `--aws-endpoint` assumes
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    saved = dict(os.environ)
-    server = MotoServer("127.0.0.1", 0)
-    server.start()
-    url = f"http://127.0.0.1:{server.port}"
-    reset = lambda: urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))  # noqa: E731
-    reset()  # the server shares this process's moto state: start from nothing, and leave nothing behind
-    try:
-        client = clients(url)
-        infra.create_table(client("dynamodb"), NAMES.table)
-        infra.create_link_keys_secret(client("secretsmanager"), NAMES.link_keys_secret)
-        infra.create_anchor_bucket(client("s3"), NAMES.anchors, REGION)
-        point_boto3_at(url)
-        os.environ.update({"TABLE_NAME": NAMES.table, "LINK_KEYS_SECRET_ID": NAMES.link_keys_secret,
-                           "SITE_URL": "http://site.test", "ANCHOR_BUCKET": NAMES.anchors})
-        bootstrap.reset()
-        yield url
-    finally:
-        reset()
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        bootstrap.reset()
+def endpoint(moto: MotoServer) -> str:  # noqa: F811 (the imported fixture)
+    """The moto server of `portal sweep`'s tests, with the anchor bucket the demo has, written by the app."""
+    url = f"http://127.0.0.1:{moto.port}"
+    infra.create_anchor_bucket(clients(url)("s3"), ANCHORS, REGION)
+    os.environ["ANCHOR_BUCKET"] = ANCHORS  # the moto fixture restores the environment afterwards
+    bootstrap.reset()
+    return url
 
 
 def portal_verify(endpoint: str, broker_id: str, case_id: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    status = cli.main(["verify", case_id, "--broker", broker_id, "--aws-endpoint", endpoint, "--table", NAMES.table])
+    status = cli.main(["verify", case_id, "--broker", broker_id, "--aws-endpoint", endpoint, "--table", TABLE])
     return status, capsys.readouterr().out
 
 
@@ -60,12 +43,12 @@ def test_portal_verify_passes_an_intact_case_and_names_a_rollback(endpoint, caps
 
     db = bootstrap.aws("dynamodb")
     pk = {":pk": {"S": keys.case_pk(broker.broker_id, case.case_id)}}
-    backup = db.query(TableName=NAMES.table, KeyConditionExpression="PK = :pk", ExpressionAttributeValues=pk)["Items"]
+    backup = db.query(TableName=TABLE, KeyConditionExpression="PK = :pk", ExpressionAttributeValues=pk)["Items"]
     rolled_back_to = len(backup) - 1  # the case item and its events
     service.add_note(broker.broker_id, case.case_id, "email", "sent the invoice again")
     for item in backup:  # restore the older, consistent copy over the newer one
-        db.put_item(TableName=NAMES.table, Item=item)
-    db.delete_item(TableName=NAMES.table, Key={"PK": pk[":pk"], "SK": {"S": keys.event_sk(rolled_back_to + 1)}})
+        db.put_item(TableName=TABLE, Item=item)
+    db.delete_item(TableName=TABLE, Key={"PK": pk[":pk"], "SK": {"S": keys.event_sk(rolled_back_to + 1)}})
 
     status, out = portal_verify(endpoint, broker.broker_id, case.case_id, capsys)
     assert status == 2
