@@ -59,20 +59,18 @@ def store() -> DynamoStore:
 
 
 @functools.cache
-def anchors() -> S3Anchors | None:
-    """The write-once head-hash anchors; None only where ANCHOR_BUCKET is not set (a table-only tool)."""
+def anchors() -> S3Anchors:
+    """The write-once head-hash anchors: every function that changes a case writes them, so it fails fast without."""
     from chalicelib.adapters.anchors import S3Anchors
 
-    bucket = settings().anchor_bucket
-    return S3Anchors(aws("s3"), bucket) if bucket else None
+    return S3Anchors(aws("s3"), settings().require("anchor_bucket"))
 
 
 @functools.cache
 def case_audit() -> CaseAudit:
-    from chalicelib.adapters.anchors import S3Anchors
     from chalicelib.services.audit import CaseAudit
 
-    return CaseAudit(store(), S3Anchors(aws("s3"), settings().require("anchor_bucket")))
+    return CaseAudit(store(), anchors())
 
 
 def sweep_index() -> DynamoSweepIndex:

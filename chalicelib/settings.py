@@ -30,7 +30,7 @@ class Settings:
     policy_cache_seconds: int = 60
     # Dispute evidence: the private bucket customers upload to through presigned POSTs.
     evidence_bucket: str | None = None
-    # Head-hash anchors (Object Lock, compliance mode): every function that changes cases writes them.
+    # Head-hash anchors (Object Lock, compliance mode): required (`require()`) wherever cases change.
     anchor_bucket: str | None = None
 
     def require(self, name: str) -> str:

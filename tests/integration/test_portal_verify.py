@@ -1,29 +1,21 @@
 """`portal verify CASE_ID` against a moto server, as an operator runs it against the demo's moto."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters import keys
 from chalicelib.services import brokers
-from portal import cli, infra
-from portal.local_aws import REGION, LocalResources, MotoServer, clients
+from portal import cli
+from portal.local_aws import MotoServer
 from tests.conftest import case_body
 from tests.integration.test_portal_sweep import TABLE, moto  # noqa: F401 (moto is the fixture)
-
-ANCHORS = LocalResources().anchors  # the demo's name, which `--aws-endpoint` assumes
 
 
 @pytest.fixture
 def endpoint(moto: MotoServer) -> str:  # noqa: F811 (the imported fixture)
-    """The moto server of `portal sweep`'s tests, with the anchor bucket the demo has, written by the app."""
-    url = f"http://127.0.0.1:{moto.port}"
-    infra.create_anchor_bucket(clients(url)("s3"), ANCHORS, REGION)
-    os.environ["ANCHOR_BUCKET"] = ANCHORS  # the moto fixture restores the environment afterwards
-    bootstrap.reset()
-    return url
+    """The moto server of `portal sweep`'s tests: the demo's resource names, anchor bucket included."""
+    return f"http://127.0.0.1:{moto.port}"
 
 
 def portal_verify(endpoint: str, broker_id: str, case_id: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
