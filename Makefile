@@ -45,6 +45,7 @@ bench: venv
 	$(PY) bench/page_budget.py
 	$(PY) bench/sweep.py
 	$(PY) bench/outbox.py
+	$(PY) bench/verify.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

@@ -121,6 +121,15 @@ def get_case(case_id: str) -> dict[str, Any]:
     return view
 
 
+@api("/admin/cases/{case_id}/verify", "GET")
+def verify_case(case_id: str) -> dict[str, Any]:
+    """The whole timeline from the genesis, checked against the head hashes anchored outside the table."""
+    from chalicelib.services.audit import audit_view
+
+    broker = broker_id()
+    return audit_view(case_id, bootstrap.case_audit().verify(broker, case_id))
+
+
 @api("/admin/cases/{case_id}/notes", "POST")
 def add_note(case_id: str) -> Response:
     broker = broker_id()

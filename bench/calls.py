@@ -14,6 +14,7 @@ from typing import Any
 os.environ.update({
     "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
     "TABLE_NAME": "bench-cases", "SITE_URL": "http://site.bench", "LINK_KEYS_SECRET_ID": "bench-link-keys",
+    "ANCHOR_BUCKET": "bench-anchors",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -155,6 +156,7 @@ def main() -> None:
     with mock_aws():
         infra.create_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
         infra.create_link_keys_secret(boto3.client("secretsmanager"), os.environ["LINK_KEYS_SECRET_ID"])
+        infra.create_anchor_bucket(boto3.client("s3"), os.environ["ANCHOR_BUCKET"], os.environ["AWS_DEFAULT_REGION"])
         standin = start_stripe()
         bootstrap.reset()
         _, key = brokers.create_broker(bootstrap.store(), bootstrap.utc_now, "Bench Brokers")
@@ -176,6 +178,13 @@ def main() -> None:
                 lambda: client.http.get("/customer/case", headers=customer)), "1 DynamoDB")
             report("GET /admin/cases (list)", counter.measure(
                 lambda: client.http.get("/admin/cases?limit=25", headers=headers)), "1 DynamoDB")
+            note = json.dumps({"kind": "call", "text": "promised to pay"})
+            report("POST /admin/cases/{id}/notes", counter.measure(lambda: client.http.post(
+                f"/admin/cases/{first['case_id']}/notes", headers=headers, body=note)),
+                "1 read + 1 transaction + 1 S3 anchor")
+            report("GET /admin/cases/{id}/verify", counter.measure(
+                lambda: client.http.get(f"/admin/cases/{first['case_id']}/verify", headers=headers)),
+                "1 DynamoDB + 1 S3 listing")
             bench_payments(client, counter, headers, standin)
         standin.stop()
 

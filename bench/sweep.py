@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as `pytho
 os.environ.update({
     "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
     "TABLE_NAME": "bench-sweep", "SITE_URL": "http://site.bench", "LINK_KEYS_SECRET_ID": "bench-link-keys",
+    "ANCHOR_BUCKET": "bench-anchors",
     "POLICY_CACHE_SECONDS": "600", "KEYS_CACHE_SECONDS": "600",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -46,7 +47,7 @@ from portal import infra  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)  # Tuesday, 11:00 in Berlin
 OPENED = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
-OURS = ("dynamodb", "sesv2", "sns", "secrets-manager")
+OURS = ("dynamodb", "sesv2", "sns", "secrets-manager", "s3")  # s3: the head-hash anchor of each change
 
 
 class Clock:
@@ -167,6 +168,7 @@ def run(n: int) -> list[tuple[str, dict[str, Any]]]:
     with mock_aws():
         infra.create_table(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
         infra.create_link_keys_secret(boto3.client("secretsmanager"), os.environ["LINK_KEYS_SECRET_ID"])
+        infra.create_anchor_bucket(boto3.client("s3"), os.environ["ANCHOR_BUCKET"], os.environ["AWS_DEFAULT_REGION"])
         queue_url, dlq_url = infra.create_reminder_queues(boto3.client("sqs"))
         infra.verify_sender(boto3.client("sesv2"), DEFAULT_POLICY.sender.from_email.split("@", 1)[1])
         os.environ.update({"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url})
@@ -181,7 +183,7 @@ def run(n: int) -> list[tuple[str, dict[str, Any]]]:
         seeded = time.perf_counter() - seeded
         bootstrap.reset()  # a cold container: nothing cached
         meter = Meter()
-        for service in ("dynamodb", "sqs", "secretsmanager"):
+        for service in ("dynamodb", "sqs", "secretsmanager", "s3"):
             meter.attach(bootstrap.aws(service))
         for service in ("sesv2", "sns"):
             meter.attach(bootstrap.sending_client(service))

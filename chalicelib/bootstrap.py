@@ -14,10 +14,13 @@ import boto3
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.anchors import S3Anchors
     from chalicelib.adapters.dynamo import DynamoStore
+    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.adapters.s3 import EvidenceBucket
     from chalicelib.adapters.secrets import SecretsKeyRing
     from chalicelib.adapters.stripe_gateway import StripeGateway
+    from chalicelib.services.audit import CaseAudit
     from chalicelib.services.brokers import BrokerAuth
     from chalicelib.services.cases import CaseService
     from chalicelib.services.customer import CustomerService
@@ -52,7 +55,28 @@ def aws(service: str) -> Any:
 def store() -> DynamoStore:
     from chalicelib.adapters.dynamo import DynamoStore
 
-    return DynamoStore(aws("dynamodb"), settings().table_name)
+    return DynamoStore(aws("dynamodb"), settings().table_name, anchors())
+
+
+@functools.cache
+def anchors() -> S3Anchors:
+    """The write-once head-hash anchors: every function that changes a case writes them, so it fails fast without."""
+    from chalicelib.adapters.anchors import S3Anchors
+
+    return S3Anchors(aws("s3"), settings().require("anchor_bucket"))
+
+
+@functools.cache
+def case_audit() -> CaseAudit:
+    from chalicelib.services.audit import CaseAudit
+
+    return CaseAudit(store(), anchors())
+
+
+def sweep_index() -> DynamoSweepIndex:
+    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
+
+    return DynamoSweepIndex(aws("dynamodb"), settings().table_name, anchors())
 
 
 @functools.cache
@@ -147,17 +171,15 @@ def sending_client(service: str) -> Any:
 
 @functools.cache
 def reminder_sweep() -> Sweep:
-    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.adapters.sqs import SqsQueue
     from chalicelib.services.reminders import Sweep
 
     queue = SqsQueue(aws("sqs"), settings().require("reminder_queue_url"))
-    return Sweep(DynamoSweepIndex(aws("dynamodb"), settings().table_name), queue, utc_now)
+    return Sweep(sweep_index(), queue, utc_now)
 
 
 @functools.cache
 def reminder_worker() -> ReminderWorker:
-    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.sns import SnsTexter
     from chalicelib.adapters.sqs import SqsQueue
@@ -168,7 +190,7 @@ def reminder_worker() -> ReminderWorker:
 
     dlq = settings().reminder_dlq_url
     return ReminderWorker(
-        store=store(), index=DynamoSweepIndex(aws("dynamodb"), settings().table_name), policies=policy_service(),
+        store=store(), index=sweep_index(), policies=policy_service(),
         channels=registry(Templates(), SesMailer(sending_client("sesv2")), SnsTexter(sending_client("sns")), utc_now),
         links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
         link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
@@ -232,11 +254,10 @@ def plan_notices() -> PlanNotices:
 
 @functools.cache
 def plan_service() -> PlanService:
-    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.services.cases import new_link_id
     from chalicelib.services.plans import PlanService
 
-    return PlanService(store=store(), reader=DynamoSweepIndex(aws("dynamodb"), settings().table_name),
+    return PlanService(store=store(), reader=sweep_index(),
                        customers=customer_service(), cases=case_service(), gateway=stripe_gateway,
                        policies=policy_service(), clock=utc_now, site_url=settings().site_url,
                        notices=plan_notices(), new_link_id=new_link_id,

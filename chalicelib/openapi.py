@@ -70,6 +70,13 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
                               "query": schemas.LIST_QUERY, "response": CASE_LIST},
     ("/admin/cases/{case_id}", "GET"): {"summary": "A case with the newest page of its timeline", "security": "broker",
                                         "query": schemas.TIMELINE_QUERY, "response": ADMIN_CASE},
+    ("/admin/cases/{case_id}/verify", "GET"): {
+        "summary": "Check the whole timeline against the anchored head hashes; names the first bad event",
+        "security": "broker",
+        "response": {"type": "object", "required": ["verified", "first_bad_event"], "properties": {
+            "verified": {"type": "boolean"}, "version": {"type": "integer"}, "anchored_version": {"type": "integer"},
+            "first_bad_event": {"type": ["object", "null"], "properties": {
+                "seq": {"type": "integer"}, "problem": {"type": "string"}}}}}},
     ("/admin/cases/{case_id}/notes", "POST"): {"summary": "Record a call, email, meeting or note",
                                                "security": "broker", "request": schemas.ADD_NOTE,
                                                "status": 201, "response": ADMIN_CASE},

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.audit import Anchor
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.history import Event
 from chalicelib.domain.payments import PaymentFact
@@ -42,6 +43,14 @@ class CaseStore(Protocol):
                          expires_epoch: int) -> dict[str, Any]: ...
 
     def get_idempotency(self, broker_id: str, key: str) -> tuple[str, str] | None: ...
+
+
+class AnchorLedger(Protocol):
+    """Head hashes kept where the application can add but never change or remove them."""
+
+    def record(self, broker_id: str, case_id: str, version: int, head_hash: str) -> None: ...
+
+    def anchors(self, broker_id: str, case_id: str) -> list[Anchor]: ...
 
 
 class CaseReader(Protocol):

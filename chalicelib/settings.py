@@ -30,6 +30,8 @@ class Settings:
     policy_cache_seconds: int = 60
     # Dispute evidence: the private bucket customers upload to through presigned POSTs.
     evidence_bucket: str | None = None
+    # Head-hash anchors (Object Lock, compliance mode): required (`require()`) wherever cases change.
+    anchor_bucket: str | None = None
 
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
@@ -57,4 +59,5 @@ class Settings:
             reminder_dlq_url=env.get("REMINDER_DLQ_URL") or None,
             policy_cache_seconds=int(env.get("POLICY_CACHE_SECONDS", "60")),
             evidence_bucket=env.get("EVIDENCE_BUCKET") or None,
+            anchor_bucket=env.get("ANCHOR_BUCKET") or None,
         )

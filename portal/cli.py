@@ -1,5 +1,5 @@
 """`portal`: the local stack (`portal demo`) and the operator's commands (brokers, link keys, the demo's
-clock and outbox, time travel).
+clock and outbox, time travel, verifying a case's history).
 
 The operator commands talk to a running `portal demo` by default; see portal/target.py for real AWS.
 Everything printed that came from data goes through portal/terminal.py's `safe`.
@@ -79,9 +79,10 @@ def parser() -> argparse.ArgumentParser:
     retire = keys.add_parser("retire", parents=[target], help="links signed with this key stop working")
     retire.add_argument("kid")
 
-    from portal import sweep
+    from portal import sweep, verify
 
     sweep.register(commands, [target])  # reminders: `portal sweep --at ...` (portal/sweep.py)
+    verify.register(commands, [target])  # `portal verify CASE_ID` (portal/verify.py)
     clock = commands.add_parser("clock", parents=[target], help="show or move the running demo's clock")
     moves = clock.add_mutually_exclusive_group()
     moves.add_argument("--set", type=sweep.moment, metavar="ISO", help="e.g. 2026-12-01T10:00:00Z (time runs on)")
@@ -109,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return sweep.command(args, None if target.where == "AWS" else target.where, table=target.table,
                                  secret_id=target.secret_id, clock=demo_clock(target))
+        if args.command == "verify":
+            from portal import verify
+
+            return verify.command(args, target)
         if args.command in ("clock", "outbox"):
             from portal import demo_commands
 

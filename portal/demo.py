@@ -223,7 +223,9 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
     for comment, args in (("a broker and its API key", ("broker", "create", "My Brokerage")),
                           ("time travel: reminders due a week from now", ("sweep", "--at", iso(week))),
                           ("what was sent", ("outbox",)), ("the demo clock", ("clock", "--show")),
-                          ("a new pay-link signing key", ("keys", "rotate"))):
+                          ("a new pay-link signing key", ("keys", "rotate")),
+                          *([("is its history the one the app wrote?", ("verify", cases[0].case_id))]
+                            if broker and cases else [])):
         p(f"  {show.portal_command(*args, data_dir=data_dir):<58}  # {comment}")
 
 

@@ -95,3 +95,14 @@ def allow_uploads_from(client: Any, name: str, site_origin: str) -> None:
         rules.append({"AllowedMethods": rule["AllowedMethods"], "AllowedOrigins": origins,
                       "AllowedHeaders": rule["AllowedHeaders"], "MaxAgeSeconds": rule["MaxAge"]})
     client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+
+
+def create_anchor_bucket(client: Any, name: str, region: str) -> None:
+    """The head-hash anchor bucket as infra/ defines it: Object Lock with its default retention mode."""
+    props = template()["Resources"]["AnchorBucket"]["Properties"]
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=props["ObjectLockEnabled"], **location)
+    lock = props["ObjectLockConfiguration"]
+    client.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": lock["ObjectLockEnabled"], "Rule": lock["Rule"]})
+    client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])

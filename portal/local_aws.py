@@ -51,6 +51,7 @@ class LocalResources:
     table: str = "portal-local-cases"
     link_keys_secret: str = "portal-local/link-keys"
     bucket: str = "portal-local-assets"
+    anchors: str = "portal-local-anchors"
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -120,7 +121,7 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
                      secret_value: str | None) -> dict[str, str]:
     """The deployed resources, from infra/ (table, link-keys secret, reminder queues), plus the bucket.
 
-    Returns the environment the app needs to find the queues.
+    Returns the environment the app needs to find the queues and the anchor bucket.
     """
     infra.create_table(client("dynamodb"), names.table)
     if secret_value is None:
@@ -130,6 +131,7 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
     queue_url, dlq_url = infra.create_reminder_queues(client("sqs"))
     client("s3").create_bucket(Bucket=names.bucket,
                                CreateBucketConfiguration={"LocationConstraint": REGION})
+    infra.create_anchor_bucket(client("s3"), names.anchors, REGION)
     # SES only sends from verified identities: the default policy's sender domain, as a deployment would.
     infra.verify_sender(client("sesv2"), DEFAULT_POLICY.sender.from_email.rsplit("@", 1)[-1])
-    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url}
+    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors}

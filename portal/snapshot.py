@@ -1,4 +1,5 @@
-"""The demo's state on disk: every table item and every secret, read and written through the AWS APIs.
+"""The demo's state on disk: every table item, every secret and every head-hash anchor, read and written
+through the AWS APIs.
 
 moto keeps everything in memory; `save` exports it to `<data dir>/state.json` (atomically and fsync'd:
 a crash, even kill -9, leaves the previous file or the new one) and `load` + `restore` put it back
@@ -35,7 +36,9 @@ def export(client: Callable[[str], Any], names: LocalResources) -> dict[str, Any
     for page in sm.get_paginator("list_secrets").paginate():
         for entry in page["SecretList"]:
             secrets[entry["Name"]] = sm.get_secret_value(SecretId=entry["ARN"])["SecretString"]
-    return {"format": FORMAT, "items": items, "secrets": secrets}
+    anchors = [entry["Key"] for page in client("s3").get_paginator("list_objects_v2").paginate(Bucket=names.anchors)
+               for entry in page.get("Contents", [])]
+    return {"format": FORMAT, "items": items, "secrets": secrets, "anchors": anchors}
 
 
 def save(path: Path, state: dict[str, Any]) -> None:
@@ -60,6 +63,9 @@ def restore(client: Callable[[str], Any], names: LocalResources, state: dict[str
     for name, value in state["secrets"].items():
         if name != names.link_keys_secret:
             sm.create_secret(Name=name, SecretString=value)
+    s3 = client("s3")
+    for key in state.get("anchors", []):  # anchors are empty objects: the key is the whole record
+        s3.put_object(Bucket=names.anchors, Key=key, Body=b"", ChecksumAlgorithm="SHA256")
     db = client("dynamodb")
     items = state["items"]
     for start in range(0, len(items), BATCH):
@@ -86,8 +92,11 @@ class Saver:
         self._saved = 0  # writes the file on disk covers
 
     def watch(self, exchange: Exchange) -> None:
-        if exchange.changes_saved_state:
+        if exchange.changes_saved_state or self._anchored(exchange):
             self.changed()
+
+    def _anchored(self, exchange: Exchange) -> bool:
+        return exchange.method == "PUT" and exchange.path.startswith(f"/{self._names.anchors}/")
 
     def changed(self) -> None:
         """Call after a write was applied; returns once a save covering it is on disk."""

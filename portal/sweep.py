@@ -80,13 +80,15 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
 def prepare(endpoint: str, demo: dict[str, Any], clock: Callable[[], datetime], table: str | None = None,
             secret_id: str | None = None) -> None:
     """Point the app's adapters at the demo's moto, reading `clock`."""
-    from portal.local_aws import clients, point_boto3_at
+    from portal.local_aws import LocalResources, clients, point_boto3_at
 
     point_boto3_at(endpoint, demo.get("region", "eu-west-1"))
     client = clients(endpoint, demo.get("region", "eu-west-1"))
     queue_url, dlq_url = infra.create_reminder_queues(client("sqs"))  # same name and attributes: no-op
     resources = demo.get("resources", {})
+    names = LocalResources.from_dict(resources)
     os.environ.update({
+        "ANCHOR_BUCKET": names.anchors,  # the worker's changes are anchored as the API's are
         "TABLE_NAME": table or resources.get("table", "portal-local-cases"),
         "LINK_KEYS_SECRET_ID": secret_id or resources.get("link_keys_secret", "portal-local/link-keys"),
         "SITE_URL": demo.get("site_url", "http://127.0.0.1:8080"), "REMINDER_QUEUE_URL": queue_url,

@@ -6,7 +6,7 @@
 - `--aws-endpoint URL`: another moto (or LocalStack) endpoint, with the demo's resource names;
 - `--aws-endpoint aws`, or PORTAL_AWS=1 in the environment: real AWS with the usual credential chain
   (AWS_PROFILE, ...); the table and secret then come from --table/--secret-id or TABLE_NAME and
-  LINK_KEYS_SECRET_ID (the deployed stack's outputs).
+  LINK_KEYS_SECRET_ID (the deployed stack's outputs), the anchor bucket from ANCHOR_BUCKET.
 """
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ class Target:
     secret_id: str
     where: str  # for messages: the endpoint, or "AWS"
     data_dir: Path | None = None  # the running demo's, when that is the target
+    anchor_bucket: str = ""  # the head-hash anchors (`portal verify`)
+    demo_broker: str | None = None  # the running demo's broker, the default for commands about its cases
 
 
 def demo_running(data_dir: Path) -> bool:
@@ -66,7 +68,7 @@ def resolve(data_dir: Path, aws_endpoint: str | None, table: str | None = None,
         if not table or not secret_id:
             raise TargetError("with real AWS, pass --table and --secret-id (or set TABLE_NAME and "
                               "LINK_KEYS_SECRET_ID)")
-        return Target(clients(None), table, secret_id, "AWS")
+        return Target(clients(None), table, secret_id, "AWS", anchor_bucket=os.environ.get("ANCHOR_BUCKET", ""))
     demo_file = data_dir / DEMO_FILE
     if aws_endpoint is None and not (demo_running(data_dir) and demo_file.exists()):
         raise TargetError(not_running(data_dir))
@@ -74,4 +76,5 @@ def resolve(data_dir: Path, aws_endpoint: str | None, table: str | None = None,
     names = LocalResources.from_dict(demo.get("resources"))
     endpoint = aws_endpoint or demo["aws_endpoint"]
     return Target(clients(endpoint, demo.get("region", REGION)), table or names.table,
-                  secret_id or names.link_keys_secret, endpoint, None if aws_endpoint else data_dir)
+                  secret_id or names.link_keys_secret, endpoint, None if aws_endpoint else data_dir,
+                  anchor_bucket=names.anchors, demo_broker=(demo.get("demo_broker") or {}).get("broker_id"))

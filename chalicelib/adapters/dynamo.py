@@ -13,6 +13,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
+from chalicelib.adapters.anchors import S3Anchors, anchor_changes
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from chalicelib.domain.history import Event
@@ -141,9 +142,10 @@ def _decode_cursor(cursor: str, partition: str, pk_name: str) -> dict[str, Any]:
 class DynamoStore:
     """CaseStore and BrokerStore on one table. Every change is one TransactWriteItems."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, anchors: S3Anchors | None = None) -> None:
         self._db = client
         self._table = table_name
+        self._anchors = anchors
 
     # --- cases ---------------------------------------------------------------------------------
 
@@ -222,6 +224,7 @@ class DynamoStore:
             self._db.transact_write_items(TransactItems=actions)
         except ClientError as exc:
             raise self._translate(exc, list(unique)) from exc
+        anchor_changes(self._anchors, [change])
 
     @staticmethod
     def _translate(exc: ClientError, unique_names: list[str]) -> Exception:

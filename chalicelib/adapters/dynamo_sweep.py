@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
+from chalicelib.adapters.anchors import S3Anchors, anchor_changes
 from chalicelib.adapters.dynamo import INDEX_BY_NEXT_ACTION, case_from_state, case_item, event_item
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import NotFound, VersionConflict
@@ -31,9 +32,10 @@ class DueCase:
 
 
 class DynamoSweepIndex:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, anchors: S3Anchors | None = None) -> None:
         self._db = client
         self._table = table_name
+        self._anchors = anchors
 
     @property
     def shards(self) -> int:
@@ -94,3 +96,4 @@ class DynamoSweepIndex:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
                 raise VersionConflict("a case in the batch changed; store them one by one") from exc
             raise
+        anchor_changes(self._anchors, changes)

@@ -45,12 +45,24 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Problem:
+    seq: int  # the first event it concerns (one past the newest when events are missing at the end)
+    what: str
+
+
+@dataclass(frozen=True)
 class HistoryReport:
     problems: list[str] = field(default_factory=list)
+    found: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        """The earliest bad event: everything before it is intact."""
+        return min(self.found, key=lambda p: p.seq) if self.found else None
 
 
 def verify_history(events: Sequence[Event], head_hash: str | None = None, *, segment: bool = False) -> HistoryReport:
@@ -61,17 +73,28 @@ def verify_history(events: Sequence[Event], head_hash: str | None = None, *, seg
     timeline) starts from its first event's link instead of the genesis, so only the events shown are checked.
     """
     problems: list[str] = []
+    found: list[Problem] = []
+
+    def bad(seq: int, text: str, what: str) -> None:
+        problems.append(text)
+        found.append(Problem(seq, what))
+
     prev = events[0].prev_hash if segment and events else GENESIS
     first = events[0].seq if segment and events else 1
     for expected_seq, event in enumerate(events, start=first):
+        # A Problem is named by position: a removed or reordered event shows where the chain first breaks.
         if event.seq != expected_seq:
-            problems.append(f"event {event.seq}: expected sequence {expected_seq} (removed or reordered)")
+            bad(expected_seq, f"event {event.seq}: expected sequence {expected_seq} (removed or reordered)",
+                f"found event {event.seq} where event {expected_seq} belongs (removed or reordered)")
         if event.prev_hash != prev:
-            problems.append(f"event {event.seq}: does not follow the event before it (removed or reordered)")
+            what = "does not follow the event before it (removed or reordered)"
+            bad(expected_seq, f"event {event.seq}: {what}", what)
         recomputed = chain_hash(event.prev_hash, canonical(event.seq, event.type, event.at, event.actor, event.data))
         if recomputed != event.hash:
-            problems.append(f"event {event.seq}: content does not match its hash (edited)")
+            what = "content does not match its hash (edited)"
+            bad(expected_seq, f"event {event.seq}: {what}", what)
         prev = event.hash
     if head_hash is not None and prev != head_hash:
-        problems.append("the newest event is not the one the case points to (events removed or added)")
-    return HistoryReport(problems)
+        what = "the newest event is not the one the case points to (events removed or added)"
+        bad(first + len(events), what, what)
+    return HistoryReport(problems, found)

@@ -19,6 +19,7 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/cases", "POST"): case_body(invoice__number="INV-NEW"),
     ("/admin/cases", "GET"): None,
     ("/admin/cases/{case_id}", "GET"): None,
+    ("/admin/cases/{case_id}/verify", "GET"): None,
     ("/admin/cases/{case_id}/notes", "POST"): {"kind": "call", "text": "Spoke to Jane"},
     ("/admin/cases/{case_id}/links", "POST"): {},
     ("/admin/cases/{case_id}/pause", "POST"): {"reason": "on holiday"},

@@ -15,7 +15,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.services import brokers
 from portal import infra, outbox, sweep
-from portal.local_aws import MotoServer, clients, point_boto3_at
+from portal.local_aws import REGION, LocalResources, MotoServer, clients, point_boto3_at
 
 TABLE, SECRET = "portal-sweep-cases", "portal-sweep/link-keys"
 
@@ -33,9 +33,10 @@ def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
         client = clients(endpoint)
         infra.create_table(client("dynamodb"), TABLE)
         infra.create_link_keys_secret(client("secretsmanager"), SECRET)
+        infra.create_anchor_bucket(client("s3"), LocalResources().anchors, REGION)  # the demo's
         point_boto3_at(endpoint)
         os.environ.update({"TABLE_NAME": TABLE, "LINK_KEYS_SECRET_ID": SECRET, "SITE_URL": "http://site.test",
-                           "AUTH_CACHE_SECONDS": "0"})
+                           "AUTH_CACHE_SECONDS": "0", "ANCHOR_BUCKET": LocalResources().anchors})
         bootstrap.reset()
         yield server
     finally:

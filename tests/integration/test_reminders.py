@@ -67,6 +67,7 @@ def test_sixty_days_of_sweeps_send_the_default_ladder_once_each_at_eight_local(s
     final, history = stack.case(case.case_id)
     assert final.status == "escalated" and final.next_action_at is None
     assert verify_history(history, final.head_hash).ok
+    assert bootstrap.case_audit().verify(stack.broker_id, case.case_id).ok  # the worker anchored every change
 
 
 def test_each_email_is_multipart_with_the_breakdown_and_a_working_pay_link_of_its_own(stack):

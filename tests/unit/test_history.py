@@ -154,3 +154,10 @@ def test_the_hash_covers_the_previous_hash_and_the_canonical_form(timeline):
 
 def test_the_canonical_form_ignores_key_order():
     assert canonical(1, "t", "at", "broker", {"a": 1, "b": 2}) == canonical(1, "t", "at", "broker", {"b": 2, "a": 1})
+
+
+def test_the_first_bad_event_is_named_by_its_place_in_the_chain(timeline):
+    case, events = timeline
+    del events[2]  # event 3 gone: event 4 stands where event 3 belongs
+    first = verify_history(events, case.head_hash).first
+    assert first is not None and first.seq == 3 and "removed or reordered" in first.what
