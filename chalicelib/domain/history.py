@@ -52,12 +52,16 @@ class Problem:
 
 @dataclass(frozen=True)
 class HistoryReport:
-    problems: list[str] = field(default_factory=list)
     found: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.found
+
+    @property
+    def problems(self) -> list[str]:
+        """For people: each problem with the position in the chain where it shows."""
+        return [f"event {p.seq}: {p.what}" for p in self.found]
 
     @property
     def first(self) -> Problem | None:
@@ -71,30 +75,21 @@ def verify_history(events: Sequence[Event], head_hash: str | None = None, *, seg
     `head_hash` is the hash the case item remembers for its newest event: without it, dropping the
     newest events would leave a shorter chain that still verifies. A `segment` (one page of a long
     timeline) starts from its first event's link instead of the genesis, so only the events shown are checked.
+    Problems are named by position, so a removed or reordered event shows where the chain first breaks.
     """
-    problems: list[str] = []
     found: list[Problem] = []
-
-    def bad(seq: int, text: str, what: str) -> None:
-        problems.append(text)
-        found.append(Problem(seq, what))
-
     prev = events[0].prev_hash if segment and events else GENESIS
     first = events[0].seq if segment and events else 1
     for expected_seq, event in enumerate(events, start=first):
-        # A Problem is named by position: a removed or reordered event shows where the chain first breaks.
         if event.seq != expected_seq:
-            bad(expected_seq, f"event {event.seq}: expected sequence {expected_seq} (removed or reordered)",
-                f"found event {event.seq} where event {expected_seq} belongs (removed or reordered)")
+            found.append(Problem(expected_seq, f"found event {event.seq} here (removed or reordered)"))
         if event.prev_hash != prev:
-            what = "does not follow the event before it (removed or reordered)"
-            bad(expected_seq, f"event {event.seq}: {what}", what)
+            found.append(Problem(expected_seq, "does not follow the event before it (removed or reordered)"))
         recomputed = chain_hash(event.prev_hash, canonical(event.seq, event.type, event.at, event.actor, event.data))
         if recomputed != event.hash:
-            what = "content does not match its hash (edited)"
-            bad(expected_seq, f"event {event.seq}: {what}", what)
+            found.append(Problem(expected_seq, "content does not match its hash (edited)"))
         prev = event.hash
     if head_hash is not None and prev != head_hash:
-        what = "the newest event is not the one the case points to (events removed or added)"
-        bad(first + len(events), what, what)
-    return HistoryReport(problems, found)
+        found.append(Problem(first + len(events),
+                             "the newest event is not the one the case points to (events removed or added)"))
+    return HistoryReport(found)

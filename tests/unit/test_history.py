@@ -80,7 +80,7 @@ def test_a_removed_middle_event_is_caught(timeline):
     case, events = timeline
     del events[2]
     found = problems(events, case.head_hash)
-    assert "expected sequence 3" in found
+    assert "event 3: found event 4 here (removed or reordered)" in found
     assert "does not follow the event before it" in found
 
 
@@ -101,8 +101,8 @@ def test_two_swapped_events_are_caught(timeline):
     case, events = timeline
     events[2], events[3] = events[3], events[2]
     found = problems(events, case.head_hash)
-    assert "event 4: expected sequence 3" in found
-    assert "event 3: expected sequence 4" in found
+    assert "event 3: found event 4 here" in found
+    assert "event 4: found event 3 here" in found
 
 
 def test_swapped_events_with_renumbered_seqs_are_still_caught(timeline):
