@@ -124,3 +124,14 @@ def stripe_standin(stripe_keys: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
         monkeypatch.setenv("STRIPE_API_BASE", standin.url)
         bootstrap.reset()
         yield standin
+
+
+def store_customer_name(db: Any, table: str, broker_id: str, case_id: str, name: str) -> None:
+    """Write `name` straight into a stored case, as older data or a table edit may hold it (no validation)."""
+    from chalicelib.adapters import keys
+
+    key = {"PK": {"S": keys.case_pk(broker_id, case_id)}, "SK": {"S": keys.CASE_SK}}
+    state = json.loads(db.get_item(TableName=table, Key=key)["Item"]["state"]["S"])
+    state["customer"]["name"] = name
+    db.update_item(TableName=table, Key=key, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
+                   ExpressionAttributeValues={":s": {"S": json.dumps(state)}})

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -120,6 +121,18 @@ class Outcome:
         self.error = self.error or type(exc).__name__
 
 
+@contextmanager
+def _fails_alone(outcome: Outcome) -> Iterator[None]:
+    """The worker's one catch-all, at the SQS message boundary (as Lambda's own would be): whatever one
+    message's case raises is logged and reported for that message alone (batchItemFailures), so SQS
+    delivers it again and the rest of the batch is still sent and recorded once."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - deliberate: see above; the error is logged, not hidden
+        log.exception("reminder message failed", extra={"case_id": outcome.case_id})
+        outcome.fail(exc)
+
+
 @dataclass(frozen=True)
 class _Delivery:
     """A delivery this worker has claimed (the claim is stored) and is about to make."""
@@ -189,32 +202,23 @@ class ReminderWorker:
         for body in bodies:
             outcome = Outcome("", "")
             outcomes.append(outcome)
-            try:
+            delivery = None
+            with _fails_alone(outcome):
                 delivery = self._begin(body, outcome)
-            except Exception as exc:  # noqa: BLE001 - this message fails alone; SQS delivers it again
-                log.exception("reminder message failed", extra={"case_id": outcome.case_id})
-                outcome.fail(exc)
-                continue
             if delivery is not None:
                 round_.append(delivery)
         while round_:
             decided: list[tuple[_Delivery, Callable[[Case], Change | None]]] = []
             for delivery in round_:
-                try:
+                with _fails_alone(delivery.outcome):  # its claim lapses and is recorded unconfirmed
                     decided.append((delivery, self._send(delivery)))
-                except Exception as exc:  # noqa: BLE001 - the claim lapses and is recorded unconfirmed
-                    log.exception("reminder delivery failed", extra={"case_id": delivery.case.case_id})
-                    delivery.outcome.fail(exc)
             round_ = []
             for delivery, decide, change, stored in self._store_round(decided):
-                try:
+                following = None
+                with _fails_alone(delivery.outcome):
                     if not stored:
                         change = self._apply(delivery.case, decide)
                     following = self._after(delivery, change)
-                except Exception as exc:  # noqa: BLE001 - this message fails alone
-                    log.exception("reminder message failed", extra={"case_id": delivery.case.case_id})
-                    delivery.outcome.fail(exc)
-                    continue
                 if following is not None:
                     round_.append(following)
         return outcomes
@@ -326,11 +330,8 @@ class ReminderWorker:
         Not stored (one outcome only, or some case moved meanwhile): the caller stores each on its own."""
         changes = []
         for d, decide in decided:
-            try:
+            with _fails_alone(d.outcome):
                 changes.append((d, decide, decide(d.case)))
-            except Exception as exc:  # noqa: BLE001 - this message fails alone
-                log.exception("reminder outcome not decided", extra={"case_id": d.case.case_id})
-                d.outcome.fail(exc)
         batch = [c for _, _, c in changes if c is not None]
         stored = False
         if len(batch) > 1:

@@ -1,7 +1,6 @@
 """The demo keeps its promises under load and across a crash: concurrent notes, kill -9, one clock."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -12,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoStore
 from chalicelib.domain.history import verify_history
 from chalicelib.ports import Broker
 from chalicelib.services import brokers
 from portal import target
+from tests.conftest import store_customer_name
 from tests.e2e.stack import ROOT, Demo, admin_case, api_json, create_case
 
 WRITERS, NOTES_EACH = 12, 8
@@ -129,12 +128,7 @@ def plant(demo: Demo) -> tuple[Any, str]:
 
 def plant_customer_name(demo: Demo, broker_id: str, case_id: str, name: str) -> None:
     """Write `name` into a stored case, as data from before today's validation (or a table edit) holds it."""
-    db, table = plant(demo)
-    key = {"PK": {"S": keys.case_pk(broker_id, case_id)}, "SK": {"S": keys.CASE_SK}}
-    state = json.loads(db.get_item(TableName=table, Key=key)["Item"]["state"]["S"])
-    state["customer"]["name"] = name
-    db.update_item(TableName=table, Key=key, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
-                   ExpressionAttributeValues={":s": {"S": json.dumps(state)}})
+    store_customer_name(*plant(demo), broker_id, case_id, name)
 
 
 def test_data_reaches_the_terminal_with_its_control_characters_escaped(demo: Demo, tmp_path: Path) -> None:

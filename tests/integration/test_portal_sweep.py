@@ -16,6 +16,7 @@ from chalicelib import bootstrap
 from chalicelib.services import brokers
 from portal import infra, outbox, sweep
 from portal.local_aws import REGION, LocalResources, MotoServer, clients, point_boto3_at
+from tests.conftest import store_customer_name
 
 TABLE, SECRET = "portal-sweep-cases", "portal-sweep/link-keys"
 
@@ -92,17 +93,11 @@ def test_portal_sweep_time_travels_and_prints_what_it_did(moto_server):
 
 
 def test_a_case_the_worker_cannot_handle_is_printed_and_stays_queued_while_the_others_go_out(moto_server):
-    from chalicelib.adapters import keys
-
     broker_id = open_cases()
     berlin = next(c for c in bootstrap.case_service().list_cases(broker_id, None, 10, None)[0]
                   if c.invoice.number == "D-1")
-    db, key = bootstrap.aws("dynamodb"), {"PK": {"S": keys.case_pk(broker_id, berlin.case_id)},
-                                          "SK": {"S": keys.CASE_SK}}
-    state = json.loads(db.get_item(TableName=TABLE, Key=key)["Item"]["state"]["S"])
-    state["customer"]["name"] = "Jane \ud800"  # stored data no email can encode
-    db.update_item(TableName=TABLE, Key=key, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
-                   ExpressionAttributeValues={":s": {"S": json.dumps(state)}})
+    # stored data no email can encode
+    store_customer_name(bootstrap.aws("dynamodb"), TABLE, broker_id, berlin.case_id, "Jane \ud800")
     printed = run(moto_server, "2026-11-19T14:00:00Z")  # both due and inside their windows
     assert f"{berlin.case_id}: FAILED" in printed and "1 message(s) sent" in printed
     queue = bootstrap.settings().require("reminder_queue_url")

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters import keys
+from tests.conftest import store_customer_name
 from tests.integration.reminder_stack import Stack, sent_emails
 
 START = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
@@ -28,13 +28,8 @@ def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
 def poison_name(stack: Stack, case_id: str) -> None:
     """Write a lone surrogate into the stored customer name, as a bad import or a buggy client could."""
-    db = boto3.client("dynamodb")
-    key = {"PK": {"S": keys.case_pk(stack.broker_id, case_id)}, "SK": {"S": keys.CASE_SK}}
-    table = bootstrap.settings().table_name
-    state = json.loads(db.get_item(TableName=table, Key=key)["Item"]["state"]["S"])
-    state["customer"]["name"] = "Jane \ud800"
-    db.update_item(TableName=table, Key=key, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
-                   ExpressionAttributeValues={":s": {"S": json.dumps(state)}})
+    store_customer_name(boto3.client("dynamodb"), bootstrap.settings().table_name, stack.broker_id, case_id,
+                        "Jane \ud800")
 
 
 def queued(stack: Stack) -> dict[str, str]:
