@@ -13,7 +13,8 @@ from chalicelib import bootstrap, schemas, validation, views
 from chalicelib.domain.errors import PortalError
 from chalicelib.domain.history import verify_history
 
-app = Chalice(app_name="collections-portal")
+# No handler of Chalice's own: its records reach the root logger, which Lambda formats as JSON (infra/).
+app = Chalice(app_name="collections-portal", configure_logs=False)
 app.log.setLevel(logging.INFO)
 
 # Customers call from the static page on another origin; they send a bearer token, never cookies.
@@ -182,8 +183,8 @@ def resume_reminders(case_id: str) -> dict[str, Any]:
     return {**views.admin_case(case, events), "reminders": control.describe(case)}
 
 
-# The sweep and its worker. The queue's name is fixed here (Chalice needs it when it packages the app);
-# infra/resources.json creates the queue with this name, and its dead-letter queue.
+# The sweep and its worker. Chalice needs a queue name to package the app; infra/resources.json replaces it
+# with the ARN of the stack's own ReminderQueue (named per stack, so stages never share one).
 REMINDER_QUEUE = "collections-reminders"
 
 

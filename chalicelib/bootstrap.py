@@ -83,14 +83,15 @@ def sweep_index() -> DynamoSweepIndex:
 def keyring() -> SecretsKeyRing:
     from chalicelib.adapters.secrets import SecretsKeyRing
 
-    return SecretsKeyRing(aws("secretsmanager"), settings().link_keys_secret_id, settings().keys_cache_seconds)
+    return SecretsKeyRing(aws("secretsmanager"), settings().require("link_keys_secret_id"),
+                          settings().keys_cache_seconds)
 
 
 @functools.cache
 def pay_links() -> PayLinks:
     from chalicelib.services.links import PayLinks
 
-    return PayLinks(keyring(), settings().site_url)
+    return PayLinks(keyring(), settings().require("site_url"))
 
 
 @functools.cache
@@ -146,7 +147,8 @@ def payment_service() -> PaymentService:
     from chalicelib.domain.payments import terms_from_policy
     from chalicelib.services.payments import PaymentService
 
-    return PaymentService(store(), customer_service(), case_service(), stripe_gateway, utc_now, settings().site_url,
+    return PaymentService(store(), customer_service(), case_service(), stripe_gateway, utc_now,
+                          settings().require("site_url"),
                           terms=lambda broker: terms_from_policy(policy_service().policy_for(broker)),
                           notices=payment_notices(), plans=plan_service())
 
@@ -171,11 +173,13 @@ def sending_client(service: str) -> Any:
 
 @functools.cache
 def reminder_sweep() -> Sweep:
+    from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.adapters.sqs import SqsQueue
     from chalicelib.services.reminders import Sweep
 
     queue = SqsQueue(aws("sqs"), settings().require("reminder_queue_url"))
-    return Sweep(sweep_index(), queue, utc_now)
+    # The sweep only reads the index and queues: it changes no case, so it anchors nothing.
+    return Sweep(DynamoSweepIndex(aws("dynamodb"), settings().table_name), queue, utc_now)
 
 
 @functools.cache
@@ -259,7 +263,7 @@ def plan_service() -> PlanService:
 
     return PlanService(store=store(), reader=sweep_index(),
                        customers=customer_service(), cases=case_service(), gateway=stripe_gateway,
-                       policies=policy_service(), clock=utc_now, site_url=settings().site_url,
+                       policies=policy_service(), clock=utc_now, site_url=settings().require("site_url"),
                        notices=plan_notices(), new_link_id=new_link_id,
                        link_ttl=timedelta(days=settings().link_ttl_days))
 

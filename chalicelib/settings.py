@@ -13,8 +13,9 @@ class SettingsError(RuntimeError):
 @dataclass(frozen=True)
 class Settings:
     table_name: str
-    site_url: str
-    link_keys_secret_id: str
+    # Pay links: only the functions that issue or check them (API, worker) are packaged with these.
+    site_url: str | None = None
+    link_keys_secret_id: str | None = None
     link_ttl_days: int = 30
     auth_cache_seconds: int = 60
     keys_cache_seconds: int = 300
@@ -43,13 +44,12 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        missing = [name for name in ("TABLE_NAME", "SITE_URL", "LINK_KEYS_SECRET_ID") if not env.get(name)]
-        if missing:
-            raise SettingsError(f"missing environment variables: {', '.join(missing)}")
+        if not env.get("TABLE_NAME"):
+            raise SettingsError("missing environment variables: TABLE_NAME")
         return cls(
             table_name=env["TABLE_NAME"],
-            site_url=env["SITE_URL"].rstrip("/"),
-            link_keys_secret_id=env["LINK_KEYS_SECRET_ID"],
+            site_url=(env.get("SITE_URL") or "").rstrip("/") or None,
+            link_keys_secret_id=env.get("LINK_KEYS_SECRET_ID") or None,
             link_ttl_days=int(env.get("LINK_TTL_DAYS", "30")),
             auth_cache_seconds=int(env.get("AUTH_CACHE_SECONDS", "60")),
             keys_cache_seconds=int(env.get("KEYS_CACHE_SECONDS", "300")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,20 @@ def create_link_keys_secret(client: Any, name: str) -> str:
     return client.create_secret(Name=name, SecretString=initial_secret())["ARN"]
 
 
+# CloudFormation names the deployed queues after the stack; the local stack names its own.
+LOCAL_QUEUE, LOCAL_DEAD_LETTERS = "collections-reminders", "collections-reminders-dlq"
+
+
 def create_reminder_queues(client: Any, suffix: str = "") -> tuple[str, str]:
-    """The reminder queue and its dead-letter queue as infra/ defines them (names, redrive): (url, dlq url)."""
+    """The reminder queue and its dead-letter queue as infra/ defines them (redrive, timeouts): (url, dlq url)."""
     resources = template()["Resources"]
     dlq_props = resources["ReminderDeadLetters"]["Properties"]
-    dlq_url = client.create_queue(QueueName=dlq_props["QueueName"] + suffix, Attributes={
+    dlq_url = client.create_queue(QueueName=LOCAL_DEAD_LETTERS + suffix, Attributes={
         "MessageRetentionPeriod": str(dlq_props["MessageRetentionPeriod"])})["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     props = resources["ReminderQueue"]["Properties"]
     redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(props["RedrivePolicy"]["maxReceiveCount"])}
-    url = client.create_queue(QueueName=props["QueueName"] + suffix, Attributes={
+    url = client.create_queue(QueueName=LOCAL_QUEUE + suffix, Attributes={
         "VisibilityTimeout": str(props["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
     return url, dlq_url
 
@@ -106,3 +111,33 @@ def create_anchor_bucket(client: Any, name: str, region: str) -> None:
     client.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
         "ObjectLockEnabled": lock["ObjectLockEnabled"], "Rule": lock["Rule"]})
     client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+
+
+# --- the pay page: the headers and paths CloudFront serves it with (SiteHeaders, SitePaths in infra/) ---------
+
+def site_headers(api_url: str, upload_origin: str | None) -> dict[str, str]:
+    """The response headers of infra/'s SiteHeaders policy, with the demo's API and upload origins in the CSP."""
+    config = template()["Resources"]["SiteHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    csp, _variables = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    csp = csp.replace("${ApiOrigin}", api_url).replace(" ${UploadOrigin}", f" {upload_origin}" if upload_origin else "")
+    hsts = security["StrictTransportSecurity"]
+    headers = {
+        "Content-Security-Policy": csp,
+        "Referrer-Policy": security["ReferrerPolicy"]["ReferrerPolicy"],
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": security["FrameOptions"]["FrameOption"],
+        "Strict-Transport-Security": f"max-age={hsts['AccessControlMaxAgeSec']}"
+                                     + ("; includeSubDomains" if hsts["IncludeSubdomains"] else ""),
+    }
+    headers.update({h["Header"]: h["Value"] for h in config["CustomHeadersConfig"]["Items"]})
+    return headers
+
+
+def site_routes() -> dict[str, str]:
+    """The page's paths (path -> file), as infra/'s SitePaths CloudFront Function maps them."""
+    code = template()["Resources"]["SitePaths"]["Properties"]["FunctionCode"]
+    match = re.search(r"var routes = (\{[^}]*\});", code)
+    assert match, "SitePaths must declare `var routes = {...};`"
+    routes: dict[str, str] = json.loads(match.group(1))
+    return routes

@@ -1,0 +1,402 @@
+"""Every function of the packaged template runs its handlers on moto with ONLY the environment it is packaged
+with, and every AWS call it makes is one its own role allows, on that resource.
+
+The functions are read from the template `chalice package` makes (infra/ merged in): a function added
+later is run too, by the kind of its trigger (the API, a schedule, an SQS queue), or the test says it has
+no way to run it yet. The world the handlers meet (cases, a plan, a due reminder) is made through the API
+function itself; what the operator does (creating the broker, filling the secrets) and the Stripe
+stand-in's address (STRIPE_API_BASE: where "Stripe" is, not a setting of ours) are the only additions.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+import stripe
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import bootstrap
+from chalicelib.adapters.secrets import initial_secret
+from chalicelib.domain.policy import DEFAULT_POLICY
+from portal import infra, packaging
+from portal.moto_atomic import make_dynamodb_atomic
+from portal.payments_local import stripe_secret_value
+from tests.integration import function_access as fa
+from tests.integration.reminder_stack import MovableClock, sent_emails, sent_sms
+
+WEBHOOK_SECRET = "whsec_function_access"
+SITE_ORIGIN = "https://pay.test"
+START = datetime(2026, 11, 5, 9, 0, tzinfo=timezone.utc)      # the invoices are overdue
+LATER = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)      # a reminder and a plan's second installment due
+# What the Lambda runtime itself puts in every function's environment.
+RUNTIME = {"AWS_REGION": fa.REGION, "AWS_DEFAULT_REGION": fa.REGION, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+# What Lambda, not the code, uses a function's role for: its logs, its traces, and reading its SQS trigger.
+PLATFORM = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+SQS_TRIGGER = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+# Needed, but only after five refused sends: tests/integration/test_reminders.py dead-letters a reminder.
+NOT_EXERCISED = {"ReminderWorker": {("sqs:SendMessage", "ReminderDeadLetters"), ("REMINDER_DLQ_URL", "")}}
+
+
+@dataclass
+class Run:
+    """What one function did: the calls it made, its failures, its log records."""
+    name: str
+    environment: dict[str, str]
+    calls: fa.Calls = field(default_factory=fa.Calls)
+    failures: list[str] = field(default_factory=list)
+    records: list[logging.LogRecord] = field(default_factory=list)
+    presigned: list[dict[str, Any]] = field(default_factory=list)  # S3 checks these against the function's role
+
+
+class Records(logging.Handler):
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(logging.INFO)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record)
+
+
+@dataclass
+class World:
+    template: dict[str, Any]
+    resolve: fa.Resolver
+    clock: MovableClock
+    standin: Any
+    runs: dict[str, Run] = field(default_factory=dict)
+    broker_key: str = ""
+    cases: dict[str, str] = field(default_factory=dict)
+
+    def functions(self, kind: str) -> list[str]:
+        return [name for name, r in self.template["Resources"].items()
+                if r["Type"] == "AWS::Serverless::Function" and trigger(r) == kind]
+
+    def environment(self, name: str) -> dict[str, str]:
+        variables = self.template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        return {k: str(v) for k, v in self.resolve(variables).items()}
+
+    @contextmanager
+    def as_function(self, name: str) -> Iterator[Run]:
+        """Run as Lambda runs `name`: its environment only, fresh adapters, its calls and logs recorded."""
+        run = self.runs.setdefault(name, Run(name, self.environment(name)))
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update({**RUNTIME, **run.environment, "AWS_LAMBDA_FUNCTION_NAME": name,
+                           "STRIPE_API_BASE": self.standin.url})
+        boto3.setup_default_session(region_name=fa.REGION)
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("provide-client-params", run.calls.record)
+        bootstrap.reset()
+        root = logging.getLogger()
+        handler, level = Records(run.records), root.level
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)  # what ApplicationLogLevel INFO sets
+        try:
+            yield run
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+            os.environ.clear()
+            os.environ.update(saved)
+            boto3.setup_default_session(region_name=fa.REGION)
+            bootstrap.reset()
+
+
+def trigger(function: dict[str, Any]) -> str:
+    if function["Properties"]["Handler"] == "app.app":
+        return "api"
+    kinds = {event["Type"] for event in function["Properties"].get("Events", {}).values()}
+    return "/".join(sorted(kinds)) or "none"
+
+
+# --- the scenarios, one per kind of trigger ------------------------------------------------------------------
+
+def api_scenario(world: World, name: str) -> None:
+    """The broker and the customer through every kind of route: cases, notes, links, policy, pause, payment,
+    a plan, a dispute with evidence."""
+    from app import app
+
+    with world.as_function(name) as run, Client(app) as client:
+        def call(method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+            headers = {"Authorization": f"Bearer {token or world.broker_key}", "Content-Type": "application/json"}
+            answer = client.http.request(method, path, headers=headers,
+                                         body=b"" if body is None else json.dumps(body).encode())
+            if answer.status_code >= 400:
+                run.failures.append(f"{method} {path} -> {answer.status_code} {answer.body[:300]!r}")
+            return answer.json_body
+
+        def case(number: str) -> tuple[str, str]:
+            created = call("POST", "/admin/cases", {
+                "customer": {"name": "Jane Customer", "email": f"{number.lower()}@example.test",
+                             "phone": "+14155550100", "locale": "en", "timezone": "Europe/Berlin"},
+                "invoice": {"number": number, "amount": 125000, "currency": "EUR", "issued_on": "2026-10-01",
+                            "due_on": "2026-10-31"}})
+            return created["case_id"], created["pay_url"].split("#", 1)[1]
+
+        policy = call("GET", "/admin/policy")
+        call("PUT", "/admin/policy", policy["policy"])
+        reminded, _ = case("INV-1")
+        paid, paid_token = case("INV-2")
+        planned, plan_token = case("INV-3")
+        disputed, dispute_token = case("INV-4")
+        world.cases.update(reminded=reminded, planned=planned)
+        call("GET", "/admin/cases")
+        call("GET", f"/admin/cases/{reminded}")
+        call("GET", f"/admin/cases/{reminded}/verify")
+        call("POST", f"/admin/cases/{reminded}/notes", {"kind": "call", "text": "Promised to look into it"})
+        paid_token = call("POST", f"/admin/cases/{paid}/links", {})["pay_url"].split("#", 1)[1]
+        call("POST", f"/admin/cases/{reminded}/pause", {"reason": "on holiday"})
+        call("POST", f"/admin/cases/{reminded}/resume", {})
+        call("POST", f"/admin/cases/{reminded}/payments", {"amount": 1000, "method": "bank_transfer",
+                                                           "reference": "BANK-1", "received_on": "2026-11-04"})
+
+        # Paid in full through Checkout; Stripe's signed events reach the webhook.
+        call("GET", "/customer/case", token=paid_token)
+        session = call("POST", "/customer/checkout", {}, token=paid_token)["checkout_url"].rsplit("/", 1)[1]
+        world.standin.complete_session(session)
+        # A plan: the first installment through Checkout saves the card for the later ones.
+        offer = call("GET", "/customer/case", token=plan_token)["plan_offers"][1]
+        session = call("POST", "/customer/plan", {"offer_id": offer["offer_id"]}, token=plan_token)
+        world.standin.complete_session(session["checkout_url"].rsplit("/", 1)[1])
+        for event in world.standin.events:
+            payload = json.dumps(event)
+            answer = client.http.post("/webhooks/stripe", body=payload, headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)})
+            if answer.status_code != 200:
+                run.failures.append(f"webhook {event['type']} -> {answer.status_code}")
+
+        # A dispute with evidence: the browser uploads with the function's presigned POST.
+        dispute = call("POST", "/customer/dispute", {"reason": "quality", "message": "It arrived broken"},
+                       token=dispute_token)["dispute_id"]
+        slot = call("POST", "/customer/dispute/attachments", {"dispute_id": dispute, "content_type": "image/png",
+                                                              "filename": "photo.png", "size": 4},
+                    token=dispute_token)
+        run.presigned.append({"Bucket": fa.host_of(slot["url"]).split(".s3.", 1)[0], "Key": slot["fields"]["key"]})
+        run.calls.paused = True
+        uploaded = requests.post(slot["url"], data=slot["fields"], files={"file": ("photo.png", b"\x89PNG")},
+                                 timeout=10)
+        run.calls.paused = False
+        assert uploaded.status_code in (200, 201, 204), uploaded.text
+        call("GET", f"/admin/cases/{disputed}")
+
+
+def handler_of(function: dict[str, Any]) -> Callable[..., Any]:
+    """What Lambda calls: the function's Handler, `module.attribute`."""
+    module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
+    return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+
+
+def schedule_scenario(world: World, name: str) -> None:
+    world.clock.now = LATER
+    handler = handler_of(world.template["Resources"][name])
+    with world.as_function(name) as run:
+        try:
+            handler({"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",
+                     "account": fa.ACCOUNT,
+                     "time": LATER.isoformat(), "region": fa.REGION, "resources": [], "detail": {}}, None)
+        except Exception as exc:  # noqa: BLE001 - what Lambda would report as the invocation's error
+            run.failures.append(f"{type(exc).__name__}: {exc}")
+
+
+def sqs_scenario(world: World, name: str) -> None:
+    """What the SQS trigger does: receive batches, invoke the handler, delete what it did not name failed."""
+    function = world.template["Resources"][name]["Properties"]
+    handler = handler_of(world.template["Resources"][name])
+    [source] = [e for e in function["Events"].values() if e["Type"] == "SQS"]
+    arn = world.resolve(source["Properties"]["Queue"])
+    urls = [p.ref for p in world.resolve.resources.values() if p.attributes.get("Arn") == arn]
+    if not urls:
+        world.runs.setdefault(name, Run(name, world.environment(name))).failures.append(
+            f"its SQS trigger reads {arn}, which is no queue of this stack")
+        return
+    [url] = urls
+    sqs = boto3.client("sqs", region_name=fa.REGION)
+    for _ in range(10):
+        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        if not page.get("Messages"):
+            return
+        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                    "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs"} for m in page["Messages"]]
+        with world.as_function(name) as run:
+            try:
+                answer = handler({"Records": records}, None)
+                failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+            except Exception as exc:  # noqa: BLE001 - Lambda would retry the whole batch
+                run.failures.append(f"{type(exc).__name__}: {exc}")
+                return
+        run.failures += [f"message {m} failed" for m in failed]
+        for r in records:
+            if r["messageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=r["receiptHandle"])
+
+
+SCENARIOS: dict[str, Callable[[World, str], None]] = {
+    "api": api_scenario, "Schedule": schedule_scenario, "SQS": sqs_scenario}
+
+
+# --- the world -----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def template(packaged_template: Path) -> dict[str, Any]:
+    return dict(json.loads(packaged_template.read_text()))
+
+
+@pytest.fixture(scope="module")
+def world(template: dict[str, Any]) -> Iterator[World]:
+    from portal.stripe_standin import DEFAULT_API_KEY, StripeStandIn
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith("AWS_"):
+                mp.delenv(key)
+        mp.setenv("AWS_DEFAULT_REGION", fa.REGION)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        make_dynamodb_atomic()
+        clock = MovableClock(START)
+        mp.setattr(bootstrap, "utc_now", clock)
+        with mock_aws(), StripeStandIn(webhook_secret=WEBHOOK_SECRET) as standin:
+            boto3.setup_default_session(region_name=fa.REGION)
+            resources = {}
+            for name, resource in template["Resources"].items():
+                made = fa.make_resource(name, resource, "fa")
+                if made is not None:
+                    resources[name] = made
+            resolve = fa.Resolver({"SiteOrigin": SITE_ORIGIN}, resources)
+            operator_fills_secrets(template, resolve, DEFAULT_API_KEY)
+            world = World(template, resolve, clock, standin)
+            infra.verify_sender(boto3.client("sesv2"), DEFAULT_POLICY.sender.from_email.split("@", 1)[1])
+            with world.as_function(world.functions("api")[0]):  # the operator's `portal broker create`
+                from chalicelib.services import brokers
+
+                _, world.broker_key = brokers.create_broker(bootstrap.store(), clock, "Acme", "ar@acme.test")
+            world.runs.clear()
+            unknown = {trigger(template["Resources"][n]) for n in functions_of(template)} - set(SCENARIOS)
+            assert not unknown, f"no scenario runs a function triggered by {unknown}: add one to SCENARIOS"
+            for kind in SCENARIOS:
+                for name in world.functions(kind):
+                    SCENARIOS[kind](world, name)
+            yield world
+    bootstrap.reset()
+
+
+def operator_fills_secrets(template: dict[str, Any], resolve: fa.Resolver, stripe_key: str) -> None:
+    """`portal keys init` and the Stripe keys the operator stores after the first deploy."""
+    secrets = boto3.client("secretsmanager")
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::SecretsManager::Secret":
+            continue
+        value = initial_secret() if "link" in name.lower() else stripe_secret_value(stripe_key, WEBHOOK_SECRET)
+        secrets.put_secret_value(SecretId=resolve.ref(name), SecretString=value)
+
+
+def functions_of(template: dict[str, Any]) -> list[str]:
+    return [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+
+
+def secret_names(world: World) -> dict[str, str]:
+    arns = [p.ref for p in world.resolve.resources.values() if p.ref.startswith("arn:aws:secretsmanager:")]
+    return {arn.rsplit(":", 1)[1].rsplit("-", 1)[0]: arn for arn in arns}
+
+
+def role_of(world: World, name: str) -> dict[str, Any]:
+    role = world.template["Resources"][name]["Properties"]["Role"]
+    assert set(role) == {"Fn::GetAtt"}, f"{name} must have a role of its own in infra/resources.json"
+    return dict(world.template["Resources"][role["Fn::GetAtt"][0]])
+
+
+def needs_of(world: World, run: Run) -> list[fa.Need]:
+    wanted = list(fa.needs(run.calls, secret_names(world)))
+    wanted += [fa.Need("s3:PutObject", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}", (), "presigned POST")
+               for p in run.presigned]
+    return wanted
+
+
+# --- what the runs show --------------------------------------------------------------------------------------
+
+def test_every_function_of_the_template_ran(world):
+    assert set(world.runs) == set(functions_of(world.template))
+    assert all(run.calls.made for run in world.runs.values())
+
+
+def test_each_function_does_its_work_with_only_its_packaged_environment(world):
+    failures = {name: run.failures for name, run in world.runs.items() if run.failures}
+    assert not failures
+    # What users notice: the reminder went out, the plan's second installment was charged.
+    reminded = [m for m in sent_emails() if m.to == "inv-1@example.test"]
+    assert reminded and sent_sms()
+    charged = [pi for pi in world.standin.objects("payment_intent") if pi["metadata"].get("installment") == "2"]
+    assert [pi["status"] for pi in charged] == ["succeeded"]
+
+
+def test_every_aws_call_is_allowed_by_the_functions_own_role(world):
+    refused = {}
+    for name, run in world.runs.items():
+        allowed = fa.statements(role_of(world, name), world.resolve)
+        missing = fa.denied(needs_of(world, run), allowed)
+        if missing:
+            refused[name] = [f"{n.call} needs {n.action} on {n.resource}" for n in missing]
+    assert not refused
+
+
+def test_no_role_grants_what_its_function_never_does(world):
+    extra = {}
+    for name, run in world.runs.items():
+        function = world.template["Resources"][name]["Properties"]
+        platform = PLATFORM | (SQS_TRIGGER if any(e["Type"] == "SQS" for e in function.get("Events", {}).values())
+                               else set())
+        wanted = needs_of(world, run) + [
+            fa.Need(action, world.resolve.get_att(resource, "Arn"), (), "not exercised here")
+            for action, resource in NOT_EXERCISED.get(name, set()) if resource]
+        unused = fa.unused(wanted, fa.statements(role_of(world, name), world.resolve), platform)
+        if unused:
+            extra[name] = unused
+    assert not extra
+
+
+def test_every_resource_in_a_functions_environment_is_one_it_uses(world):
+    unused = {}
+    for name, run in world.runs.items():
+        variables = world.template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        touched = " ".join(n.resource for n in needs_of(world, run))
+        for variable, value in variables.items():
+            if not (isinstance(value, dict) and "Ref" in value and value["Ref"] in world.resolve.resources):
+                continue
+            if (variable, "") in NOT_EXERCISED.get(name, set()):
+                continue
+            physical = world.resolve.resources[value["Ref"]]
+            names = {physical.ref, physical.attributes.get("Arn", ""), physical.attributes.get("QueueName", "-")}
+            if not any(n and n in touched for n in names):
+                unused.setdefault(name, []).append(variable)
+    assert not unused
+
+
+def test_every_log_line_keeps_its_fields_in_lambdas_json_format(world):
+    records = [r for run in world.runs.values() for r in run.records]
+    ours = [r for r in records if r.name.startswith("chalicelib")]
+    assert any(r.levelno == logging.INFO for r in ours)  # INFO lines reach the log (ApplicationLogLevel INFO)
+    for record in ours:
+        line = json.loads(fa.lambda_json_line(record))  # fails on a field JSON cannot hold
+        extra = {k for k in record.__dict__ if k not in fa.LAMBDA_RESERVED and k not in logging.LogRecord(
+            "x", logging.INFO, "", 0, "", (), None).__dict__}
+        assert extra <= set(line), (record.getMessage(), extra)
+    assert any(len(json.loads(fa.lambda_json_line(r))) > 3 for r in ours)  # the extra= fields are there
+
+
+def test_every_service_a_function_calls_is_kept_in_the_slimmed_package(world):
+    called = set().union(*(run.calls.services() for run in world.runs.values()))
+    assert called <= packaging.BOTOCORE_SERVICES, called - packaging.BOTOCORE_SERVICES
