@@ -7,30 +7,21 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from portal import infra
 from portal.servers import BackgroundServer
 
 if TYPE_CHECKING:
     from portal.outbox import Outbox
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
-# Checkout returns to /pay/success or /pay/cancel: the same page, which reads its state from the path.
-ROUTES = {"/": "/index.html", "/pay": "/pay.html", "/pay/success": "/pay.html", "/pay/cancel": "/pay.html"}
+# Checkout returns to /pay/success or /pay/cancel: the same page, which reads its state from the path. The
+# paths and the headers are CloudFront's own (infra/resources.json), so the demo cannot drift from production.
+ROUTES = infra.site_routes()
 
 
 def security_headers(api_url: str, upload_origin: str | None = None) -> dict[str, str]:
     """`upload_origin`: where the page POSTs dispute evidence (the S3 endpoint of the presigned POSTs)."""
-    connect = " ".join(["'self'", api_url, *([upload_origin] if upload_origin else [])])
-    csp = "; ".join([
-        "default-src 'self'", f"connect-src {connect}", "script-src 'self'", "style-src 'self'",
-        "img-src 'self' data:", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
-    return {
-        "Content-Security-Policy": csp,
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
-    }
+    return infra.site_headers(api_url, upload_origin)
 
 
 # The demo's outbox shows rendered emails, whose inline styles need 'unsafe-inline'; it runs no script at all.
