@@ -31,5 +31,5 @@ def test_the_api_function_knows_the_bucket_and_may_sign_for_evidence_keys_only()
     s3 = [s for s in statements if any(a.startswith("s3:") for a in s["Action"]) and "EvidenceBucket" in str(s)]
     assert s3 == [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
                    "Resource": {"Fn::Sub": "${EvidenceBucket.Arn}/evidence/*"}}]
-    # The API emails brokers and customers (disputes, payment notices) through SES.
-    assert any("ses:SendRawEmail" in s["Action"] for s in statements)
+    # The API emails brokers and customers (disputes, payment notices) through SES v2: ses:SendEmail, raw or not.
+    assert any("ses:SendEmail" in s["Action"] for s in statements)

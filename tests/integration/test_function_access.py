@@ -291,6 +291,7 @@ def world(template: dict[str, Any]) -> Iterator[World]:
                 for name in world.functions(kind):
                     SCENARIOS[kind](world, name)
             yield world
+    boto3.DEFAULT_SESSION = None  # the next tests build their own, from their own environment
     bootstrap.reset()
 
 
