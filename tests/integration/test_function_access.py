@@ -59,6 +59,7 @@ class Run:
     failures: list[str] = field(default_factory=list)
     records: list[logging.LogRecord] = field(default_factory=list)
     presigned: list[dict[str, Any]] = field(default_factory=list)  # S3 checks these against the function's role
+    answers: list[str] = field(default_factory=list)  # what it answered (HTTP bodies, handler results)
 
 
 class Records(logging.Handler):
@@ -134,6 +135,7 @@ def api_scenario(world: World, name: str) -> None:
             headers = {"Authorization": f"Bearer {token or world.broker_key}", "Content-Type": "application/json"}
             answer = client.http.request(method, path, headers=headers,
                                          body=b"" if body is None else json.dumps(body).encode())
+            run.answers.append(answer.body.decode() if isinstance(answer.body, bytes) else str(answer.body))
             if answer.status_code >= 400:
                 run.failures.append(f"{method} {path} -> {answer.status_code} {answer.body[:300]!r}")
             return answer.json_body
@@ -234,6 +236,7 @@ def sqs_scenario(world: World, name: str) -> None:
         with world.as_function(name) as run:
             try:
                 answer = handler({"Records": records}, None)
+                run.answers.append(json.dumps(answer))
                 failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
             except Exception as exc:  # noqa: BLE001 - Lambda would retry the whole batch
                 run.failures.append(f"{type(exc).__name__}: {exc}")
@@ -386,7 +389,23 @@ def test_every_resource_in_a_functions_environment_is_one_it_uses(world):
     assert not unused
 
 
+def test_every_other_setting_in_a_functions_environment_shows_in_what_it_does(world):
+    unused = {}
+    for name, run in world.runs.items():
+        variables = world.template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        made = " ".join([*run.answers, *(json.dumps(p, default=str) for *_, p in run.calls.made)])
+        for variable, value in variables.items():
+            if isinstance(value, dict) and "Ref" in value and value["Ref"] in world.resolve.resources:
+                continue  # a resource: the test above
+            if world.resolve(value) not in made:
+                unused.setdefault(name, []).append(variable)
+    assert not unused
+
+
 def test_every_log_line_keeps_its_fields_in_lambdas_json_format(world):
+    from app import app
+
+    assert app.log.propagate and not app.log.handlers  # Chalice's own text handler would bypass Lambda's JSON
     records = [r for run in world.runs.values() for r in run.records]
     ours = [r for r in records if r.name.startswith("chalicelib")]
     assert any(r.levelno == logging.INFO for r in ours)  # INFO lines reach the log (ApplicationLogLevel INFO)
