@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -10,7 +12,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.webhook_http import WebhookSender
 from chalicelib.domain.webhooks import SIGNATURE_HEADER, verify_signature
 from tests.api.conftest import open_case
-from tests.api.webhook_kit import bodies, pump, queued, register, types_of
+from tests.api.webhook_kit import bodies, pump, queued, register, types_of, work
 from tests.conftest import get, post
 
 
@@ -281,3 +283,69 @@ def test_the_delivery_log_pages_newest_first(client, broker, receiver, webhook_e
     assert created == sorted(created, reverse=True)
     bad = get(client, f"/admin/webhooks/{endpoint['endpoint_id']}/deliveries?cursor=Zm9v", key)
     assert bad.status_code == 400 and bad.json_body["error"]["field"] == "cursor"
+
+
+# --- retries for 3 days, then the endpoint is disabled ------------------------------------------------------
+
+def let_sqs_delays_pass(clock) -> list[int]:
+    """Every delayed message becomes visible, and the clock moves on by its delay: the delays (seconds)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].queues["collections-webhooks"]
+    now_ms = time.time() * 1000
+    delays = [round((m.delayed_until - now_ms) / 1000) for m in queue._messages if m.delayed]
+    for m in queue._messages:
+        m.delayed_until = 0
+    if delays:
+        clock.advance(seconds=max(delays))
+    return delays
+
+
+def test_a_failing_endpoint_is_retried_with_backoff_for_3_days_then_disabled_with_a_notice(
+        client, broker, receiver, webhook_env, clock, monkeypatch):
+    from tests.integration.reminder_stack import sent_emails
+
+    monkeypatch.setenv("WEBHOOK_RETRY_SCALE", "1")
+    bootstrap.reset()
+    _, key = broker
+    endpoint = register(client, key, receiver, ["case.opened"])
+    receiver.inbox.fail_next = 10**6
+    open_case(client, key)
+    started = clock.now
+    pump(webhook_env)
+    attempts_at = [clock.now]
+    sqs_delays: list[int] = []
+    for _ in range(1000):
+        delays = let_sqs_delays_pass(clock)
+        if not delays:
+            break
+        sqs_delays += delays
+        work(webhook_env)
+        [log] = deliveries(client, key, endpoint["endpoint_id"])
+        if log["attempts"] > len(attempts_at):
+            attempts_at.append(clock.now)
+    [log] = deliveries(client, key, endpoint["endpoint_id"])
+    assert log["status"] == "failed" and log["next_attempt_at"] is None and log["last_response_code"] == 503
+    assert log["attempts"] == len(attempts_at) == len(receiver.inbox.received)
+    assert 15 <= log["attempts"] <= 30
+    assert timedelta(days=2, hours=12) <= attempts_at[-1] - started <= timedelta(days=3)
+    assert max(sqs_delays) <= 900 and len(sqs_delays) > 2 * log["attempts"]  # long waits are chained
+    gaps = [(b - a).total_seconds() for a, b in zip(attempts_at, attempts_at[1:], strict=False)]
+    for n, gap in enumerate(gaps, start=1):
+        ceiling = min(30 * 2 ** (n - 1), 6 * 3600)
+        assert ceiling / 2 - 1 <= gap <= ceiling + 1, (n, gap)  # doubling, capped at 6 h, jittered
+    assert len({round(g / min(30 * 2 ** n, 21600), 2) for n, g in enumerate(gaps)}) > 3  # jitter varies
+
+    shown = get(client, f"/admin/webhooks/{endpoint['endpoint_id']}", key).json_body
+    assert shown["enabled"] is False and "3 days" in shown["disabled_reason"]
+    notices = [m for m in sent_emails() if "disabled" in m.subject]
+    assert [(m.to, m.subject) for m in notices] == [("ar@acme.test",
+                                                     f"Webhook endpoint {endpoint['endpoint_id']} disabled")]
+    assert endpoint["endpoint_id"] in notices[0].text
+
+    open_case(client, key, invoice__number="INV-AFTER")  # disabled: not sent
+    pump(webhook_env)
+    assert len(deliveries(client, key, endpoint["endpoint_id"])) == 1
+    again = patch(client, f"/admin/webhooks/{endpoint['endpoint_id']}", key, {"enabled": True})
+    assert again.json_body["enabled"] is True and again.json_body["disabled_reason"] is None
