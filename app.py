@@ -372,9 +372,9 @@ def test_webhook(endpoint_id: str) -> Response:
     return Response(body=bootstrap.webhooks_service().send_test(broker, endpoint_id), status_code=202)
 
 
-# The relay moves stored events to the delivery queue; infra/resources.json creates the queue (its name is
-# the stack's own) and points the worker's event source at it.
-WEBHOOK_QUEUE = "collections-webhooks"
+# The relay moves stored events to the delivery queue. infra/resources.json creates the queue, named by
+# CloudFormation per stack (so per stage), and replaces this placeholder ARN with the queue's own.
+WEBHOOK_QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:collections-webhooks"
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_relay")
@@ -382,7 +382,7 @@ def webhook_relay(event: Any) -> None:
     bootstrap.webhook_relay().run()
 
 
-@app.on_sqs_message(queue=WEBHOOK_QUEUE, batch_size=10, name="webhook_delivery")
+@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=10, name="webhook_delivery")
 def webhook_delivery(event: Any) -> dict[str, list[dict[str, str]]]:
     records = [record.to_dict() for record in event]
     outcomes = bootstrap.webhook_worker().handle_batch(r["body"] for r in records)

@@ -317,12 +317,18 @@ def webhook_worker() -> DeliveryWorker:
     from chalicelib.adapters.webhook_http import WebhookSender
     from chalicelib.services.webhook_delivery import DeliveryWorker
 
-    def addresses(broker_id: str) -> tuple[str, str | None]:
-        return policy_service().policy_for(broker_id).sender.from_email, store().get_broker(broker_id).email
-
     config = settings()
     sender = WebhookSender(allow_loopback=config.webhook_allow_loopback)
     return DeliveryWorker(webhook_store(), webhook_secrets(), sender,
                           SqsQueue(aws("sqs"), config.require("webhook_queue_url")), utc_now,
-                          mailer=SesMailer(sending_client("sesv2")), sender_address=addresses,
+                          mailer=SesMailer(sending_client("sesv2")), sender_address=broker_addresses,
                           retry_scale=config.webhook_retry_scale)
+
+
+def broker_addresses(broker_id: str) -> tuple[str, str | None]:
+    """(the broker's sender address, the broker's own address) for a notice to the broker. The delivery
+    function changes no case, so it reads the broker without the anchor bucket the case store needs."""
+    from chalicelib.adapters.dynamo import DynamoStore
+
+    broker = DynamoStore(aws("dynamodb"), settings().table_name).get_broker(broker_id)
+    return policy_service().policy_for(broker_id).sender.from_email, broker.email
