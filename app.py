@@ -194,12 +194,7 @@ def reminder_sweep(event: Any) -> None:
 
 @app.on_sqs_message(queue=REMINDER_QUEUE, batch_size=10, name="reminder_worker")
 def reminder_worker(event: Any) -> dict[str, list[dict[str, str]]]:
-    # ReportBatchItemFailures (infra/resources.json sets it on the event source): SQS redelivers only the
-    # messages named here and deletes the rest, so one bad case never holds up or repeats the others.
-    records = [record.to_dict() for record in event]
-    outcomes = bootstrap.reminder_worker().handle_batch(r["body"] for r in records)
-    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
-                                  for r, outcome in zip(records, outcomes, strict=True) if outcome.failed]}
+    return batch_item_failures(event, bootstrap.reminder_worker().handle_batch)
 
 
 # --- customer (pay token) -----------------------------------------------------------------------
@@ -384,7 +379,13 @@ def webhook_relay(event: Any) -> None:
 
 @app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=10, name="webhook_delivery")
 def webhook_delivery(event: Any) -> dict[str, list[dict[str, str]]]:
+    return batch_item_failures(event, bootstrap.webhook_worker().handle_batch)
+
+
+def batch_item_failures(event: Any, handle_batch: Callable[[Any], Any]) -> dict[str, list[dict[str, str]]]:
+    """ReportBatchItemFailures (infra/resources.json sets it on each event source): SQS redelivers only the
+    messages named here and deletes the rest, so one bad message never holds up or repeats the others."""
     records = [record.to_dict() for record in event]
-    outcomes = bootstrap.webhook_worker().handle_batch(r["body"] for r in records)
+    outcomes = handle_batch(r["body"] for r in records)
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
                                   for r, outcome in zip(records, outcomes, strict=True) if outcome.failed]}

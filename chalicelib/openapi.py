@@ -331,7 +331,9 @@ def webhooks_section() -> dict[str, Any]:
         TOLERANCE_SECONDS,
     )
 
-    kinds = {t: k for k, t in CASE_EVENT_TYPES.items()}
+    kinds: dict[str, list[str]] = {}
+    for kind, type_ in CASE_EVENT_TYPES.items():
+        kinds.setdefault(type_, []).append(f"`{kind}`")
     case_data = {"type": "object", "required": ["case_id", "invoice_number", "status", "balance", "event"],
                  "properties": {
         "case_id": {"type": "string"}, "invoice_number": {"type": "string"},
@@ -350,7 +352,7 @@ def webhooks_section() -> dict[str, Any]:
     section = {}
     for type_ in (*EVENT_TYPES, TEST_TYPE):
         data = case_data if type_ in kinds else {"type": "object"}
-        about = f"a `{kinds[type_]}` event in a case's history" if type_ in kinds else (
+        about = f"a {' or '.join(kinds[type_])} event in a case's history" if type_ in kinds else (
             "an import of invoices finished" if type_ == "import.finished" else "sent by POST .../test")
         section[type_] = {"post": {
             "summary": f"{type_}: {about}", "parameters": headers,

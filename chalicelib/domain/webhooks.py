@@ -17,6 +17,7 @@ CASE_EVENT_TYPES: dict[str, str] = {
     "case_opened": "case.opened",
     "reminder_sent": "reminder.sent",
     "payment_received": "payment.received",
+    "installment_paid": "payment.received",  # a plan's installment is money received too
     "payment_refunded": "payment.refunded",
     "chargeback_opened": "chargeback.opened",
     "chargeback_closed": "chargeback.closed",

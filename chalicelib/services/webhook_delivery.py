@@ -110,7 +110,7 @@ class DeliveryWorker:
                 self.handle(json.loads(body))
                 outcomes.append(Outcome(False))
             except Exception:  # noqa: BLE001 - one message's failure must not redeliver the others
-                log.exception("webhook delivery failed", extra={"message": body[:200]})
+                log.exception("webhook delivery failed", extra={"sqs_body": body[:200]})
                 outcomes.append(Outcome(True))
         return outcomes
 

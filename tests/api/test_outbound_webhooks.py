@@ -349,3 +349,22 @@ def test_a_failing_endpoint_is_retried_with_backoff_for_3_days_then_disabled_wit
     assert len(deliveries(client, key, endpoint["endpoint_id"])) == 1
     again = patch(client, f"/admin/webhooks/{endpoint['endpoint_id']}", key, {"enabled": True})
     assert again.json_body["enabled"] is True and again.json_body["disabled_reason"] is None
+
+
+def test_the_delivery_lambda_names_only_the_message_that_failed(client, broker, receiver, webhook_env):
+    """Through the Lambda handler: a message that cannot be handled is left for SQS alone; the rest go out."""
+    from app import app
+
+    _, key = broker
+    register(client, key, receiver, ["case.opened"])
+    open_case(client, key)
+    bootstrap.webhook_relay().run()
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=webhook_env, MessageBody="not json")
+    page = sqs.receive_message(QueueUrl=webhook_env, MaxNumberOfMessages=10)["Messages"]
+    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs"} for m in page]
+    answer = app.handler_map["webhook_delivery"]({"Records": records}, None)
+    [bad] = [m["MessageId"] for m in page if m["Body"] == "not json"]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": bad}]}
+    assert [r.type for r in receiver.inbox.received] == ["case.opened"]
