@@ -322,14 +322,8 @@ ROUTES.update({
 
 def webhooks_section() -> dict[str, Any]:
     """OpenAPI 3.1 `webhooks`: what the portal POSTs to a broker's endpoints, one entry per event type."""
-    from chalicelib.domain.webhooks import (
-        CASE_EVENT_TYPES,
-        EVENT_ID_HEADER,
-        EVENT_TYPES,
-        SIGNATURE_HEADER,
-        TEST_TYPE,
-        TOLERANCE_SECONDS,
-    )
+    from chalicelib.domain.webhook_security import EVENT_ID_HEADER, SIGNATURE_HEADER, TOLERANCE_SECONDS
+    from chalicelib.domain.webhooks import CASE_EVENT_TYPES, EVENT_TYPES, TEST_TYPE
 
     kinds: dict[str, list[str]] = {}
     for kind, type_ in CASE_EVENT_TYPES.items():

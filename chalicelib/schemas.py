@@ -391,7 +391,7 @@ STRIPE_SIGNATURE = {"type": "string", "minLength": 1, "description": "Stripe's s
 
 # --- outbound webhooks -------------------------------------------------------------------------------
 def _webhook_fields() -> dict[str, Any]:
-    from chalicelib.domain.webhooks import EVENT_TYPES
+    from chalicelib.domain.webhook_types import EVENT_TYPES
 
     return {
         "url": _str(2048, pattern=r"^https?://[^\s]+$",

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from chalicelib.domain.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
+from chalicelib.domain.webhook_security import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
 from portal.servers import BackgroundServer
 
 MAX_BODY = 1024 * 1024

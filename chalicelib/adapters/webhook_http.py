@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.webhooks import Target, check_address, parse_url
+from chalicelib.domain.webhook_security import Target, check_address, parse_url
 
 TIMEOUT_SECONDS = 10
 MAX_ANSWER_BYTES = 4096  # we keep the status code only; a huge answer must not hold the worker

@@ -1,43 +1,18 @@
-"""Outbound webhooks: which history events brokers hear about, the payload, the signature, the retry
-schedule and which addresses a delivery may reach. Pure: no clock reads, no I/O.
+"""Outbound webhooks: which history events brokers hear about, the payload and the retry schedule.
+Pure: no clock reads, no I/O. Signatures and the addresses a delivery may reach: webhook_security.py.
 """
 from __future__ import annotations
 
 import hashlib
-import hmac
-import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-# The one table from a case history's event kind to the webhook type brokers subscribe to.
-CASE_EVENT_TYPES: dict[str, str] = {
-    "case_opened": "case.opened",
-    "reminder_sent": "reminder.sent",
-    "payment_received": "payment.received",
-    "installment_paid": "payment.received",  # a plan's installment is money received too
-    "payment_refunded": "payment.refunded",
-    "chargeback_opened": "chargeback.opened",
-    "chargeback_closed": "chargeback.closed",
-    "plan_started": "plan.started",
-    "plan_defaulted": "plan.defaulted",
-    "plan_completed": "plan.completed",
-    "promise_made": "promise.made",
-    "promise_missed": "promise.missed",
-    "dispute_opened": "dispute.opened",
-    "dispute_resolved": "dispute.resolved",
-    "escalated": "case.escalated",
-    "written_off": "case.written_off",
-}
-BROKER_EVENT_TYPES = ("import.finished",)
-TEST_TYPE = "webhook.test"  # only ever sent to the one endpoint that asked for it
-EVENT_TYPES = tuple(sorted({*CASE_EVENT_TYPES.values(), *BROKER_EVENT_TYPES}))
-
-SIGNATURE_HEADER = "Portal-Signature"
-EVENT_ID_HEADER = "Portal-Event-Id"
-TOLERANCE_SECONDS = 300  # receivers refuse a signature whose timestamp is further than this from their clock
+from chalicelib.domain.webhook_types import BROKER_EVENT_TYPES as BROKER_EVENT_TYPES
+from chalicelib.domain.webhook_types import CASE_EVENT_TYPES as CASE_EVENT_TYPES
+from chalicelib.domain.webhook_types import EVENT_TYPES as EVENT_TYPES
+from chalicelib.domain.webhook_types import TEST_TYPE as TEST_TYPE
 
 # Retries: exponential from 30 s, doubling up to 6 h between attempts, each with jitter, for 3 days.
 FIRST_DELAY = timedelta(seconds=30)
@@ -78,26 +53,6 @@ def body_of(event: dict[str, Any]) -> bytes:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
 
 
-# --- signatures: Stripe's scheme, t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body"> -------------------
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def verify_signature(secret: str, header: str | None, body: bytes, now: int,
-                     tolerance: int = TOLERANCE_SECONDS) -> bool:
-    """What a receiver does: any v1 matches (compared in constant time) and the timestamp is fresh."""
-    if not header:
-        return False
-    parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
-    stamps = [v for k, v in parts if k == "t"]
-    if len(stamps) != 1 or not stamps[0].isdigit() or abs(now - int(stamps[0])) > tolerance:
-        return False
-    expected = signature(secret, int(stamps[0]), body).split("v1=", 1)[1]
-    return any(hmac.compare_digest(expected, v) for k, v in parts if k == "v1")
-
-
 # --- retries ----------------------------------------------------------------------------------------
 
 def retry_delay(attempts: int, jitter: float, scale: float = 1.0) -> timedelta:
@@ -112,61 +67,6 @@ def next_attempt(first_attempt_at: datetime, now: datetime, attempts: int, jitte
     """When to try again after a failure, or None: the retry window (3 days, scaled) has run out."""
     at = now + retry_delay(attempts, jitter, scale)
     return at if at <= first_attempt_at + RETRY_WINDOW * scale else None
-
-
-# --- where a delivery may go ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Target:
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-
-def parse_url(url: str, *, allow_loopback: bool) -> Target:
-    """The endpoint's URL as a delivery reaches it; ValueError naming what is wrong.
-
-    HTTPS only, except plain HTTP to a loopback host when the demo's loopback setting is on."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("must be an https:// URL with a host")
-    if parts.username or parts.password:
-        raise ValueError("must not carry a user name or password")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise ValueError("has a port that is not a number from 1 to 65535") from exc
-    if parts.scheme == "http" and not (allow_loopback and loopback_name(parts.hostname)):
-        raise ValueError("must use https://")
-    address = literal_address(parts.hostname)
-    if address is not None:
-        check_address(address, allow_loopback=allow_loopback)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(parts.scheme, parts.hostname, port, path)
-
-
-def loopback_name(host: str) -> bool:
-    address = literal_address(host)
-    return host == "localhost" or (address is not None and address.is_loopback)
-
-
-def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_loopback: bool) -> None:
-    """Refuse anything but a public unicast address (private, loopback, link-local, multicast, reserved,
-    shared, documentation ranges, IPv4 mapped into IPv6...); the demo may reach loopback."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if allow_loopback and address.is_loopback:
-        return
-    if not address.is_global or address.is_multicast:
-        raise ValueError(f"resolves to {address}, which is not a public address")
 
 
 # --- what is stored ------------------------------------------------------------------------------------

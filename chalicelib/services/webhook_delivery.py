@@ -23,15 +23,8 @@ from chalicelib.adapters.webhook_secrets import WebhookSecrets
 from chalicelib.adapters.webhook_store import DynamoWebhookStore
 from chalicelib.domain.cases import iso, parse_iso
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.webhooks import (
-    EVENT_ID_HEADER,
-    SIGNATURE_HEADER,
-    SQS_MAX_DELAY_SECONDS,
-    Delivery,
-    Endpoint,
-    next_attempt,
-    signature,
-)
+from chalicelib.domain.webhook_security import EVENT_ID_HEADER, SIGNATURE_HEADER, signature
+from chalicelib.domain.webhooks import SQS_MAX_DELAY_SECONDS, Delivery, Endpoint, next_attempt
 from chalicelib.ports import Clock, Email, Mailer
 
 log = logging.getLogger(__name__)

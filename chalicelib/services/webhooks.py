@@ -15,7 +15,8 @@ from chalicelib.adapters.webhook_secrets import WebhookSecrets
 from chalicelib.adapters.webhook_store import DynamoWebhookStore
 from chalicelib.domain.cases import iso
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.webhooks import BROKER_EVENT_TYPES, TEST_TYPE, Delivery, Endpoint, broker_event, parse_url
+from chalicelib.domain.webhook_security import parse_url
+from chalicelib.domain.webhooks import BROKER_EVENT_TYPES, TEST_TYPE, Delivery, Endpoint, broker_event
 from chalicelib.ports import Clock
 
 MAX_ENDPOINTS = 16

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.webhook_http import WebhookSender
-from chalicelib.domain.webhooks import SIGNATURE_HEADER, verify_signature
+from chalicelib.domain.webhook_security import SIGNATURE_HEADER, verify_signature
 from tests.api.conftest import open_case
 from tests.api.webhook_kit import bodies, pump, queued, register, types_of, work
 from tests.conftest import get, post
