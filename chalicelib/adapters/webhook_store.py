@@ -9,14 +9,17 @@ import base64
 import binascii
 import json
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
-from chalicelib.domain.cases import Change
+from chalicelib.domain.cases import Change, parse_iso
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.webhooks import Delivery, Endpoint, body_of, case_event
+
+DELIVERY_LOG_KEPT = timedelta(days=30)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -56,6 +59,14 @@ def _endpoint(item: dict[str, Any]) -> Endpoint:
 
 def _delivery_key(broker_id: str, endpoint_id: str, created: str, event_id: str) -> dict[str, Any]:
     return {"PK": _s(keys.deliveries_pk(broker_id, endpoint_id)), "SK": _s(keys.delivery_sk(created, event_id))}
+
+
+def _delivery_item(delivery: Delivery) -> dict[str, Any]:
+    """The log line, kept 30 days after its event (the table's TTL removes it then)."""
+    expires = parse_iso(delivery.created) + DELIVERY_LOG_KEPT
+    return {**_delivery_key(delivery.broker_id, delivery.endpoint_id, delivery.created, delivery.event_id),
+            "delivery": _s(json.dumps(asdict(delivery), separators=(",", ":"))),
+            "attempts": {"N": str(delivery.attempts)}, "expires_at": {"N": str(int(expires.timestamp()))}}
 
 
 def _delivery(item: dict[str, Any]) -> Delivery:
@@ -152,10 +163,9 @@ class DynamoWebhookStore:
 
     def start_delivery(self, delivery: Delivery) -> Delivery:
         """Record a delivery unless it exists (the relay ran again): the stored one either way."""
-        key = _delivery_key(delivery.broker_id, delivery.endpoint_id, delivery.created, delivery.event_id)
         try:
             self._db.put_item(TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
-                              Item={**key, "delivery": _s(json.dumps(asdict(delivery), separators=(",", ":")))})
+                              Item=_delivery_item(delivery))
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
@@ -170,12 +180,9 @@ class DynamoWebhookStore:
 
     def record_attempt(self, delivery: Delivery, seen_attempts: int) -> bool:
         """Store an attempt's outcome, unless another worker recorded one since `seen_attempts`."""
-        key = _delivery_key(delivery.broker_id, delivery.endpoint_id, delivery.created, delivery.event_id)
         try:
-            self._db.put_item(TableName=self._table,
-                              Item={**key, "delivery": _s(json.dumps(asdict(delivery), separators=(",", ":"))),
-                                    "attempts": {"N": str(delivery.attempts)}},
-                              ConditionExpression="attribute_not_exists(attempts) OR attempts = :seen",
+            self._db.put_item(TableName=self._table, Item=_delivery_item(delivery),
+                              ConditionExpression="attempts = :seen",
                               ExpressionAttributeValues={":seen": {"N": str(seen_attempts)}})
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -368,3 +368,20 @@ def test_the_delivery_lambda_names_only_the_message_that_failed(client, broker, 
     [bad] = [m["MessageId"] for m in page if m["Body"] == "not json"]
     assert answer == {"batchItemFailures": [{"itemIdentifier": bad}]}
     assert [r.type for r in receiver.inbox.received] == ["case.opened"]
+
+
+def test_the_delivery_log_is_kept_30_days_by_the_tables_ttl(client, broker, receiver, webhook_env):
+    from chalicelib.adapters import keys
+    from chalicelib.domain.cases import parse_iso
+    from portal import infra
+
+    _, key = broker
+    endpoint = register(client, key, receiver, ["case.opened"])
+    open_case(client, key)
+    pump(webhook_env)
+    [log] = deliveries(client, key, endpoint["endpoint_id"])
+    item = boto3.client("dynamodb").get_item(TableName=bootstrap.settings().table_name, Key={
+        "PK": {"S": keys.deliveries_pk(broker[0], endpoint["endpoint_id"])},
+        "SK": {"S": keys.delivery_sk(log["created"], log["event_id"])}})["Item"]
+    ttl = infra.table_definition()["TimeToLiveSpecification"]["AttributeName"]
+    assert int(item[ttl]["N"]) == int((parse_iso(log["created"]) + timedelta(days=30)).timestamp())
