@@ -47,6 +47,7 @@ bench: venv
 	$(PY) bench/outbox.py
 	$(PY) bench/verify.py
 	$(PY) bench/package_size.py
+	$(PY) bench/webhooks.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

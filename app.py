@@ -195,12 +195,7 @@ def reminder_sweep(event: Any) -> None:
 
 @app.on_sqs_message(queue=REMINDER_QUEUE, batch_size=10, name="reminder_worker")
 def reminder_worker(event: Any) -> dict[str, list[dict[str, str]]]:
-    # ReportBatchItemFailures (infra/resources.json sets it on the event source): SQS redelivers only the
-    # messages named here and deletes the rest, so one bad case never holds up or repeats the others.
-    records = [record.to_dict() for record in event]
-    outcomes = bootstrap.reminder_worker().handle_batch(r["body"] for r in records)
-    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
-                                  for r, outcome in zip(records, outcomes, strict=True) if outcome.failed]}
+    return batch_item_failures(event, bootstrap.reminder_worker().handle_batch)
 
 
 # --- customer (pay token) -----------------------------------------------------------------------
@@ -318,3 +313,80 @@ def openapi() -> dict[str, Any]:
     from chalicelib.openapi import openapi_document  # only this route needs the whole document
 
     return openapi_document()
+
+
+# --- outbound webhooks to the broker's own systems --------------------------------------------------------
+
+@api("/admin/webhooks", "POST")
+def create_webhook() -> Response:
+    broker = broker_id()
+    payload = body(schemas.WEBHOOK_CREATE)
+    view, secret = bootstrap.webhooks_service().create(broker, payload)
+    return Response(body={**view, "secret": secret}, status_code=201,
+                    headers={"Location": f"/admin/webhooks/{view['endpoint_id']}"})
+
+
+@api("/admin/webhooks", "GET")
+def list_webhooks() -> dict[str, Any]:
+    broker = broker_id()
+    return {"items": bootstrap.webhooks_service().list_endpoints(broker)}
+
+
+@api("/admin/webhooks/{endpoint_id}", "GET")
+def get_webhook(endpoint_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.webhooks_service().get(broker, endpoint_id)
+
+
+@api("/admin/webhooks/{endpoint_id}", "PATCH")
+def update_webhook(endpoint_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.WEBHOOK_UPDATE)
+    return bootstrap.webhooks_service().update(broker, endpoint_id, payload)
+
+
+@api("/admin/webhooks/{endpoint_id}", "DELETE")
+def delete_webhook(endpoint_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    bootstrap.webhooks_service().delete(broker, endpoint_id)
+    return {"deleted": True, "endpoint_id": endpoint_id}
+
+
+@api("/admin/webhooks/{endpoint_id}/deliveries", "GET")
+def webhook_deliveries(endpoint_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    params = query(schemas.DELIVERIES_QUERY)
+    items, cursor = bootstrap.webhooks_service().deliveries(
+        broker, endpoint_id, params.get("limit", schemas.DEFAULT_LIMIT), params.get("cursor"))
+    return {"items": items, "next_cursor": cursor}
+
+
+@api("/admin/webhooks/{endpoint_id}/test", "POST")
+def test_webhook(endpoint_id: str) -> Response:
+    broker = broker_id()
+    body(schemas.EMPTY)
+    return Response(body=bootstrap.webhooks_service().send_test(broker, endpoint_id), status_code=202)
+
+
+# The relay moves stored events to the delivery queue. infra/resources.json creates the queue, named by
+# CloudFormation per stack (so per stage), and replaces this placeholder ARN with the queue's own.
+WEBHOOK_QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:collections-webhooks"
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_relay")
+def webhook_relay(event: Any) -> None:
+    bootstrap.webhook_relay().run()
+
+
+@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=10, name="webhook_delivery")
+def webhook_delivery(event: Any) -> dict[str, list[dict[str, str]]]:
+    return batch_item_failures(event, bootstrap.webhook_worker().handle_batch)
+
+
+def batch_item_failures(event: Any, handle_batch: Callable[[Any], Any]) -> dict[str, list[dict[str, str]]]:
+    """ReportBatchItemFailures (infra/resources.json sets it on each event source): SQS redelivers only the
+    messages named here and deletes the rest, so one bad message never holds up or repeats the others."""
+    records = [record.to_dict() for record in event]
+    outcomes = handle_batch(r["body"] for r in records)
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
+                                  for r, outcome in zip(records, outcomes, strict=True) if outcome.failed]}

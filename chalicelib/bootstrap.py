@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from chalicelib.adapters.s3 import EvidenceBucket
     from chalicelib.adapters.secrets import SecretsKeyRing
     from chalicelib.adapters.stripe_gateway import StripeGateway
+    from chalicelib.adapters.webhook_secrets import WebhookSecrets
+    from chalicelib.adapters.webhook_store import DynamoWebhookStore
     from chalicelib.services.audit import CaseAudit
     from chalicelib.services.brokers import BrokerAuth
     from chalicelib.services.cases import CaseService
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from chalicelib.services.reminders import ReminderWorker, Sweep
     from chalicelib.services.self_service import SelfService, SelfServiceTimers
     from chalicelib.services.self_service_notices import SelfServiceNotices
+    from chalicelib.services.webhook_delivery import DeliveryWorker, Relay
+    from chalicelib.services.webhooks import WebhookEndpoints
 
 
 def utc_now() -> datetime:
@@ -275,3 +279,60 @@ def reset() -> None:
     # Every other builder too, so a new one cannot be forgotten here.
     for built in [v for v in globals().values() if callable(getattr(v, "cache_clear", None))]:
         built.cache_clear()
+
+
+# --- outbound webhooks ---------------------------------------------------------------------------------
+
+@functools.cache
+def webhook_store() -> DynamoWebhookStore:
+    from chalicelib.adapters.webhook_store import DynamoWebhookStore
+
+    return DynamoWebhookStore(aws("dynamodb"), settings().table_name)
+
+
+@functools.cache
+def webhook_secrets() -> WebhookSecrets:
+    from chalicelib.adapters.webhook_secrets import WebhookSecrets
+
+    return WebhookSecrets(aws("secretsmanager"), settings().webhook_secret_prefix, settings().keys_cache_seconds)
+
+
+@functools.cache
+def webhooks_service() -> WebhookEndpoints:
+    """Endpoints for the API, and `emit_broker_event` for code that finishes broker-level work (imports)."""
+    from chalicelib.services.webhooks import WebhookEndpoints
+
+    return WebhookEndpoints(webhook_store(), webhook_secrets(), utc_now,
+                            allow_loopback=settings().webhook_allow_loopback)
+
+
+@functools.cache
+def webhook_relay() -> Relay:
+    from chalicelib.adapters.sqs import SqsQueue
+    from chalicelib.services.webhook_delivery import Relay
+
+    return Relay(webhook_store(), SqsQueue(aws("sqs"), settings().require("webhook_queue_url")))
+
+
+@functools.cache
+def webhook_worker() -> DeliveryWorker:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.sqs import SqsQueue
+    from chalicelib.adapters.webhook_http import WebhookSender
+    from chalicelib.services.webhook_delivery import DeliveryWorker
+
+    config = settings()
+    sender = WebhookSender(allow_loopback=config.webhook_allow_loopback)
+    return DeliveryWorker(webhook_store(), webhook_secrets(), sender,
+                          SqsQueue(aws("sqs"), config.require("webhook_queue_url")), utc_now,
+                          mailer=SesMailer(sending_client("sesv2")), sender_address=broker_addresses,
+                          retry_scale=config.webhook_retry_scale)
+
+
+def broker_addresses(broker_id: str) -> tuple[str, str | None]:
+    """(the broker's sender address, the broker's own address) for a notice to the broker. The delivery
+    function changes no case, so it reads the broker without the anchor bucket the case store needs."""
+    from chalicelib.adapters.dynamo import DynamoStore
+
+    broker = DynamoStore(aws("dynamodb"), settings().table_name).get_broker(broker_id)
+    return policy_service().policy_for(broker_id).sender.from_email, broker.email

@@ -269,6 +269,98 @@ ROUTES.update({
 })
 
 
+# --- outbound webhooks ------------------------------------------------------------------------
+WEBHOOK_ENDPOINT = {"type": "object", "required": ["endpoint_id", "url", "event_types", "enabled"], "properties": {
+    "endpoint_id": {"type": "string"}, "url": {"type": "string"},
+    "event_types": {"type": "array", "items": {"type": "string"}}, "enabled": {"type": "boolean"},
+    "description": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"},
+    "disabled_reason": {"type": ["string", "null"], "description": "set when the portal switched it off"}}}
+WEBHOOK_CREATED = {"type": "object", "allOf": [WEBHOOK_ENDPOINT], "required": ["secret"], "properties": {
+    "secret": {"type": "string", "description": "the signing secret (whsec_...): shown this once, keep it"}}}
+WEBHOOK_DELIVERY = {"type": "object", "properties": {
+    "event_id": {"type": "string"}, "type": {"type": "string"},
+    "created": {"type": "string", "format": "date-time", "description": "when the event happened"},
+    "status": {"type": "string", "enum": ["pending", "delivered", "failed", "cancelled"],
+               "description": "failed: retries ran out after 3 days; cancelled: the endpoint was deleted or disabled"},
+    "attempts": {"type": "integer"},
+    "first_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+    "last_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+    "last_response_code": {"type": ["integer", "null"], "description": "null: no HTTP answer (see last_error)"},
+    "last_error": {"type": ["string", "null"]},
+    "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+    "delivered_at": {"type": ["string", "null"], "format": "date-time"}}}
+ROUTES.update({
+    ("/admin/webhooks", "POST"): {
+        "summary": "Register a webhook endpoint; the answer carries its signing secret, shown once",
+        "security": "broker", "request": schemas.WEBHOOK_CREATE, "status": 201, "response": WEBHOOK_CREATED},
+    ("/admin/webhooks", "GET"): {"summary": "The broker's webhook endpoints", "security": "broker", "response": {
+        "type": "object", "required": ["items"],
+        "properties": {"items": {"type": "array", "items": WEBHOOK_ENDPOINT}}}},
+    ("/admin/webhooks/{endpoint_id}", "GET"): {"summary": "One webhook endpoint", "security": "broker",
+                                               "response": WEBHOOK_ENDPOINT},
+    ("/admin/webhooks/{endpoint_id}", "PATCH"): {
+        "summary": "Change an endpoint's URL, event types or description; enabled: true switches it back on",
+        "security": "broker", "request": schemas.WEBHOOK_UPDATE, "response": WEBHOOK_ENDPOINT},
+    ("/admin/webhooks/{endpoint_id}", "DELETE"): {
+        "summary": "Delete an endpoint and its secret; queued deliveries to it are cancelled", "security": "broker",
+        "response": {"type": "object", "properties": {"deleted": {"type": "boolean"},
+                                                      "endpoint_id": {"type": "string"}}},
+        "errors": [400, 401, 404]},
+    ("/admin/webhooks/{endpoint_id}/deliveries", "GET"): {
+        "summary": "The delivery log, newest first: status, attempts, last response code, next attempt",
+        "security": "broker", "query": schemas.DELIVERIES_QUERY, "response": {
+            "type": "object", "required": ["items", "next_cursor"], "properties": {
+                "items": {"type": "array", "items": WEBHOOK_DELIVERY}, "next_cursor": {"type": ["string", "null"]}}}},
+    ("/admin/webhooks/{endpoint_id}/test", "POST"): {
+        "summary": "Send a signed webhook.test event to this endpoint (queued like any event)",
+        "security": "broker", "request": schemas.EMPTY, "status": 202, "response": {
+            "type": "object", "required": ["event_id"], "properties": {
+                "event_id": {"type": "string"}, "type": {"type": "string", "enum": ["webhook.test"]}}}},
+})
+
+
+def webhooks_section() -> dict[str, Any]:
+    """OpenAPI 3.1 `webhooks`: what the portal POSTs to a broker's endpoints, one entry per event type."""
+    from chalicelib.domain.webhook_security import EVENT_ID_HEADER, SIGNATURE_HEADER, TOLERANCE_SECONDS
+    from chalicelib.domain.webhooks import CASE_EVENT_TYPES, EVENT_TYPES, TEST_TYPE
+
+    kinds: dict[str, list[str]] = {}
+    for kind, type_ in CASE_EVENT_TYPES.items():
+        kinds.setdefault(type_, []).append(f"`{kind}`")
+    case_data = {"type": "object", "required": ["case_id", "invoice_number", "status", "balance", "event"],
+                 "properties": {
+        "case_id": {"type": "string"}, "invoice_number": {"type": "string"},
+        "status": {"type": "string", "enum": list(STATUSES), "description": "as the change left the case"},
+        "balance": {"type": "object", "properties": {"due": {"type": "integer"}, "paid": {"type": "integer"},
+                                                     "currency": schemas.CURRENCY}},
+        "event": {"type": "object", "description": "the case history's event, as GET /admin/cases/{case_id} shows it",
+                  "properties": {"seq": {"type": "integer"}, "kind": {"type": "string"},
+                                 "actor": {"type": "string"}, "data": {"type": "object"}}}}}
+    headers = [
+        {"name": SIGNATURE_HEADER, "in": "header", "required": True, "schema": {"type": "string"}, "description": (
+            "t=<unix seconds>,v1=<hex HMAC-SHA256 of `t.body` with the endpoint's secret>; refuse it when t is "
+            f"more than {TOLERANCE_SECONDS} s from your clock")},
+        {"name": EVENT_ID_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "the event id again: the same event may arrive more than once, deduplicate on it"}]
+    section = {}
+    for type_ in (*EVENT_TYPES, TEST_TYPE):
+        data = case_data if type_ in kinds else {"type": "object"}
+        about = f"a {' or '.join(kinds[type_])} event in a case's history" if type_ in kinds else (
+            "an import of invoices finished" if type_ == "import.finished" else "sent by POST .../test")
+        section[type_] = {"post": {
+            "summary": f"{type_}: {about}", "parameters": headers,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["id", "type", "created", "broker_id", "data"], "properties": {
+                    "id": {"type": "string", "description": "evt_...: the same for every delivery of this event"},
+                    "type": {"type": "string", "const": type_},
+                    "created": {"type": "string", "format": "date-time"},
+                    "broker_id": {"type": "string"}, "data": data}}}}},
+            "responses": {"2XX": {"description": "received; anything else (or no answer in 10 s) is retried with "
+                                                 "backoff for 3 days, then the endpoint is disabled"}}}}
+    return section
+
+
 ERRORS = {400: "Bad input: the error names the field", 401: "Missing or bad credentials",
           404: "Not found (or another broker's)", 409: "Conflicts with the case's state (or a concurrent change)",
           413: "Body over 64 KB", 502: "The payment provider failed; nothing was changed"}
@@ -324,6 +416,7 @@ def openapi_document() -> dict[str, Any]:
             "Strings are Unicode text (I-JSON, RFC 7493: no lone surrogates); bodies nest at most 32 levels and "
             "are at most 64 KB.")},
         "paths": paths,
+        "webhooks": webhooks_section(),
         "components": {
             "schemas": {**schemas.components(), "Error": ERROR},
             "securitySchemes": {

@@ -387,3 +387,27 @@ IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern"
                    "description": "the same key again answers with the case it created"}
 STRIPE_SIGNATURE = {"type": "string", "minLength": 1, "description": "Stripe's signature over the exact body bytes: "
                     "t=<unix time>,v1=<HMAC-SHA256 with the endpoint secret>"}
+
+
+# --- outbound webhooks -------------------------------------------------------------------------------
+def _webhook_fields() -> dict[str, Any]:
+    from chalicelib.domain.webhook_types import EVENT_TYPES
+
+    return {
+        "url": _str(2048, pattern=r"^https?://[^\s]+$",
+                    description="https:// (the demo also takes http://127.0.0.1); never a private, loopback or "
+                                "link-local address"),
+        "event_types": {"type": "array", "minItems": 1, "maxItems": 32, "uniqueItems": True,
+                        "items": {"type": "string", "enum": list(EVENT_TYPES)}},
+        "enabled": {"type": "boolean", "default": True},
+        "description": name(200),
+    }
+
+
+WEBHOOK_CREATE = {"type": "object", "additionalProperties": False, "required": ["url", "event_types"],
+                  "properties": _webhook_fields()}
+WEBHOOK_UPDATE = {"type": "object", "additionalProperties": False, "minProperties": 1,
+                  "properties": _webhook_fields()}
+DELIVERIES_QUERY = {"type": "object", "additionalProperties": False, "properties": {
+    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
+    "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before")}}

@@ -33,6 +33,13 @@ class Settings:
     evidence_bucket: str | None = None
     # Head-hash anchors (Object Lock, compliance mode): required (`require()`) wherever cases change.
     anchor_bucket: str | None = None
+    # Outbound webhooks: the delivery queue (relay and worker), where signing secrets live (stage-scoped),
+    # WEBHOOK_RETRY_SCALE shortens every retry wait and the 3-day window (the demo: 0.01), and
+    # WEBHOOK_ALLOW_LOOPBACK=1 lets the demo deliver over plain HTTP to 127.0.0.1; production never sets it.
+    webhook_queue_url: str | None = None
+    webhook_secret_prefix: str = "collections-portal/webhooks"
+    webhook_retry_scale: float = 1.0
+    webhook_allow_loopback: bool = False
 
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
@@ -60,4 +67,8 @@ class Settings:
             policy_cache_seconds=int(env.get("POLICY_CACHE_SECONDS", "60")),
             evidence_bucket=env.get("EVIDENCE_BUCKET") or None,
             anchor_bucket=env.get("ANCHOR_BUCKET") or None,
+            webhook_queue_url=env.get("WEBHOOK_QUEUE_URL") or None,
+            webhook_secret_prefix=env.get("WEBHOOK_SECRET_PREFIX") or "collections-portal/webhooks",
+            webhook_retry_scale=float(env.get("WEBHOOK_RETRY_SCALE", "1")),
+            webhook_allow_loopback=env.get("WEBHOOK_ALLOW_LOOPBACK") == "1",
         )

@@ -49,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--api-port", type=port, default=8000)
     demo.add_argument("--site-port", type=port, default=8080)
     demo.add_argument("--aws-port", type=port, default=5000, help="moto's port")
+    demo.add_argument("--webhook-port", type=port, default=8090, help="the local webhook endpoint's port")
     demo.add_argument("--no-seed", action="store_true", help="do not create the demo broker and cases")
     demo.add_argument("--reset", action="store_true", help="forget the saved state first")
     demo.add_argument("--data-dir", type=Path, default=Path(".portal"), help="where the state is kept")
@@ -79,10 +80,11 @@ def parser() -> argparse.ArgumentParser:
     retire = keys.add_parser("retire", parents=[target], help="links signed with this key stop working")
     retire.add_argument("kid")
 
-    from portal import sweep, verify
+    from portal import sweep, verify, webhooks_cli
 
     sweep.register(commands, [target])  # reminders: `portal sweep --at ...` (portal/sweep.py)
     verify.register(commands, [target])  # `portal verify CASE_ID` (portal/verify.py)
+    webhooks_cli.register(commands, [target])  # `portal webhooks test ENDPOINT_ID` (portal/webhooks_cli.py)
     clock = commands.add_parser("clock", parents=[target], help="show or move the running demo's clock")
     moves = clock.add_mutually_exclusive_group()
     moves.add_argument("--set", type=sweep.moment, metavar="ISO", help="e.g. 2026-12-01T10:00:00Z (time runs on)")
@@ -114,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from portal import verify
 
             return verify.command(args, target)
+        if args.command == "webhooks":
+            from portal import webhooks_cli
+
+            return webhooks_cli.command(args, target)
         if args.command in ("clock", "outbox"):
             from portal import demo_commands
 
@@ -147,7 +153,8 @@ def run_demo(args: argparse.Namespace) -> int:
     from portal import demo
 
     options = demo.DemoOptions(data_dir=args.data_dir, api_port=args.api_port, site_port=args.site_port,
-                               aws_port=args.aws_port, seed=not args.no_seed, reset=args.reset)
+                               aws_port=args.aws_port, seed=not args.no_seed, reset=args.reset,
+                               webhook_port=args.webhook_port)
     try:
         demo.run(options, sys.stdout)
     except demo.DemoError as exc:

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from chalicelib import bootstrap
 from chalicelib.domain.cases import Case, iso
 from chalicelib.domain.errors import NotFound
-from portal import infra, seed, show, snapshot
+from portal import demo_webhooks, infra, seed, show, snapshot
 from portal.api_server import ApiServer
 from portal.clock import CLOCK_FILE, DemoClock, drive_app
 from portal.files import write_atomically
@@ -50,6 +50,7 @@ class DemoOptions:
     api_port: int = 8000
     site_port: int = 8080
     aws_port: int = 5000
+    webhook_port: int = 8090  # the local webhook endpoint (a broker's system in miniature)
     seed: bool = True
     reset: bool = False
 
@@ -130,9 +131,13 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
 
     api = bind("API", "--api-port", options.api_port, lambda: ApiServer(HOST, options.api_port))
     api_url = f"http://{HOST}:{api.port}"
+    receiver = bind("webhook endpoint", "--webhook-port", options.webhook_port,
+                    lambda: demo_webhooks.start_receiver(HOST, options.webhook_port, client))
+    running.callback(receiver.stop)
     site = bind("site", "--site-port", options.site_port,
                 lambda: SiteServer(HOST, options.site_port, api_url, outbox=outbox,
-                                   upload_origin=endpoint))  # the page POSTs dispute evidence to moto's S3
+                                   upload_origin=endpoint,  # the page POSTs dispute evidence to moto's S3
+                                   webhooks=receiver.inbox))
     site_url = f"http://{HOST}:{site.port}"
     infra.allow_uploads_from(client("s3"), names.bucket, site_url)
     # The stand-in unless STRIPE_SECRET_KEY holds a real test key; either way the API finds its keys in
@@ -145,7 +150,7 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
         # No caching locally, so `portal broker revoke-key` and `portal keys retire` take effect at once.
         "AUTH_CACHE_SECONDS": "0", "KEYS_CACHE_SECONDS": "0",
         "EVIDENCE_BUCKET": names.bucket,  # dispute evidence: presigned POSTs to moto's S3
-        **stripe_env, **queue_env,
+        **stripe_env, **queue_env, **demo_webhooks.environment(queue_env["WEBHOOK_QUEUE_URL"]),
     })
     drive_app(clock.now)  # the API, the seed and the summary all read the demo clock
 
@@ -163,12 +168,25 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     stripe_line = f"local stand-in {standin.url} (test checkout page, signed webhooks)" if standin else \
         "real Stripe in test mode (STRIPE_SECRET_KEY)"
     _print_summary(out, options, endpoint, api_url, site_url, names, restored, broker, stripe_line)
+    _start_webhooks(out, data_dir, broker, receiver, site_url, client("sqs"), queue_env["WEBHOOK_QUEUE_URL"], stop)
     print(f"portal demo ready: API {api_url}, site {site_url}. Press Ctrl-C to stop.", file=out, flush=True)
     # Wake up now and then: when another thread happens to receive the signal, the main thread only
     # runs the Python handler once it returns from waiting.
     while not stop.wait(timeout=0.5):
         pass
     print(safe(f"stopping: saving the state to {data_dir / STATE_FILE}"), file=out, flush=True)
+
+
+def _start_webhooks(out: TextIO, data_dir: Path, broker: dict[str, str] | None, receiver: Any, site_url: str,
+                    sqs: Any, queue_url: str, stop: threading.Event) -> None:
+    """The demo broker's endpoint at the local receiver, and the relay and delivery loop."""
+    p = printer(out)
+    p(f"Webhooks  endpoint {receiver.url}/hooks (verifies each signature); what it received: "
+      f"{site_url}/webhooks (as JSON: {site_url}/webhooks.json); POST {receiver.url}/fail?n=3 fails the next 3")
+    if broker:
+        endpoint_id = demo_webhooks.ensure_endpoint(broker["broker_id"], receiver.url)
+        p(f"  {show.portal_command('webhooks', 'test', endpoint_id, data_dir=data_dir):<58}  # a signed test event")
+    demo_webhooks.DeliveryLoop(sqs, queue_url, stop).start()
 
 
 def _demo_broker(saved: dict[str, str] | None, seed_allowed: bool) -> dict[str, str] | None:

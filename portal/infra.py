@@ -141,3 +141,19 @@ def site_routes() -> dict[str, str]:
     assert match, "SitePaths must declare `var routes = {...};`"
     routes: dict[str, str] = json.loads(match.group(1))
     return routes
+
+
+def create_webhook_queues(client: Any, name: str = "collections-webhooks") -> tuple[str, str]:
+    """The webhook delivery queue and its dead-letter queue as infra/ defines them; (url, dlq url).
+
+    infra/ leaves the names to CloudFormation (one pair per stack); moto needs one, given here."""
+    resources = template()["Resources"]
+    dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes={
+        "MessageRetentionPeriod": str(resources["WebhookDeadLetters"]["Properties"]["MessageRetentionPeriod"])},
+    )["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    props = resources["WebhookQueue"]["Properties"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(props["RedrivePolicy"]["maxReceiveCount"])}
+    url = client.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": str(props["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
+    return url, dlq_url

@@ -134,4 +134,6 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
     infra.create_anchor_bucket(client("s3"), names.anchors, REGION)
     # SES only sends from verified identities: the default policy's sender domain, as a deployment would.
     infra.verify_sender(client("sesv2"), DEFAULT_POLICY.sender.from_email.rsplit("@", 1)[-1])
-    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors}
+    webhook_queue_url, _ = infra.create_webhook_queues(client("sqs"))
+    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors,
+            "WEBHOOK_QUEUE_URL": webhook_queue_url}

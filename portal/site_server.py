@@ -11,7 +11,8 @@ from portal import infra
 from portal.servers import BackgroundServer
 
 if TYPE_CHECKING:
-    from portal.outbox import Outbox
+    from portal.webhook_receiver import Inbox
+from portal.outbox import Outbox
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 # Checkout returns to /pay/success or /pay/cancel: the same page, which reads its state from the path. The
@@ -31,7 +32,8 @@ OUTBOX_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; fra
 
 class SiteHandler(SimpleHTTPRequestHandler):
     def __init__(self, *args: Any, api_url: str, outbox: Outbox | None, upload_origin: str | None,
-                 **kwargs: Any) -> None:
+                 webhooks: Inbox | None = None, **kwargs: Any) -> None:
+        self.webhooks = webhooks  # what the demo's webhook endpoint received, shown beside the outbox
         self.api_url = api_url
         self.upload_origin = upload_origin
         self.outbox = outbox
@@ -39,7 +41,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         headers = security_headers(self.api_url, self.upload_origin)
-        if self.path.partition("?")[0] == "/outbox":
+        if self.path.partition("?")[0] in ("/outbox", "/webhooks"):
             headers["Content-Security-Policy"] = OUTBOX_CSP
         for name, value in headers.items():
             self.send_header(name, value)
@@ -55,6 +57,12 @@ class SiteHandler(SimpleHTTPRequestHandler):
             return
         if path == "/outbox.json" and self.outbox:
             self._send(self.outbox.as_json(query).encode(), "application/json")
+            return
+        if path == "/webhooks.json" and self.webhooks:
+            self._send(self.webhooks.as_json().encode(), "application/json")
+            return
+        if path == "/webhooks" and self.webhooks:
+            self._send(self.webhooks.page().encode(), "text/html; charset=utf-8")
             return
         self._route()
         super().do_GET()
@@ -84,8 +92,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 class SiteServer(BackgroundServer):
     def __init__(self, host: str, port: int, api_url: str, outbox: Outbox | None = None,
-                 upload_origin: str | None = None) -> None:
-        handler = functools.partial(SiteHandler, api_url=api_url, outbox=outbox, upload_origin=upload_origin)
+                 upload_origin: str | None = None, webhooks: Inbox | None = None) -> None:
+        handler = functools.partial(SiteHandler, api_url=api_url, outbox=outbox, upload_origin=upload_origin,
+                                    webhooks=webhooks)
         server = ThreadingHTTPServer((host, port), handler)
         server.daemon_threads = True
         super().__init__(server, "site")

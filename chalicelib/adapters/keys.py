@@ -80,3 +80,41 @@ def sweep_bound(now_iso: str) -> str:
 def stripe_event_key(broker_id: str, event_id: str) -> dict[str, str]:
     """A Stripe event already acted on: written in the same transaction as the case change it made."""
     return {"PK": f"BROKER#{broker_id}#STRIPE_EVENT#{event_id}", "SK": "STRIPE_EVENT"}
+
+
+# --- outbound webhooks: endpoints in the broker's partition, deliveries per endpoint, a sharded outbox ----
+
+WEBHOOK_PREFIX = "WEBHOOK#"
+DELIVERY_PREFIX = "DELIVERY#"
+OUTBOX_SHARDS = 8
+
+
+def webhook_sk(endpoint_id: str) -> str:
+    return f"{WEBHOOK_PREFIX}{endpoint_id}"
+
+
+def deliveries_pk(broker_id: str, endpoint_id: str) -> str:
+    return f"BROKER#{broker_id}#WEBHOOK#{endpoint_id}"
+
+
+def delivery_sk(created: str, event_id: str) -> str:
+    """Newest last by the event's time, and exact from what a queued message carries."""
+    return f"{DELIVERY_PREFIX}{created}#{event_id}"
+
+
+def outbox_pk(event_id: str) -> str:
+    """Events waiting for the relay, spread over a few partitions it reads in turn."""
+    return f"OUTBOX#{int(hashlib.sha256(event_id.encode()).hexdigest()[:8], 16) % OUTBOX_SHARDS}"
+
+
+def outbox_shards() -> list[str]:
+    return [f"OUTBOX#{shard}" for shard in range(OUTBOX_SHARDS)]
+
+
+def outbox_sk(created: str, broker_id: str, event_id: str) -> str:
+    return f"{created}#{broker_id}#{event_id}"
+
+
+def emitted_key(broker_id: str, event_id: str) -> dict[str, str]:
+    """A broker-level webhook event already emitted (its work may run again)."""
+    return {"PK": f"BROKER#{broker_id}#WEBHOOK_EVENT#{event_id}", "SK": "WEBHOOK_EVENT"}

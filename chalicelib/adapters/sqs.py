@@ -19,8 +19,11 @@ class SqsQueue:
         self._sqs = client
         self._url = url
 
-    def send(self, body: str) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=body)
+    def send(self, body: str, delay_seconds: int = 0) -> None:
+        if delay_seconds:  # up to 900 (SQS's limit)
+            self._sqs.send_message(QueueUrl=self._url, MessageBody=body, DelaySeconds=delay_seconds)
+        else:
+            self._sqs.send_message(QueueUrl=self._url, MessageBody=body)
 
     def send_batch(self, bodies: list[str]) -> int:
         """Send all `bodies` in as few SendMessageBatch calls as fit; returns the number of calls."""

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from chalicelib import bootstrap
 from chalicelib.openapi import openapi_document
+from tests.api.webhook_kit import receiver, webhook_env  # noqa: F401 - fixtures for the webhook tests
 from tests.conftest import case_body, get, post
 
 

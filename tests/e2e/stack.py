@@ -41,6 +41,8 @@ class Demo:
         """`data_dir` None: the demo's default (.portal in `cwd`); `program`: how `portal` is run."""
         self.log = log
         where = ["--data-dir", str(data_dir)] if data_dir else []
+        if "--webhook-port" not in flags:  # any free port: demos run side by side in the tests
+            flags = ("--webhook-port", "0", *flags)
         with log.open("w") as stderr:
             self.proc = subprocess.Popen([*program, "demo", *where, *flags], cwd=cwd, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=stderr, text=True)

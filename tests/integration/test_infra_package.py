@@ -108,3 +108,15 @@ def test_the_reminder_worker_reports_failed_messages_one_by_one(template):
     assert source["Type"] == "SQS"
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["Properties"]["BatchSize"] == 10
+
+
+def test_the_packaged_stack_never_lets_webhooks_reach_loopback(template):
+    # The demo's setting (plain HTTP to 127.0.0.1) must not reach a deployed function.
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            assert "WEBHOOK_ALLOW_LOOPBACK" not in variables and "WEBHOOK_RETRY_SCALE" not in variables, name
+    delivery = template["Resources"]["WebhookDelivery"]["Properties"]
+    assert delivery["Role"] == {"Fn::GetAtt": ["WebhookDeliveryRole", "Arn"]}
+    assert delivery["Events"]["WebhookDeliverySqsEventSource"]["Properties"]["Queue"] == {
+        "Fn::GetAtt": ["WebhookQueue", "Arn"]}
