@@ -32,6 +32,14 @@ class Settings:
     evidence_bucket: str | None = None
     # Head-hash anchors (Object Lock, compliance mode): required (`require()`) wherever cases change.
     anchor_bucket: str | None = None
+    # Sending within the account's limits. SES_CONFIGURATION_SET routes bounces and complaints to the
+    # ses_events function; EMAIL_SEND_RATE (per second) overrides SES's GetSendQuota MaxSendRate, and
+    # SMS_SEND_RATE is the account's SNS SMS rate; WORKER_CONCURRENCY must equal the worker's event
+    # source MaximumConcurrency (infra/), since each container sends its share of the rate.
+    ses_configuration_set: str | None = None
+    email_send_rate: float | None = None
+    sms_send_rate: float = 20.0
+    worker_concurrency: int = 2
 
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
@@ -60,4 +68,8 @@ class Settings:
             policy_cache_seconds=int(env.get("POLICY_CACHE_SECONDS", "60")),
             evidence_bucket=env.get("EVIDENCE_BUCKET") or None,
             anchor_bucket=env.get("ANCHOR_BUCKET") or None,
+            ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+            email_send_rate=float(env["EMAIL_SEND_RATE"]) if env.get("EMAIL_SEND_RATE") else None,
+            sms_send_rate=float(env.get("SMS_SEND_RATE") or "20"),
+            worker_concurrency=int(env.get("WORKER_CONCURRENCY") or "2"),
         )

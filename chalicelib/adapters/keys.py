@@ -80,3 +80,11 @@ def sweep_bound(now_iso: str) -> str:
 def stripe_event_key(broker_id: str, event_id: str) -> dict[str, str]:
     """A Stripe event already acted on: written in the same transaction as the case change it made."""
     return {"PK": f"BROKER#{broker_id}#STRIPE_EVENT#{event_id}", "SK": "STRIPE_EVENT"}
+
+
+# --- email suppression: addresses SES bounced or complained about, per broker ------------------------
+
+def suppression_key(broker_id: str, address: str) -> dict[str, str]:
+    """Keyed by a hash of the lower-cased address, so the key itself never carries it."""
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    return {"PK": f"BROKER#{broker_id}#SUPPRESSED#{digest}", "SK": "SUPPRESSED"}
