@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalicelib.domain.cases import Case, iso
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.history import Event
 from chalicelib.domain.mail_feedback import EVENTS, MailFeedback, stop_email
 from chalicelib.domain.policy import Policy
@@ -64,9 +65,13 @@ class MailFeedbackService:
         if feedback.case_id is None:
             log.info("address suppressed", extra=extra)
             return "suppressed"
+        try:
+            case = self._reader.get_case(feedback.broker_id, feedback.case_id)
+        except NotFound:  # tags that name no case of this broker: the suppression above is all we can do
+            log.warning("mail feedback names no case", extra=extra)
+            return "suppressed"
         done = change_case(self._store, feedback.broker_id, feedback.case_id,
-                           lambda case: stop_email(case, feedback, self._clock()),
-                           case=self._reader.get_case(feedback.broker_id, feedback.case_id), reader=self._reader)
+                           lambda case: stop_email(case, feedback, self._clock()), case=case, reader=self._reader)
         if done.change is None:
             log.info("mail feedback already recorded or not about the customer", extra=extra)
             return "suppressed"
