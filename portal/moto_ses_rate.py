@@ -16,14 +16,15 @@ ThrottlingException for SDKs and Throttling for v1's query API, which moto's v2 
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 NEW_ACCOUNT_RATE = 14.0  # SES's starting MaxSendRate once an account leaves the sandbox
 _MARK = "_portal_rate_limited"
+WINDOW_MEMORY = 60.0  # seconds of send times kept (a simulation's containers run at most this far apart)
 
 
 class SimulatedTime:
@@ -45,7 +46,7 @@ class SimulatedTime:
 class _Limit:
     rate: float = NEW_ACCOUNT_RATE
     monotonic: Callable[[], float] = time.monotonic
-    sent: deque[float] = deque()
+    sent: list[float] = []
     throttled: int = 0
 
 
@@ -57,18 +58,24 @@ def limit_ses_send_rate(rate: float = NEW_ACCOUNT_RATE, monotonic: Callable[[], 
     class Throttled(SesError):
         code = "TooManyRequestsException"  # SES v2's shape for it (v1 says Throttling): both are throttles to us
 
-    _Limit.rate, _Limit.monotonic, _Limit.sent, _Limit.throttled = rate, monotonic, deque(), 0
+    _Limit.rate, _Limit.monotonic, _Limit.sent, _Limit.throttled = rate, monotonic, [], 0
     if getattr(SESBackend.send_raw_email, _MARK, False):
         return
 
     def admit(recipients: int) -> None:
+        # Sorted send times: a simulation may run two containers' sends out of order, so every one-second
+        # window that would hold this send is checked, the one ending at it and the one starting at it.
         now = _Limit.monotonic()
-        while _Limit.sent and _Limit.sent[0] <= now - 1.0:
-            _Limit.sent.popleft()
-        if len(_Limit.sent) + recipients > _Limit.rate:
+        sent = _Limit.sent
+        while sent and sent[0] < now - WINDOW_MEMORY:
+            sent.pop(0)
+        before = bisect.bisect_right(sent, now) - bisect.bisect_right(sent, now - 1.0)
+        after = bisect.bisect_left(sent, now + 1.0) - bisect.bisect_left(sent, now)
+        if max(before, after) + recipients > _Limit.rate:
             _Limit.throttled += 1
             raise Throttled("Maximum sending rate exceeded.")
-        _Limit.sent.extend([now] * recipients)
+        for _ in range(recipients):
+            bisect.insort(sent, now)
 
     def limited(original: Callable[..., Any], count: Callable[[dict[str, Any]], int]) -> Callable[..., Any]:
         @functools.wraps(original)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -375,7 +376,7 @@ class ReminderWorker:
         """Queue the case again to arrive at `retry_at` (the sweep would also find it due then)."""
         if self._requeue is None:
             return
-        delay = max(0, int((parse_iso(retry_at) - self._clock()).total_seconds()))
+        delay = max(0, math.ceil((parse_iso(retry_at) - self._clock()).total_seconds()))  # never early
         body = json.dumps({"b": case.broker_id, "c": case.case_id, "at": retry_at, "v": case.version},
                           separators=(",", ":"))
         self._requeue.send(body, delay_seconds=delay)  # if SQS refuses, the message fails alone and comes back
