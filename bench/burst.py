@@ -21,7 +21,6 @@ import os
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parseaddr
 from pathlib import Path
@@ -42,11 +41,9 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 
+from bench.seeding import seed_cases  # noqa: E402
 from chalicelib import bootstrap  # noqa: E402
-from chalicelib.adapters.dynamo import case_item  # noqa: E402
-from chalicelib.domain import cases as domain  # noqa: E402
-from chalicelib.domain import ladder  # noqa: E402
-from chalicelib.domain.cases import BrokerContact, Customer, Invoice, Link, iso  # noqa: E402
+from chalicelib.domain.cases import iso  # noqa: E402
 from chalicelib.domain.policy import DEFAULT_POLICY  # noqa: E402
 from chalicelib.services import brokers  # noqa: E402
 from chalicelib.services.reminders import SWEEP_MARGIN_MS  # noqa: E402
@@ -107,25 +104,6 @@ def sqs_on(sim: SimulatedTime) -> None:
     models.unix_time_millis = lambda *_: (base + sim.now) * 1000  # type: ignore[attr-defined]
 
 
-def seed(n: int, broker_id: str) -> None:
-    """N open cases whose courtesy step (-3 days) falls due this morning: case items only, as bench/sweep.py."""
-    db = boto3.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    items = []
-    for i in range(n):
-        change = domain.open_case(
-            broker_id=broker_id, case_id=f"c{i:015d}", broker=BrokerContact("Bench Brokers", "ar@bench.test"),
-            customer=Customer(f"Customer {i}", f"customer{i}@example.test", None, "en", "Europe/Berlin"),
-            invoice=Invoice(f"B-{i}", date(2026, 10, 28), DUE_ON, 10000 + i, "EUR"),
-            link=Link(f"l{i:011d}", 1, iso(OPENED + timedelta(days=60))), at=OPENED)
-        items.append(case_item(replace(change.case, next_action_at=ladder.next_action(change.case, DEFAULT_POLICY,
-                                                                                      OPENED))))
-    for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
-        while batch:
-            batch = db.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {}).get(table, [])
-
-
 def containers() -> list[Any]:
     """Worker containers, each with its own pacer (its share of the rate) and everything else shared."""
     built = []
@@ -151,7 +129,7 @@ def burst(n: int) -> dict[str, Any]:
     bootstrap.reset()
     broker, _ = brokers.create_broker(bootstrap.store(), lambda: OPENED, "Bench Brokers", "ar@bench.test")
     started = time.perf_counter()
-    seed(n, broker.broker_id)
+    seed_cases(boto3.client("dynamodb"), os.environ["TABLE_NAME"], broker.broker_id, n, lambda _: DUE_ON, OPENED)
     print(f"  (seeded {n:,} cases in {time.perf_counter() - started:.0f}s)", file=sys.stderr)
 
     sweep = bootstrap.reminder_sweep()
