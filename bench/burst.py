@@ -163,6 +163,9 @@ def burst(n: int) -> dict[str, Any]:
             continue
         outcomes = workers[i].handle_batch([m["Body"] for m in page])
         batches += 1
+        if batches % 100 == 0:
+            print(f"  ({len(sent_per_case):,} sent by {sim.now:.0f} simulated s, "
+                  f"{time.perf_counter() - started:.0f} s real)", file=sys.stderr, flush=True)
         failed = set()
         for message, outcome in zip(page, outcomes, strict=True):
             events.update(kind for kind, _ in outcome.events)
