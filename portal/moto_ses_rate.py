@@ -28,13 +28,17 @@ WINDOW_MEMORY = 60.0  # seconds of send times kept (a simulation's containers ru
 
 
 class SimulatedTime:
-    """A monotonic clock that only moves when someone sleeps (or `advance`s it)."""
+    """A monotonic clock whose sleep moves it on at once. Alone it only moves when someone sleeps (or
+    `advance`s it); with `follow` (e.g. time.monotonic) it also runs with that clock, so sends nobody paces
+    are metered in real time while a pacer's waits cost no real time."""
 
-    def __init__(self, start: float = 0.0) -> None:
+    def __init__(self, start: float = 0.0, follow: Callable[[], float] | None = None) -> None:
         self.now = start
+        self._follow = follow
+        self._origin = follow() if follow is not None else 0.0
 
     def monotonic(self) -> float:
-        return self.now
+        return self.now + (self._follow() - self._origin if self._follow is not None else 0.0)
 
     def sleep(self, seconds: float) -> None:
         self.now += max(0.0, seconds)
@@ -98,6 +102,11 @@ def limit_ses_send_rate(rate: float = NEW_ACCOUNT_RATE, monotonic: Callable[[], 
         return answer
 
     SESBackend.get_send_quota = get_send_quota  # type: ignore[method-assign]
+
+
+def send_times() -> list[float]:
+    """When SES (this wrapper) accepted each recipient, on its clock, in order."""
+    return list(_Limit.sent)
 
 
 def throttled_sends() -> int:
