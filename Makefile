@@ -44,6 +44,7 @@ bench: venv
 	$(PY) bench/calls.py
 	$(PY) bench/page_budget.py
 	$(PY) bench/sweep.py
+	$(PY) bench/burst.py
 	$(PY) bench/outbox.py
 	$(PY) bench/verify.py
 	$(PY) bench/package_size.py

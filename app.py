@@ -190,12 +190,21 @@ REMINDER_QUEUE = "collections-reminders"
 
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="reminder_sweep")
 def reminder_sweep(event: Any) -> None:
-    bootstrap.reminder_sweep().run()
+    context = getattr(event, "context", None)  # Lambda's: the sweep stops short of its timeout
+    bootstrap.reminder_sweep().run(time_left_ms=context.get_remaining_time_in_millis if context else None)
 
 
 @app.on_sqs_message(queue=REMINDER_QUEUE, batch_size=10, name="reminder_worker")
 def reminder_worker(event: Any) -> dict[str, list[dict[str, str]]]:
     return batch_item_failures(event, bootstrap.reminder_worker().handle_batch)
+
+
+# SES bounces and complaints: the configuration set publishes them to an SNS topic that infra/ creates
+# and subscribes this function to (a plain function, so the topic's name is the stack's, not fixed here).
+@app.lambda_function(name="ses_events")
+def ses_events(event: dict[str, Any], context: Any) -> None:
+    for record in event.get("Records", []):
+        bootstrap.mail_feedback().receive(record["Sns"]["Message"])
 
 
 # --- customer (pay token) -----------------------------------------------------------------------

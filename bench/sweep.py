@@ -18,7 +18,6 @@ import os
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -36,11 +35,8 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from bench.seeding import seed_cases  # noqa: E402
 from chalicelib import bootstrap  # noqa: E402
-from chalicelib.adapters.dynamo import case_item  # noqa: E402
-from chalicelib.domain import cases as domain  # noqa: E402
-from chalicelib.domain import ladder  # noqa: E402
-from chalicelib.domain.cases import BrokerContact, Customer, Invoice, Link, iso  # noqa: E402
 from chalicelib.domain.policy import DEFAULT_POLICY  # noqa: E402
 from chalicelib.services import brokers  # noqa: E402
 from portal import infra  # noqa: E402
@@ -100,35 +96,17 @@ class Meter:
 
 
 def seed(n: int, broker_id: str) -> int:
-    """N open cases: 1% due today, 1% due tomorrow (the warm pass), the rest weeks away. Returns due today.
-
-    Only the case items are written (what the sweep and the worker read and write); each case's two
-    opening events are left out because moto copies the whole table on every transaction, so every
-    extra item slows the run down without changing a single figure below.
-    """
-    db = boto3.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
+    """N open cases: 1% due today, 1% due tomorrow (the warm pass), the rest weeks away. Returns due today."""
     cohort = max(1, n // 100)
-    items: list[dict[str, Any]] = []
-    for i in range(n):
+
+    def due_on(i: int) -> date:
         if i < cohort:
-            due_on = date(2026, 11, 27)  # -3 step: today 08:00 Berlin
-        elif i < 2 * cohort:
-            due_on = date(2026, 11, 28)  # -3 step: tomorrow
-        else:
-            due_on = date(2027, 1, 10) + timedelta(days=i % 60)
-        change = domain.open_case(
-            broker_id=broker_id, case_id=f"c{i:015d}", broker=BrokerContact("Bench Brokers", "ar@bench.test"),
-            customer=Customer(f"Customer {i}", f"customer{i}@example.test", None, "en", "Europe/Berlin"),
-            invoice=Invoice(f"B-{i}", date(2026, 10, 28), due_on, 10000 + i, "EUR"),
-            link=Link(f"l{i:011d}", 1, iso(OPENED + timedelta(days=60))), at=OPENED)
-        case = replace(change.case, next_action_at=ladder.next_action(change.case, DEFAULT_POLICY, OPENED))
-        items.append(case_item(case))
-    for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
-        while batch:
-            left = db.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {})
-            batch = left.get(table, [])
+            return date(2026, 11, 27)  # -3 step: today 08:00 Berlin
+        if i < 2 * cohort:
+            return date(2026, 11, 28)  # -3 step: tomorrow
+        return date(2027, 1, 10) + timedelta(days=i % 60)
+
+    seed_cases(boto3.client("dynamodb"), os.environ["TABLE_NAME"], broker_id, n, due_on, OPENED)
     return cohort
 
 

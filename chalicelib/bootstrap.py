@@ -6,6 +6,7 @@ invoked route uses.
 from __future__ import annotations
 
 import functools
+import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,9 @@ from chalicelib.settings import Settings
 if TYPE_CHECKING:
     from chalicelib.adapters.anchors import S3Anchors
     from chalicelib.adapters.dynamo import DynamoStore
+    from chalicelib.adapters.dynamo_suppressions import DynamoSuppressions
     from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
+    from chalicelib.adapters.pacing import Pacer
     from chalicelib.adapters.s3 import EvidenceBucket
     from chalicelib.adapters.secrets import SecretsKeyRing
     from chalicelib.adapters.stripe_gateway import StripeGateway
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.services.cases import CaseService
     from chalicelib.services.customer import CustomerService
     from chalicelib.services.links import PayLinks
+    from chalicelib.services.mail_feedback import MailFeedbackService
     from chalicelib.services.payment_notices import PaymentNotices
     from chalicelib.services.payments import PaymentService
     from chalicelib.services.plan_notices import PlanNotices
@@ -197,13 +201,17 @@ def reminder_worker() -> ReminderWorker:
     from chalicelib.services.reminders import ReminderWorker
 
     dlq = settings().reminder_dlq_url
+    queue = settings().reminder_queue_url
+    mailer = SesMailer(sending_client("sesv2"), settings().ses_configuration_set, pacer=email_pacer())
+    texter = SnsTexter(sending_client("sns"), pacer=sms_pacer())
     return ReminderWorker(
         store=store(), index=sweep_index(), policies=policy_service(),
-        channels=registry(Templates(), SesMailer(sending_client("sesv2")), SnsTexter(sending_client("sns")), utc_now),
+        channels=registry(Templates(), mailer, texter, utc_now, suppressions=suppressions()),
         links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
         link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
         timers=self_service_timers(),
         installments=plan_service().run_due,
+        requeue=SqsQueue(aws("sqs"), queue) if queue else None,
     )
 
 
@@ -336,3 +344,46 @@ def broker_addresses(broker_id: str) -> tuple[str, str | None]:
 
     broker = DynamoStore(aws("dynamodb"), settings().table_name).get_broker(broker_id)
     return policy_service().policy_for(broker_id).sender.from_email, broker.email
+
+
+# --- sending within SES's and SNS's limits; bounces and complaints -------------------------------------
+# The pacers' clock and sleep are looked up at each call, so a simulation (bench/burst.py) can replace them.
+monotonic = time.monotonic
+sleep = time.sleep
+
+
+@functools.cache
+def email_pacer() -> Pacer:
+    """This container's share of the account's SES rate (EMAIL_SEND_RATE, else GetSendQuota's MaxSendRate)."""
+    from chalicelib.adapters.pacing import Pacer
+    from chalicelib.adapters.ses import max_send_rate
+
+    rate = settings().email_send_rate or max_send_rate(aws("ses"))
+    return Pacer.share(rate, settings().worker_concurrency, lambda: monotonic(), lambda s: sleep(s))
+
+
+@functools.cache
+def sms_pacer() -> Pacer:
+    from chalicelib.adapters.pacing import Pacer
+
+    return Pacer.share(settings().sms_send_rate, settings().worker_concurrency, lambda: monotonic(), lambda s: sleep(s))
+
+
+@functools.cache
+def suppressions() -> DynamoSuppressions:
+    from chalicelib.adapters.dynamo_suppressions import DynamoSuppressions
+
+    return DynamoSuppressions(aws("dynamodb"), settings().table_name)
+
+
+@functools.cache
+def mail_feedback() -> MailFeedbackService:
+    from chalicelib.adapters import ses_events
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates
+    from chalicelib.services.mail_feedback import MailFeedbackService
+
+    return MailFeedbackService(store=store(), reader=sweep_index(), suppressions=suppressions(),
+                               policies=policy_service(), renderer=Templates(),
+                               mailer=SesMailer(sending_client("sesv2"), settings().ses_configuration_set),
+                               clock=utc_now, parse=ses_events.read)

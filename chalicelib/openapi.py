@@ -97,7 +97,10 @@ REMINDERS = {"type": "object", "description": "where the case stands on its remi
         "reason": {"type": "string"}, "skipped": {"type": "array", "items": {"type": "string"}}}},
     "policy_version": {"type": "integer"}, "last_step": {"type": ["string", "null"]},
     "final_sent": {"type": "boolean"}, "paused": {"type": ["object", "null"]},
-    "halted": {"type": ["string", "null"]}, "sms_opted_out": {"type": "boolean"}}}
+    "halted": {"type": ["string", "null"]}, "sms_opted_out": {"type": "boolean"},
+    "email_suppressed": {"type": ["string", "null"], "enum": ["bounced", "complained", "suppressed", None],
+                         "description": "why email to the customer stopped (SES bounce, complaint, or an address "
+                                        "already suppressed for this broker); reminders go by SMS instead"}}}
 ADMIN_CASE["properties"]["reminders"] = REMINDERS  # type: ignore[index]
 POLICY_VIEW = {"type": "object", "properties": {
     "version": {"type": "integer", "description": "0: the default policy, never changed"},

@@ -92,6 +92,12 @@ class DeliveryRefused(RuntimeError):
         self.code = code
 
 
+class DeliveryThrottled(DeliveryRefused):
+    """The provider refused for rate (SES's "Maximum sending rate exceeded", SNS's Throttled): nothing
+    was sent, and the same message will be taken later. Not a failed attempt: the worker tries again
+    after a jittered delay without using one of the delivery's attempts."""
+
+
 @dataclass(frozen=True)
 class Email:
     to: str
@@ -121,7 +127,7 @@ class Texter(Protocol):
 
 
 class Queue(Protocol):
-    def send(self, body: str) -> None: ...
+    def send(self, body: str, delay_seconds: int = 0) -> None: ...
 
     def send_batch(self, bodies: list[str]) -> int: ...
 

@@ -41,6 +41,16 @@ class Settings:
     webhook_retry_scale: float = 1.0
     webhook_allow_loopback: bool = False
 
+
+    # Sending within the account's limits. SES_CONFIGURATION_SET routes bounces and complaints to the
+    # ses_events function; EMAIL_SEND_RATE (per second) overrides SES's GetSendQuota MaxSendRate, and
+    # SMS_SEND_RATE is the account's SNS SMS rate; WORKER_CONCURRENCY must equal the worker's event
+    # source MaximumConcurrency (infra/), since each container sends its share of the rate.
+    ses_configuration_set: str | None = None
+    email_send_rate: float | None = None
+    sms_send_rate: float = 20.0
+    worker_concurrency: int = 2
+
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
         value = getattr(self, name)
@@ -71,4 +81,10 @@ class Settings:
             webhook_secret_prefix=env.get("WEBHOOK_SECRET_PREFIX") or "collections-portal/webhooks",
             webhook_retry_scale=float(env.get("WEBHOOK_RETRY_SCALE", "1")),
             webhook_allow_loopback=env.get("WEBHOOK_ALLOW_LOOPBACK") == "1",
+
+
+            ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+            email_send_rate=float(env["EMAIL_SEND_RATE"]) if env.get("EMAIL_SEND_RATE") else None,
+            sms_send_rate=float(env.get("SMS_SEND_RATE") or "20"),
+            worker_concurrency=int(env.get("WORKER_CONCURRENCY") or "2"),
         )

@@ -19,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from chalicelib.domain.policy import DEFAULT_POLICY
 from portal import infra
 from portal.moto_atomic import make_dynamodb_atomic
+from portal.moto_ses_rate import NEW_ACCOUNT_RATE, limit_ses_send_rate
 from portal.servers import BackgroundServer
 
 REGION = "eu-west-1"
@@ -89,6 +90,7 @@ class MotoServer(BackgroundServer):
 
     def __init__(self, host: str, port: int) -> None:
         make_dynamodb_atomic()  # the API serves threads: moto alone would lose concurrent writes
+        limit_ses_send_rate(NEW_ACCOUNT_RATE)  # SES as a new account: throttled above 14 sends a second
         dispatcher = DomainDispatcherApplication(create_backend_app)
         self.watchers: list[Callable[[Exchange], None]] = []
 

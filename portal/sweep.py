@@ -112,7 +112,7 @@ def verify_senders(ses: Any, addresses: list[str]) -> None:
 def run(at: datetime) -> SweepRun:
     """One sweep as of `at`, then the worker over everything it queued (the adapters must be prepared)."""
     report = bootstrap.reminder_sweep().run(at)
-    brokers = {b for b, _, _ in report.cases}
+    brokers = report.brokers
     verify_senders(bootstrap.aws("sesv2"), [bootstrap.policy_service().policy_for(b).sender.from_email
                                             for b in brokers])
     outcome = SweepRun(iso(at), report)

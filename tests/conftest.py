@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -15,6 +16,7 @@ from chalicelib import bootstrap
 from chalicelib.services import brokers
 from portal import infra
 from portal.moto_atomic import make_dynamodb_atomic
+from portal.moto_ses_rate import NEW_ACCOUNT_RATE, SimulatedTime, limit_ses_send_rate
 
 TABLE = "cases-test"
 SECRET = "link-keys-test"
@@ -33,6 +35,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     make_dynamodb_atomic()  # as the demo's moto server does: moto alone loses concurrent writes
+    # SES as a new account (14 sends a second), metered in real time; the worker's pacing waits cost none.
+    sending_time = SimulatedTime(follow=time.monotonic)
+    limit_ses_send_rate(NEW_ACCOUNT_RATE, sending_time.monotonic)
+    monkeypatch.setattr(bootstrap, "monotonic", sending_time.monotonic)
+    monkeypatch.setattr(bootstrap, "sleep", sending_time.sleep)
     with mock_aws():
         infra.create_table(boto3.client("dynamodb"), TABLE)
         infra.create_link_keys_secret(boto3.client("secretsmanager"), SECRET)

@@ -118,3 +118,11 @@ def outbox_sk(created: str, broker_id: str, event_id: str) -> str:
 def emitted_key(broker_id: str, event_id: str) -> dict[str, str]:
     """A broker-level webhook event already emitted (its work may run again)."""
     return {"PK": f"BROKER#{broker_id}#WEBHOOK_EVENT#{event_id}", "SK": "WEBHOOK_EVENT"}
+
+
+# --- email suppression: addresses SES bounced or complained about, per broker ------------------------
+
+def suppression_key(broker_id: str, address: str) -> dict[str, str]:
+    """Keyed by a hash of the lower-cased address, so the key itself never carries it."""
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    return {"PK": f"BROKER#{broker_id}#SUPPRESSED#{digest}", "SK": "SUPPRESSED"}

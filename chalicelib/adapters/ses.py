@@ -4,7 +4,8 @@ Raw rather than Simple content so the message SES stores and delivers is exactly
 (both parts, Reply-To, our own headers), which the local outbox can show as the customer sees it.
 The client must not retry SendEmail by itself (bootstrap builds it with retries off): a retry after a
 timed-out request that SES had accepted would send the reminder twice. The worker retries instead,
-durably and with backoff, only after a definite refusal.
+durably and with backoff, only after a definite refusal; a throttle (DeliveryThrottled) it takes again
+later without counting it. A `pacer` spaces this container's sends under the account's rate.
 """
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from chalicelib.adapters.pacing import Pacer
+from chalicelib.adapters.refusals import refusal
 from chalicelib.ports import DeliveryRefused, Email
 
-__all__ = ["DeliveryRefused", "Email", "SesMailer", "mime"]
+__all__ = ["DeliveryRefused", "Email", "SesMailer", "max_send_rate", "mime"]
+
+
+def max_send_rate(client: Any) -> float:
+    """The account's SES sending rate (messages per second), from GetSendQuota (an SES v1 client)."""
+    return float(client.get_send_quota()["MaxSendRate"])
 
 
 def mime(message: Email) -> bytes:
@@ -36,9 +44,10 @@ def mime(message: Email) -> bytes:
 
 
 class SesMailer:
-    def __init__(self, client: Any, configuration_set: str | None = None) -> None:
+    def __init__(self, client: Any, configuration_set: str | None = None, pacer: Pacer | None = None) -> None:
         self._ses = client
         self._configuration_set = configuration_set
+        self._pacer = pacer
 
     def send(self, message: Email) -> str:
         return self.compose(message)()
@@ -58,9 +67,11 @@ class SesMailer:
         return lambda: self._send(kwargs)
 
     def _send(self, kwargs: dict[str, Any]) -> str:
+        if self._pacer is not None:
+            self._pacer.wait()
         try:
             return str(self._ses.send_email(**kwargs)["MessageId"])
         except ClientError as exc:  # SES answered: it did not take the message
-            raise DeliveryRefused(exc.response["Error"]["Code"]) from exc
+            raise refusal(exc) from exc
         except EndpointConnectionError as exc:  # never reached SES
             raise DeliveryRefused("EndpointConnectionError") from exc

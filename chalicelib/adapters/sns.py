@@ -9,20 +9,23 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from chalicelib.adapters.pacing import Pacer
+from chalicelib.adapters.refusals import refusal
 from chalicelib.ports import DeliveryRefused
 
 
 class SnsTexter:
-    def __init__(self, client: Any, sender_id: str | None = None) -> None:
+    def __init__(self, client: Any, sender_id: str | None = None, pacer: Pacer | None = None) -> None:
         self._sns = client
         self._sender_id = sender_id
+        self._pacer = pacer
 
     def opted_out(self, phone: str) -> bool:
         """Whether the number replied STOP (SNS keeps the opt-out list)."""
         try:
             return bool(self._sns.check_if_phone_number_is_opted_out(phoneNumber=phone)["isOptedOut"])
         except ClientError as exc:
-            raise DeliveryRefused(exc.response["Error"]["Code"]) from exc
+            raise refusal(exc) from exc
 
     def send(self, phone: str, text: str) -> str:
         return self.compose(phone, text)()
@@ -36,9 +39,11 @@ class SnsTexter:
         return lambda: self._publish(phone, text, attributes)
 
     def _publish(self, phone: str, text: str, attributes: dict[str, Any]) -> str:
+        if self._pacer is not None:
+            self._pacer.wait()
         try:
             return str(self._sns.publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)["MessageId"])
         except ClientError as exc:
-            raise DeliveryRefused(exc.response["Error"]["Code"]) from exc
+            raise refusal(exc) from exc
         except EndpointConnectionError as exc:
             raise DeliveryRefused("EndpointConnectionError") from exc

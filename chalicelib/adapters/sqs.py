@@ -8,6 +8,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 10
 MAX_BATCH_BYTES = 250_000  # SQS allows 256 KiB per batch; leave room for attributes and encoding
+MAX_DELAY_SECONDS = 900
 
 
 class DeliveryError(RuntimeError):
@@ -20,10 +21,9 @@ class SqsQueue:
         self._url = url
 
     def send(self, body: str, delay_seconds: int = 0) -> None:
-        if delay_seconds:  # up to 900 (SQS's limit)
-            self._sqs.send_message(QueueUrl=self._url, MessageBody=body, DelaySeconds=delay_seconds)
-        else:
-            self._sqs.send_message(QueueUrl=self._url, MessageBody=body)
+        """`delay_seconds` (at most SQS's 900) keeps the message hidden that long: a throttled reminder's retry."""
+        extra = {"DelaySeconds": min(MAX_DELAY_SECONDS, delay_seconds)} if delay_seconds > 0 else {}
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=body, **extra)
 
     def send_batch(self, bodies: list[str]) -> int:
         """Send all `bodies` in as few SendMessageBatch calls as fit; returns the number of calls."""

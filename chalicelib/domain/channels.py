@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.cases import Case
 
 REACHES: dict[str, Callable[[Case], bool]] = {
-    "email": lambda case: bool(case.customer.email),
+    "email": lambda case: bool(case.customer.email) and not case.ladder.email_suppressed,
     "sms": lambda case: bool(case.customer.phone) and not case.ladder.sms_opted_out,
 }
 NAMES = tuple(REACHES)

@@ -259,6 +259,7 @@ def describe(case: Case, policy: Policy, now: datetime) -> dict[str, Any]:
         if st.paused else None,
         "halted": st.halted,
         "sms_opted_out": st.sms_opted_out,
+        "email_suppressed": st.email_suppressed,
     }
 
 
@@ -287,8 +288,10 @@ def advance(case: Case, policy: Policy, now: datetime, *, new_link_id: str, link
     if p is not None:
         if p.retry_at and now < parse_iso(p.retry_at):
             return _reschedule(case, policy, now)
-        return _claim(case, replace(p, attempt=p.attempt + 1), [("reminder_retry", {
-            "step": f"{p.offset_days:+d}", "channel": p.channels[0], "attempt": p.attempt + 1})], policy, now)
+        attempt = p.attempt if p.deferred else p.attempt + 1  # a throttle used no attempt
+        return _claim(case, replace(p, attempt=attempt), [("reminder_retry", {
+            "step": f"{p.offset_days:+d}", "channel": p.channels[0], "attempt": attempt,
+            **({"after": "throttled"} if p.deferred else {})})], policy, now)
     next_plan = plan(case, policy, now)
     if next_plan.step is None or next_plan.at is None or next_plan.at > now:
         return _reschedule(case, policy, now)
@@ -327,7 +330,24 @@ def skip(case: Case, claim: Claim, reason: str, policy: Policy, now: datetime) -
     if reason == "sms_opted_out":
         events.insert(0, ("sms_opted_out", {"step": claim.step_id}))
         ladder = replace(ladder, sms_opted_out=True)
+    if reason == "email_opted_out":  # the address is on the broker's suppression list (a bounce elsewhere)
+        events.insert(0, ("email_suppressed", {"step": claim.step_id}))
+        ladder = replace(ladder, email_suppressed="suppressed")
     return _after_delivery(replace(case, ladder=ladder), replace(p, channels=p.channels[1:]), events, policy, now)
+
+
+def defer(case: Case, claim: Claim, error: str, retry: datetime, policy: Policy, now: datetime) -> Change | None:
+    """The provider throttled the delivery (nothing was sent): release the claim until `retry` (kept inside
+    the contact window) without using an attempt, so a burst spreads out instead of failing."""
+    p = case.ladder.pending
+    if p is None or p.claim != claim.claim:
+        return None
+    if claim.channel != BROKER:
+        retry = allowed(retry, zone(case), policy.contact)
+    p = replace(p, lease_until=None, retry_at=iso(retry), deferred=True, deferrals=p.deferrals + 1)
+    return record(case, now, ACTOR, [("reminder_deferred", _delivery(claim) | {
+        "attempt": p.attempt, "error": error, "retry_at": iso(retry)})],
+        ladder=replace(case.ladder, pending=p), next_action_at=iso(retry))
 
 
 def fail(case: Case, claim: Claim, error: str, policy: Policy, now: datetime) -> Change | None:
@@ -405,6 +425,7 @@ def _start(case: Case, policy: Policy, step: Step, skipped: tuple[Step, ...], no
     actions = tuple(dict.fromkeys(step.actions + tuple(a for s in skipped for a in s.actions
                                                         if a in ("apply_late_fee", "start_interest"))))
     deliveries = tuple(c for c in step.channels if _deliverable(case, c))
+    deliveries += _instead_of_email(case, deliveries)
     dropped = [c for c in step.channels if c not in deliveries]
     if "notify_broker" in actions:
         if case.broker.email:
@@ -449,6 +470,13 @@ def _start(case: Case, policy: Policy, step: Step, skipped: tuple[Step, ...], no
     return _claim(started, pending, events, policy, now, base=case, changes=changes)
 
 
+def _instead_of_email(case: Case, channels: tuple[str, ...]) -> tuple[str, ...]:
+    """SMS where email can no longer reach the customer (bounced, complained), if the step had no SMS."""
+    if case.ladder.email_suppressed and "sms" not in channels and _deliverable(case, "sms"):
+        return ("sms",)
+    return ()
+
+
 def _interest(case: Case, policy: Policy, balance: Any, ladder: LadderState, today: date, step: Step,
               events: list[tuple[str, dict[str, Any]]]) -> tuple[Any, LadderState]:
     """Interest owed as of `today` replaces what was charged before: re-running a step cannot add twice."""
@@ -484,7 +512,7 @@ def _claim(case: Case, pending: PendingStep, events: list[tuple[str, dict[str, A
     base = base or case
     claim = f"c{base.version + 1}:{pending.channels[0]}:{pending.attempt}"
     lease = iso(now + LEASE)
-    pending = replace(pending, claim=claim, lease_until=lease, retry_at=None)
+    pending = replace(pending, claim=claim, lease_until=lease, retry_at=None, deferred=False)
     return record(base, now, ACTOR, events, **(changes or {}),
                   ladder=replace(case.ladder, pending=pending), next_action_at=lease)
 
@@ -499,7 +527,7 @@ def _after_delivery(case: Case, pending: PendingStep, events: list[tuple[str, di
             for channel in pending.channels]]
         pending = replace(pending, channels=())
     if pending.channels:
-        return _claim(case, replace(pending, attempt=1), events, policy, now)
+        return _claim(case, replace(pending, attempt=1, deferrals=0), events, policy, now)
     return _finish(case, case, pending, events, policy, now, {})
 
 

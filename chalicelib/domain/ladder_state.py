@@ -31,6 +31,8 @@ class PendingStep:
     retry_at: str | None = None
     went_out: bool = False
     customer_contact: bool = False
+    deferred: bool = False  # released because the provider throttled: the next claim reuses `attempt`
+    deferrals: int = 0  # throttles of the current delivery, which lengthen the jittered wait
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,4 @@ class LadderState:
     compensation_charged: bool = False
     interest_provisional: bool = False  # the interest charged used a carried-forward reference rate
     sms_opted_out: bool = False
+    email_suppressed: str | None = None  # why email stopped: "bounced", "complained", "suppressed" (listed)

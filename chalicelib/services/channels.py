@@ -21,7 +21,7 @@ from chalicelib.domain import ladder
 from chalicelib.domain.cases import Case
 from chalicelib.domain.policy import Policy
 from chalicelib.ports import Clock, Email, Mailer, Renderer, Texter
-from chalicelib.services.notices import BROKER_LOCALE
+from chalicelib.services.notices import BROKER_LOCALE, email_tags
 
 Send = Callable[[], str]  # makes the composed delivery; returns the provider's message id
 
@@ -34,6 +34,10 @@ class Delivery:
     claim: ladder.Claim
     policy: Policy
     model: dict[str, Any]  # the raw values the message shows (ReminderWorker.model)
+
+
+class Suppressions(Protocol):
+    def suppressed(self, broker_id: str, address: str) -> bool: ...
 
 
 class Channel(Protocol):
@@ -49,18 +53,24 @@ class Channel(Protocol):
 class EmailChannel:
     """Email to the customer, in their language; `to_broker` makes it the broker's escalation notice."""
 
-    def __init__(self, renderer: Renderer, mailer: Mailer, clock: Clock, *, to_broker: bool = False) -> None:
+    def __init__(self, renderer: Renderer, mailer: Mailer, clock: Clock, *, to_broker: bool = False,
+                 suppressions: Suppressions | None = None) -> None:
         self.name = ladder.BROKER if to_broker else "email"
         self._renderer = renderer
         self._mailer = mailer
         self._clock = clock
         self._to_broker = to_broker
+        self._suppressions = suppressions
 
     def reaches(self, case: Case) -> bool:
         return bool(case.broker.email) if self._to_broker else reach.reaches("email", case)
 
     def opted_out(self, case: Case) -> bool:
-        return False  # reminders about a debt are transactional: no unsubscribe list applies
+        """On the broker's suppression list (SES bounced or a complaint came, maybe on another case).
+        Reminders about a debt are transactional: no unsubscribe list applies beyond that."""
+        if self._to_broker or self._suppressions is None:
+            return False
+        return self._suppressions.suppressed(case.broker_id, case.customer.email)
 
     def email(self, delivery: Delivery) -> Email:
         case, claim = delivery.case, delivery.claim
@@ -72,7 +82,8 @@ class EmailChannel:
             to=(case.broker.email or "") if self._to_broker else case.customer.email,
             subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
             from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
-            tags=(("claim", claim.claim.replace(":", "_")), ("stage", claim.stage)),
+            tags=(("claim", claim.claim.replace(":", "_")), ("stage", claim.stage),
+                  *email_tags(case.broker_id, case.case_id)),
             date=format_datetime(self._clock()),
         )
 
@@ -98,8 +109,10 @@ class SmsChannel:
         return self._texter.compose(delivery.case.customer.phone or "", text)
 
 
-def registry(renderer: Renderer, mailer: Mailer, texter: Texter, clock: Clock) -> Mapping[str, Channel]:
+def registry(renderer: Renderer, mailer: Mailer, texter: Texter, clock: Clock,
+             suppressions: Suppressions | None = None) -> Mapping[str, Channel]:
     """Every channel by the name a policy step and a claim use."""
-    found: list[Channel] = [EmailChannel(renderer, mailer, clock), SmsChannel(renderer, texter),
+    found: list[Channel] = [EmailChannel(renderer, mailer, clock, suppressions=suppressions),
+                            SmsChannel(renderer, texter),
                             EmailChannel(renderer, mailer, clock, to_broker=True)]
     return {c.name: c for c in found}

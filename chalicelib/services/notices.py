@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 BROKER_LOCALE = "en"  # broker notices are in English for now
 
 
+def email_tags(broker_id: str, case_id: str) -> tuple[tuple[str, str], ...]:
+    """SES tags on every email about a case: a bounce or complaint comes back with them and finds the case
+    (adapters/ses_events.py reads them; SES allows [A-Za-z0-9_-] in values, which our ids keep to)."""
+    return (("broker", broker_id), ("case", case_id))
+
+
 def send_notice(*, renderer: Renderer, mailer: Mailer, sender: Any, clock: Clock, case: Case, event: Event,
                 to_broker: bool, template: str, model: dict[str, Any]) -> str | None:
     """Render `template` with `model` and send it; the provider's message id, or None if it was not sent.
@@ -31,7 +37,7 @@ def send_notice(*, renderer: Renderer, mailer: Mailer, sender: Any, clock: Clock
             to=(case.broker.email or "") if to_broker else case.customer.email,
             subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
             from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
-            tags=(("notice", template), ("case", case.case_id)), date=format_datetime(clock())))
+            tags=(("notice", template), *email_tags(case.broker_id, case.case_id)), date=format_datetime(clock())))
     except (DeliveryRefused, RenderError) as exc:
         log.error("notice not sent", extra={**extra, "error": type(exc).__name__, "code": str(exc)[:80]})
         return None

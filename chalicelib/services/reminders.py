@@ -16,12 +16,16 @@ A crash before 1 leaves the case due: the next sweep (or SQS redelivery) runs th
 `reminder_unconfirmed` and never sent again (at most once: SES cannot say whether it went out). A crash
 after 3 leaves the next claim or the finished step: nothing is repeated. A definite refusal (the
 provider answered no) is retried with backoff; the last refusal is `reminder_failed` and the message
-goes to the dead-letter queue.
+goes to the dead-letter queue. A throttle (the provider's "slow down": nothing was sent) is no failed
+attempt: the claim is released as `reminder_deferred` with a jittered wait and the case goes back to the
+queue with that delay, so a burst beyond the account's rate spreads out instead of failing.
 """
 from __future__ import annotations
 
 import json
 import logging
+import math
+import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,10 +34,10 @@ from functools import partial
 from typing import Any, Protocol
 
 from chalicelib.domain import ladder
-from chalicelib.domain.cases import Case, Change, iso
+from chalicelib.domain.cases import Case, Change, iso, parse_iso
 from chalicelib.domain.fees import discount_deadline, early_payment_discount
 from chalicelib.domain.policy import Policy
-from chalicelib.ports import CaseStore, Clock, DeliveryRefused, Queue, RenderError
+from chalicelib.ports import CaseStore, Clock, DeliveryRefused, DeliveryThrottled, Queue, RenderError
 from chalicelib.services.channels import Channel, Delivery
 from chalicelib.services.links import PayLinks
 from chalicelib.services.unit_of_work import change_case
@@ -41,6 +45,16 @@ from chalicelib.services.unit_of_work import change_case
 log = logging.getLogger(__name__)
 
 MAX_MOVES = 12  # per message: a step, its deliveries and a following due move are far fewer
+# After a throttle: a random wait up to THROTTLE_BASE * 2**(throttles so far), at most THROTTLE_CAP (SES
+# advises waiting up to 10 minutes; SQS delays a message by at most 15). Random so a burst's retries spread.
+THROTTLE_BASE = timedelta(seconds=2)
+THROTTLE_CAP = timedelta(minutes=10)
+
+
+def throttle_wait(throttles: int, draw: Callable[[float, float], float] = random.uniform) -> timedelta:
+    """Full jitter: uniform between a second and the exponential ceiling."""
+    ceiling = min(THROTTLE_CAP, THROTTLE_BASE * 2 ** min(throttles, 16))
+    return timedelta(seconds=draw(1.0, max(1.0, ceiling.total_seconds())))
 
 
 class DueCase(Protocol):
@@ -99,7 +113,12 @@ class SweepReport:
     at: str
     due: int = 0
     queued: int = 0
-    cases: list[tuple[str, str, str]] = field(default_factory=list)  # (broker, case, next_action_at)
+    brokers: set[str] = field(default_factory=set)  # whose cases were queued
+    complete: bool = True  # False: the sweep stopped short of its timeout; the rest stay due for the next
+
+
+SWEEP_BATCH = 10  # SendMessageBatch's most: stream each as soon as it is full, holding no more than that
+SWEEP_MARGIN_MS = 10_000  # stop handing out this long before the sweep's Lambda timeout
 
 
 @dataclass
@@ -156,26 +175,43 @@ class Sweep:
         self._queue = queue
         self._clock = clock
 
-    def run(self, now: datetime | None = None) -> SweepReport:
+    def run(self, now: datetime | None = None, time_left_ms: Callable[[], int] | None = None) -> SweepReport:
+        """Stream due cases to the queue a batch at a time (memory stays flat however many are due).
+        `time_left_ms` (Lambda's context.get_remaining_time_in_millis): stop in time; what is left stays
+        due in the index, so the next sweep hands it out."""
         report = SweepReport(at=iso(now or self._clock()))
-        bodies: list[str] = []
+        batch: list[str] = []
         for shard in range(self._index.shards):
             for due in self._index.due(shard, report.at):
-                bodies.append(message(due))
-                report.cases.append((due.broker_id, due.case_id, due.next_action_at))
-        report.due = len(bodies)
-        if bodies:
-            self._queue.send_batch(bodies)
-        report.queued = len(bodies)
-        log.info("reminder sweep", extra={"due": report.due, "at": report.at})
+                batch.append(message(due))
+                report.brokers.add(due.broker_id)
+                if len(batch) == SWEEP_BATCH:
+                    report.queued += self._hand_out(batch)
+                    if time_left_ms is not None and time_left_ms() < SWEEP_MARGIN_MS:
+                        report.complete = False
+                        break
+            if not report.complete:
+                break
+        report.queued += self._hand_out(batch)
+        report.due = report.queued
+        log.info("reminder sweep", extra={"due": report.due, "at": report.at, "complete": report.complete})
         return report
+
+    def _hand_out(self, batch: list[str]) -> int:
+        if batch:
+            self._queue.send_batch(batch)
+        count = len(batch)
+        batch.clear()
+        return count
 
 
 class ReminderWorker:
     def __init__(self, *, store: CaseStore, index: SweepIndex, policies: Policies, channels: Mapping[str, Channel],
                  links: PayLinks, dead_letters: Queue | None, clock: Clock,
                  link_ttl: timedelta, new_link_id: Callable[[], str],
-                 installments: InstallmentHook | None = None, timers: TimerHook | None = None) -> None:
+                 installments: InstallmentHook | None = None, timers: TimerHook | None = None,
+                 requeue: Queue | None = None) -> None:
+        self._requeue = requeue  # the reminder queue itself: a throttled case comes back after its wait
         self._store = store
         self._timers = timers
         self._installments = installments
@@ -284,6 +320,10 @@ class ReminderWorker:
         if failed and self._dead_letters is not None:
             self._dead_letters.send(json.dumps({"b": change.case.broker_id, "c": change.case.case_id,
                                                 **failed[0]}, separators=(",", ":")))
+        deferred = [e.data for e in change.events if e.type == "reminder_deferred"]
+        if deferred:
+            self._come_back(change.case, deferred[0]["retry_at"])
+            return None
         claim = ladder.claim_of(change)
         if claim is not None:
             return _Delivery(change.case, claim, delivery.policy, delivery.outcome)
@@ -307,6 +347,8 @@ class ReminderWorker:
             if channel.opted_out(case):
                 return self._skip(claim, f"{claim.channel}_opted_out", policy)
             send = channel.compose(Delivery(case, claim, policy, self.model(case, claim, policy)))
+        except DeliveryThrottled as exc:  # the opt-out check itself was throttled
+            return self._throttled(delivery, exc)
         except (DeliveryRefused, RenderError) as exc:
             return self._refused(delivery, exc)
         except Exception as exc:  # noqa: BLE001 - nothing reached the provider: record it, and report it
@@ -315,8 +357,29 @@ class ReminderWorker:
             return self._fail(claim, type(exc).__name__, policy)
         try:
             return self._confirm(claim, send(), policy, outcome)
+        except DeliveryThrottled as exc:
+            return self._throttled(delivery, exc)
         except DeliveryRefused as exc:
             return self._refused(delivery, exc)
+
+    def _throttled(self, delivery: _Delivery, exc: DeliveryThrottled) -> Callable[[Case], Change | None]:
+        """Nothing went out: release the claim for a jittered wait, keeping the attempt."""
+        pending = delivery.case.ladder.pending
+        wait = throttle_wait(pending.deferrals if pending is not None else 0)
+        log.info("reminder delivery throttled", extra={"case_id": delivery.case.case_id, "claim": delivery.claim.claim,
+                                                       "channel": delivery.claim.channel, "error": exc.code,
+                                                       "wait_seconds": round(wait.total_seconds(), 1)})
+        claim, policy = delivery.claim, delivery.policy
+        return lambda case: ladder.defer(case, claim, exc.code, self._clock() + wait, policy, self._clock())
+
+    def _come_back(self, case: Case, retry_at: str) -> None:
+        """Queue the case again to arrive at `retry_at` (the sweep would also find it due then)."""
+        if self._requeue is None:
+            return
+        delay = max(0, math.ceil((parse_iso(retry_at) - self._clock()).total_seconds()))  # never early
+        body = json.dumps({"b": case.broker_id, "c": case.case_id, "at": retry_at, "v": case.version},
+                          separators=(",", ":"))
+        self._requeue.send(body, delay_seconds=delay)  # if SQS refuses, the message fails alone and comes back
 
     def _refused(self, delivery: _Delivery, exc: DeliveryRefused | RenderError) -> Callable[[Case], Change | None]:
         code = exc.code if isinstance(exc, DeliveryRefused) else "RenderError"
