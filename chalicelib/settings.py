@@ -32,6 +32,13 @@ class Settings:
     evidence_bucket: str | None = None
     # Head-hash anchors (Object Lock, compliance mode): required (`require()`) wherever cases change.
     anchor_bucket: str | None = None
+    # Bulk imports: the private bucket files are uploaded to, the queue that carries the rest of a file
+    # from chunk to chunk, and the limits (rows per chunk, rows and bytes per file).
+    import_bucket: str | None = None
+    import_queue_url: str | None = None
+    import_chunk_rows: int = 500
+    import_max_rows: int = 100_000
+    import_max_bytes: int = 50 * 1024 * 1024
 
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
@@ -60,4 +67,9 @@ class Settings:
             policy_cache_seconds=int(env.get("POLICY_CACHE_SECONDS", "60")),
             evidence_bucket=env.get("EVIDENCE_BUCKET") or None,
             anchor_bucket=env.get("ANCHOR_BUCKET") or None,
+            import_bucket=env.get("IMPORT_BUCKET") or None,
+            import_queue_url=env.get("IMPORT_QUEUE_URL") or None,
+            import_chunk_rows=int(env.get("IMPORT_CHUNK_ROWS", "500")),
+            import_max_rows=int(env.get("IMPORT_MAX_ROWS", "100000")),
+            import_max_bytes=int(env.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))),
         )

@@ -80,3 +80,34 @@ def sweep_bound(now_iso: str) -> str:
 def stripe_event_key(broker_id: str, event_id: str) -> dict[str, str]:
     """A Stripe event already acted on: written in the same transaction as the case change it made."""
     return {"PK": f"BROKER#{broker_id}#STRIPE_EVENT#{event_id}", "SK": "STRIPE_EVENT"}
+
+
+# --- bulk imports: the job and its failed rows share a partition; saved mappings in the broker's ---------
+
+IMPORT_SK = "IMPORT"
+IMPORT_FAILURE_PREFIX = "FAILED#"
+IMPORT_MAPPING_PREFIX = "IMPORT_MAPPING#"
+
+
+def import_pk(broker_id: str, import_id: str) -> str:
+    return f"BROKER#{broker_id}#IMPORT#{import_id}"
+
+
+def import_failure_sk(row: int) -> str:
+    return f"{IMPORT_FAILURE_PREFIX}{row:010d}"
+
+
+def import_mapping_sk(name: str) -> str:
+    return f"{IMPORT_MAPPING_PREFIX}{name}"
+
+
+def import_object_key(broker_id: str, import_id: str) -> str:
+    """Where the file is uploaded in the imports bucket: the S3 event names the broker and the import."""
+    return f"imports/{broker_id}/{import_id}.csv"
+
+
+def parse_import_object_key(key: str) -> tuple[str, str] | None:
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "imports" or not parts[2].endswith(".csv"):
+        return None
+    return parts[1], parts[2].removesuffix(".csv")

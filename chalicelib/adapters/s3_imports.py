@@ -1,0 +1,61 @@
+"""Import files in S3: a presigned POST for the upload, and the file read as lines from any byte offset.
+
+Reading is one ranged GetObject per chunk, streamed through a small buffer: a file of any size costs
+the processor the same memory, and a line is never read past the record limit.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+READ_BUFFER = 256 * 1024
+
+
+class _Raw(io.RawIOBase):
+    """botocore's StreamingBody as a raw stream, so io.BufferedReader can give bounded readline()."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+class ImportBucket:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._s3 = client
+        self._bucket = bucket
+
+    def upload_slot(self, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
+        """{url, fields}: POST the fields, then the file (form field `file`, last); S3 refuses any other
+        key and a file over max_bytes before a byte is stored."""
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket, Key=key, Conditions=[["content-length-range", 1, max_bytes]], ExpiresIn=expires_in)
+        return {"url": post["url"], "fields": post["fields"], "expires_in": expires_in, "max_bytes": max_bytes}
+
+    def size(self, key: str) -> int | None:
+        try:
+            return int(self._s3.head_object(Bucket=self._bucket, Key=key)["ContentLength"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def lines(self, key: str, offset: int, line_limit: int) -> Iterator[bytes]:
+        """The file's lines from byte `offset` on (each at most line_limit bytes; a longer line comes in
+        pieces, which the record reader refuses)."""
+        body = self._s3.get_object(Bucket=self._bucket, Key=key, Range=f"bytes={offset}-")["Body"]
+        reader = io.BufferedReader(_Raw(body), READ_BUFFER)
+        try:
+            while line := reader.readline(line_limit):
+                yield line
+        finally:
+            body.close()
