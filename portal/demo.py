@@ -157,6 +157,11 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     })
     api.start()
     running.callback(api.stop)
+    # moto has no S3 -> Lambda trigger nor SQS event source: deliver both to the import functions here.
+    from portal.import_trigger import ImportTrigger, run_in_background
+
+    trigger = ImportTrigger(client("s3"), client("sqs"), names.imports, queue_env["IMPORT_QUEUE_URL"])
+    running.callback(run_in_background(trigger).set)
     site.start()
     running.callback(site.stop)
 
@@ -223,6 +228,8 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
     for comment, args in (("a broker and its API key", ("broker", "create", "My Brokerage")),
                           ("time travel: reminders due a week from now", ("sweep", "--at", iso(week))),
                           ("what was sent", ("outbox",)), ("the demo clock", ("clock", "--show")),
+                          ("import invoices from a CSV (README: Bulk import)",
+                           ("import", "docs/imports/invoices-sample.csv")),
                           ("a new pay-link signing key", ("keys", "rotate")),
                           *([("is its history the one the app wrote?", ("verify", cases[0].case_id))]
                             if broker and cases else [])):

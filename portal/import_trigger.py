@@ -10,6 +10,7 @@ on a thread every half second; the tests call it until the import is over.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
@@ -75,3 +76,20 @@ class ImportTrigger:
             log.exception("import function failed")
             return False
         return True
+
+
+def run_in_background(trigger: ImportTrigger, every: float = 0.5) -> threading.Event:
+    """The demo's S3 and SQS event delivery, on a thread until the returned event is set."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                while trigger.deliver():  # a file's chunks follow each other without waiting
+                    if stop.is_set():
+                        return
+            except Exception:  # moto stopping under us at exit; the next round tries again
+                log.exception("import trigger round failed")
+
+    threading.Thread(target=loop, name="import-trigger", daemon=True).start()
+    return stop

@@ -52,6 +52,8 @@ class LocalResources:
     link_keys_secret: str = "portal-local/link-keys"
     bucket: str = "portal-local-assets"
     anchors: str = "portal-local-anchors"
+    imports: str = "portal-local-imports"
+    import_queue: str = "portal-local-imports"
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -121,7 +123,7 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
                      secret_value: str | None) -> dict[str, str]:
     """The deployed resources, from infra/ (table, link-keys secret, reminder queues), plus the bucket.
 
-    Returns the environment the app needs to find the queues and the anchor bucket.
+    Returns the environment the app needs to find the queues and the anchor and import buckets.
     """
     infra.create_table(client("dynamodb"), names.table)
     if secret_value is None:
@@ -134,4 +136,7 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
     infra.create_anchor_bucket(client("s3"), names.anchors, REGION)
     # SES only sends from verified identities: the default policy's sender domain, as a deployment would.
     infra.verify_sender(client("sesv2"), DEFAULT_POLICY.sender.from_email.rsplit("@", 1)[-1])
-    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors}
+    infra.create_import_bucket(client("s3"), names.imports, REGION)
+    import_queue_url = infra.create_import_queue(client("sqs"), names.import_queue)
+    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors,
+            "IMPORT_BUCKET": names.imports, "IMPORT_QUEUE_URL": import_queue_url}

@@ -132,7 +132,7 @@ def minor_units(text: str, currency: str, decimal: str) -> int:
     thousands = "," if decimal == "." else "."
     cleaned = re.sub(r"[\s\u00a0\u202f']", "", text)
     sign = ""
-    if cleaned[:1] in "+-":
+    if cleaned[:1] in ("+", "-"):
         sign, cleaned = cleaned[0], cleaned[1:]
     if re.fullmatch(rf"\d{{1,3}}(\{thousands}\d{{3}})+(\{decimal}\d*)?", cleaned):
         cleaned = cleaned.replace(thousands, "")

@@ -122,16 +122,22 @@ class ImportService:
     # --- the processor -------------------------------------------------------------------------------
 
     def uploaded(self, object_key: str) -> ImportJob | None:
-        """An S3 event for `object_key`: process the import's first chunk (None: not an import file)."""
+        """An S3 event for `object_key`: the import starts (the scan's first chunk). Cases are created only
+        by the queue's function; an event delivered again after the scan just hands the import on again."""
         named = keys.parse_import_object_key(object_key)
         if named is None:
             log.warning("import event for an unknown key", extra={"key": object_key})
             return None
         try:
-            return self.step(*named)
+            job = self._jobs.get(*named)
         except NotFound:
             log.warning("import event for no import", extra={"key": object_key})
             return None
+        if job.status in ("waiting_for_upload", "scanning"):
+            return self.step(*named)
+        if not job.over:
+            self._hand_on(job)
+        return job
 
     def continued(self, body: str) -> ImportJob:
         message = json.loads(body)
@@ -160,8 +166,11 @@ class ImportService:
         if job.over:
             self.finished(job)
         else:
-            self._queue().send(json.dumps({"broker_id": broker_id, "import_id": import_id}))
+            self._hand_on(job)
         return job
+
+    def _hand_on(self, job: ImportJob) -> None:
+        self._queue().send(json.dumps({"broker_id": job.broker_id, "import_id": job.import_id}))
 
     def finished(self, job: ImportJob) -> None:
         """Called once per import, when it ends (finished or failed): the one place to tell others."""
