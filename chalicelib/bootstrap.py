@@ -274,14 +274,18 @@ def import_service() -> ImportService:
     from chalicelib.adapters.dynamo_imports import DynamoImports
     from chalicelib.adapters.s3_imports import ImportBucket
     from chalicelib.adapters.sqs import SqsQueue
-    from chalicelib.services.imports import ImportService, Limits
+    from chalicelib.services.cases import CaseService
+    from chalicelib.services.imports import ImportService, Limits, RecentBrokers
 
     config = settings()
     # SigV4 presigned POSTs (as for evidence); the queue is needed only once a file needs a second chunk.
     bucket = ImportBucket(boto3.client("s3", config=Config(signature_version="s3v4")), config.require("import_bucket"))
     limits = Limits(max_bytes=config.import_max_bytes, max_rows=config.import_max_rows,
                     chunk_rows=config.import_chunk_rows)
-    return ImportService(DynamoImports(aws("dynamodb"), config.table_name), bucket, case_service(),
+    # Cases opened as POST /admin/cases opens them, with the broker's details read once a minute.
+    cases = CaseService(store(), RecentBrokers(store()), utc_now, timedelta(days=config.link_ttl_days),
+                        planner=lambda case: reminder_control().first_action(case))
+    return ImportService(DynamoImports(aws("dynamodb"), config.table_name), bucket, cases,
                          lambda: SqsQueue(aws("sqs"), config.require("import_queue_url")), utc_now, limits)
 
 

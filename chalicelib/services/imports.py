@@ -29,7 +29,7 @@ from chalicelib.domain.csv_safe import to_csv
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.import_format import FIELDS, PRESETS, Mapping, RowError, case_body
 from chalicelib.domain.imports import Failure, ImportJob, contact_change
-from chalicelib.ports import Clock, Queue
+from chalicelib.ports import Broker, BrokerStore, Clock, Queue
 from chalicelib.services.cases import CaseService
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,26 @@ class Limits:
     chunk_rows: int = 500  # a row costs a few AWS calls: 500 take well under a minute
     chunk_seconds: float = 20.0  # and no chunk runs longer than this, whatever its rows cost
     upload_seconds: int = 15 * 60
+
+
+class RecentBrokers:
+    """The broker's contact details (copied onto each new case) read once per minute, not once per row:
+    an import opens thousands of cases for one broker. Everything else goes to the store."""
+
+    def __init__(self, store: BrokerStore, timer: Callable[[], float] = time.monotonic, seconds: float = 60) -> None:
+        self._store, self._timer, self._seconds = store, timer, seconds
+        self._seen: dict[str, tuple[float, Broker]] = {}
+
+    def get_broker(self, broker_id: str) -> Broker:
+        now = self._timer()
+        found = self._seen.get(broker_id)
+        if found is None or now - found[0] > self._seconds:
+            found = (now, self._store.get_broker(broker_id))
+            self._seen[broker_id] = found
+        return found[1]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 def new_import_id() -> str:
