@@ -100,14 +100,3 @@ def import_failure_sk(row: int) -> str:
 def import_mapping_sk(name: str) -> str:
     return f"{IMPORT_MAPPING_PREFIX}{name}"
 
-
-def import_object_key(broker_id: str, import_id: str) -> str:
-    """Where the file is uploaded in the imports bucket: the S3 event names the broker and the import."""
-    return f"imports/{broker_id}/{import_id}.csv"
-
-
-def parse_import_object_key(key: str) -> tuple[str, str] | None:
-    parts = key.split("/")
-    if len(parts) != 3 or parts[0] != "imports" or not parts[2].endswith(".csv"):
-        return None
-    return parts[1], parts[2].removesuffix(".csv")

@@ -34,6 +34,19 @@ class ImportBucket:
         self._s3 = client
         self._bucket = bucket
 
+    @staticmethod
+    def object_key(broker_id: str, import_id: str) -> str:
+        """Where an import's file goes: the S3 event then names the broker and the import."""
+        return f"imports/{broker_id}/{import_id}.csv"
+
+    @staticmethod
+    def named(key: str) -> tuple[str, str] | None:
+        """(broker id, import id) of an object key, or None for a key no import gave out."""
+        parts = key.split("/")
+        if len(parts) != 3 or parts[0] != "imports" or not parts[2].endswith(".csv"):
+            return None
+        return parts[1], parts[2].removesuffix(".csv")
+
     def upload_slot(self, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
         """{url, fields}: POST the fields, then the file (form field `file`, last); S3 refuses any other
         key and a file over max_bytes before a byte is stored."""

@@ -21,8 +21,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from chalicelib import schemas, validation
-from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo_imports import DynamoImports
 from chalicelib.domain.cases import iso
 from chalicelib.domain.csv_records import FileProblem, Record, records, sniff_separator
 from chalicelib.domain.csv_safe import to_csv
@@ -37,7 +35,30 @@ log = logging.getLogger(__name__)
 FAILURES_PAGE = 100
 
 
+class ImportStore(Protocol):
+    def get(self, broker_id: str, import_id: str) -> ImportJob: ...
+
+    def save(self, job: ImportJob) -> None: ...
+
+    def add_failures(self, broker_id: str, import_id: str, failures: list[Failure]) -> None: ...
+
+    def failures(self, broker_id: str, import_id: str, *, limit: int | None = None,
+                 after: int = 0) -> list[Failure]: ...
+
+    def case_for_invoice(self, broker_id: str, number: str) -> str | None: ...
+
+    def put_mapping(self, broker_id: str, name: str, mapping: dict[str, Any], updated_at: str) -> None: ...
+
+    def mapping(self, broker_id: str, name: str) -> dict[str, Any] | None: ...
+
+    def mappings(self, broker_id: str) -> dict[str, dict[str, Any]]: ...
+
+
 class Files(Protocol):
+    def object_key(self, broker_id: str, import_id: str) -> str: ...
+
+    def named(self, key: str) -> tuple[str, str] | None: ...
+
     def upload_slot(self, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]: ...
 
     def size(self, key: str) -> int | None: ...
@@ -84,7 +105,7 @@ def check_currency(code: str) -> None:
 
 
 class ImportService:
-    def __init__(self, jobs: DynamoImports, files: Files, cases: CaseService, queue: Callable[[], Queue],
+    def __init__(self, jobs: ImportStore, files: Files, cases: CaseService, queue: Callable[[], Queue],
                  clock: Clock, limits: Limits = Limits(), timer: Callable[[], float] = time.monotonic) -> None:
         self._jobs = jobs
         self._files = files
@@ -102,7 +123,7 @@ class ImportService:
         mapping = Mapping.from_dict(inline) if inline is not None else self._named(broker_id, mapping_name or "portal")
         job = ImportJob(broker_id, new_import_id(), iso(self._clock()), mapping.as_dict(), update, filename)
         self._jobs.save(job)
-        slot = self._files.upload_slot(keys.import_object_key(broker_id, job.import_id), self._limits.max_bytes,
+        slot = self._files.upload_slot(self._files.object_key(broker_id, job.import_id), self._limits.max_bytes,
                                        self._limits.upload_seconds)
         return job, slot
 
@@ -144,7 +165,7 @@ class ImportService:
     def uploaded(self, object_key: str) -> ImportJob | None:
         """An S3 event for `object_key`: the import starts (the scan's first chunk). Cases are created only
         by the queue's function; an event delivered again after the scan just hands the import on again."""
-        named = keys.parse_import_object_key(object_key)
+        named = self._files.named(object_key)
         if named is None:
             log.warning("import event for an unknown key", extra={"key": object_key})
             return None
@@ -198,7 +219,7 @@ class ImportService:
                                        "status": job.status, **job.counts})
 
     def _received(self, job: ImportJob) -> ImportJob:
-        size = self._files.size(keys.import_object_key(job.broker_id, job.import_id))
+        size = self._files.size(self._files.object_key(job.broker_id, job.import_id))
         if size is None:
             raise FileProblem("no file was uploaded for this import")
         if size > self._limits.max_bytes:
@@ -208,7 +229,7 @@ class ImportService:
     def _records(self, job: ImportJob) -> Iterator[Record]:
         if job.offset >= job.size:
             return iter(())
-        lines = self._files.lines(keys.import_object_key(job.broker_id, job.import_id), job.offset,
+        lines = self._files.lines(self._files.object_key(job.broker_id, job.import_id), job.offset,
                                   self._limits.max_record_bytes + 1)
         return records(lines, offset=job.offset, row=job.row, separator=job.separator,
                        max_record_bytes=self._limits.max_record_bytes)
