@@ -300,3 +300,32 @@ def test_another_brokers_import_is_not_found(client, broker, other_broker, trigg
     started = upload(client, key, HEADER.encode() + rows(1))
     assert get(client, f"/admin/imports/{started['import_id']}", other_broker[1]).status_code == 404
     assert get(client, "/admin/imports/impnothing", key).status_code == 404
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/admin/imports?update=yes", {}, "update"),
+    ("/admin/imports?mapping=Not%20A%20Name", {}, "mapping"),
+    ("/admin/imports?color=red", {}, "color"),
+    ("/admin/imports", {"mapping": {"decimal": ";"}}, "mapping"),
+    ("/admin/imports", {"mapping": {"columns": {"amount": ""}}}, "mapping"),
+    ("/admin/imports", {"update": "true"}, "update"),
+    ("/admin/imports", {"filename": "a\u202eb.csv"}, "filename"),
+    ("/admin/imports", {"sheet": 1}, "sheet"),
+])
+def test_a_bad_import_request_is_a_400_naming_the_field_and_starts_nothing(client, broker, path, body, field):
+    _, key = broker
+    answer = post(client, path, key, body)
+    assert answer.status_code == 400 and answer.json_body["error"]["field"] == field, answer.json_body
+    listed = boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount")
+    assert not listed
+
+
+def test_a_bad_mapping_is_a_400_naming_the_field(client, broker):
+    _, key = broker
+    for body, field in (({"columns": {"amount": 5}}, "columns.amount"), ({"defaults": {"currency": "EURO"}},
+                                                                          "defaults.currency"),
+                        ({"date_format": "YY"}, "date_format"), ({"preset": "sage"}, "preset")):
+        answer = client.http.put("/admin/import-mappings/mine", headers={"Authorization": f"Bearer {key}"},
+                                 body=json.dumps(body))
+        assert answer.status_code == 400 and answer.json_body["error"]["field"] == field, answer.json_body
+    assert get(client, "/admin/import-mappings", key).json_body["saved"] == {}
