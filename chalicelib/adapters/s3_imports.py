@@ -11,6 +11,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.csv_records import FileProblem
+
 READ_BUFFER = 256 * 1024
 
 
@@ -54,18 +56,26 @@ class ImportBucket:
             Bucket=self._bucket, Key=key, Conditions=[["content-length-range", 1, max_bytes]], ExpiresIn=expires_in)
         return {"url": post["url"], "fields": post["fields"], "expires_in": expires_in, "max_bytes": max_bytes}
 
-    def size(self, key: str) -> int | None:
+    def stat(self, key: str) -> tuple[int, str] | None:
+        """(size, ETag) of the uploaded file, or None when nothing was uploaded."""
         try:
-            return int(self._s3.head_object(Bucket=self._bucket, Key=key)["ContentLength"])
+            head = self._s3.head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
+        return int(head["ContentLength"]), str(head["ETag"])
 
-    def lines(self, key: str, offset: int, line_limit: int) -> Iterator[bytes]:
+    def lines(self, key: str, offset: int, line_limit: int, etag: str) -> Iterator[bytes]:
         """The file's lines from byte `offset` on (each at most line_limit bytes; a longer line comes in
-        pieces, which the record reader refuses)."""
-        body = self._s3.get_object(Bucket=self._bucket, Key=key, Range=f"bytes={offset}-")["Body"]
+        pieces, which the record reader refuses), if it is still the file with `etag`: the upload slot
+        takes a second file until it expires, and offsets into another file would mean nothing."""
+        try:
+            body = self._s3.get_object(Bucket=self._bucket, Key=key, Range=f"bytes={offset}-", IfMatch=etag)["Body"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("PreconditionFailed", "412"):
+                raise FileProblem("the file was replaced during the import: start a new import for it") from exc
+            raise
         reader = io.BufferedReader(_Raw(body), READ_BUFFER)
         try:
             while line := reader.readline(line_limit):

@@ -41,6 +41,7 @@ class ImportJob:
     status: str = "waiting_for_upload"
     step: int = 0
     size: int = 0  # the uploaded file's bytes
+    etag: str = ""  # and its version: every chunk reads that file or none
     data_offset: int = 0  # where the first row after the header starts
     offset: int = 0  # bytes of the file already read
     row: int = 0  # the spreadsheet row read last (header = 1)

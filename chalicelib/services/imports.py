@@ -61,9 +61,9 @@ class Files(Protocol):
 
     def upload_slot(self, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]: ...
 
-    def size(self, key: str) -> int | None: ...
+    def stat(self, key: str) -> tuple[int, str] | None: ...
 
-    def lines(self, key: str, offset: int, line_limit: int) -> Iterator[bytes]: ...
+    def lines(self, key: str, offset: int, line_limit: int, etag: str) -> Iterator[bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -219,18 +219,19 @@ class ImportService:
                                        "status": job.status, **job.counts})
 
     def _received(self, job: ImportJob) -> ImportJob:
-        size = self._files.size(self._files.object_key(job.broker_id, job.import_id))
-        if size is None:
+        found = self._files.stat(self._files.object_key(job.broker_id, job.import_id))
+        if found is None:
             raise FileProblem("no file was uploaded for this import")
+        size, etag = found
         if size > self._limits.max_bytes:
             raise FileProblem(f"the file is {size:,} bytes; the limit is {self._limits.max_bytes:,}")
-        return replace(job, status="scanning", size=size)
+        return replace(job, status="scanning", size=size, etag=etag)
 
     def _records(self, job: ImportJob) -> Iterator[Record]:
         if job.offset >= job.size:
             return iter(())
         lines = self._files.lines(self._files.object_key(job.broker_id, job.import_id), job.offset,
-                                  self._limits.max_record_bytes + 1)
+                                  self._limits.max_record_bytes + 1, job.etag)
         return records(lines, offset=job.offset, row=job.row, separator=job.separator,
                        max_record_bytes=self._limits.max_record_bytes)
 

@@ -329,3 +329,20 @@ def test_a_bad_mapping_is_a_400_naming_the_field(client, broker):
                                  body=json.dumps(body))
         assert answer.status_code == 400 and answer.json_body["error"]["field"] == field, answer.json_body
     assert get(client, "/admin/import-mappings", key).json_body["saved"] == {}
+
+
+def test_a_file_replaced_through_the_same_slot_mid_import_fails_the_import_rather_than_mix_two_files(
+        client, broker, trigger):
+    _, key = broker
+    started = upload(client, key, HEADER.encode() + rows(7))
+    trigger.deliver()  # the S3 event: scanned, 7 rows
+    trigger.deliver()  # the first chunk: 3 rows
+    slot = started["upload"]
+    again = requests.post(slot["url"], data=slot["fields"],
+                          files={"file": ("other.csv", HEADER.encode() + rows(7, start=100), "text/csv")}, timeout=30)
+    assert again.status_code in (200, 201, 204)
+    status = run(trigger, client, key, started["import_id"])
+    assert status["status"] == "failed"
+    assert status["message"] == "the file was replaced during the import: start a new import for it"
+    assert sorted(cases(client, key)) == ["INV-1", "INV-2", "INV-3"]  # what was created before is reported
+    assert status["created"] == 3
