@@ -52,6 +52,7 @@ class ImportJob:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     message: str = ""
     finished_at: str | None = None
+    announced: bool = False  # ImportService.finished has run (at least once) for this ending
 
     @property
     def done(self) -> int:

@@ -174,11 +174,10 @@ class ImportService:
         except NotFound:
             log.warning("import event for no import", extra={"key": object_key})
             return None
-        if job.status in ("waiting_for_upload", "scanning"):
-            return self.step(*named)
-        if not job.over:
-            self._hand_on(job)
-        return job
+        if job.status == "importing":
+            self._hand_on(job)  # the queue's function goes on from the checkpoint
+            return job
+        return self.step(*named)
 
     def continued(self, body: str) -> ImportJob:
         message = json.loads(body)
@@ -188,6 +187,8 @@ class ImportService:
         """One chunk from the stored checkpoint; stores the next and hands on the rest."""
         job = self._jobs.get(broker_id, import_id)
         if job.over:
+            if not job.announced:  # the run that ended it died before telling
+                self._announce(job)
             return job
         deadline = self._timer() + self._limits.chunk_seconds
         try:
@@ -205,18 +206,29 @@ class ImportService:
             log.info("import chunk already stored by another run", extra={"import_id": import_id})
             return self._jobs.get(broker_id, import_id)
         if job.over:
-            self.finished(job)
+            self._announce(job)
         else:
             self._hand_on(job)
         return job
+
+    def _announce(self, job: ImportJob) -> None:
+        """`finished` at least once per import: a run that dies before marking it announced leaves the
+        message (or S3 event) to be delivered again, and that run calls it again (deduplicate by import_id)."""
+        self.finished(job)
+        try:
+            self._jobs.save(job.advanced(announced=True))
+        except Conflict:
+            pass  # another run announced it
 
     def _hand_on(self, job: ImportJob) -> None:
         self._queue().send(json.dumps({"broker_id": job.broker_id, "import_id": job.import_id}))
 
     def finished(self, job: ImportJob) -> None:
-        """Called once per import, when it ends (finished or failed): the one place to tell others."""
+        """Called when an import ends (finished or failed), at least once and almost always once (see
+        _announce): the one place to tell others."""
+        # `created` is a LogRecord attribute itself: the counters go under names of their own.
         log.info("import over", extra={"import_id": job.import_id, "broker_id": job.broker_id,
-                                       "status": job.status, **job.counts})
+                                       "import_status": job.status, **{f"rows_{k}": n for k, n in job.counts.items()}})
 
     def _received(self, job: ImportJob) -> ImportJob:
         found = self._files.stat(self._files.object_key(job.broker_id, job.import_id))

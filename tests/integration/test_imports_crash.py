@@ -129,12 +129,18 @@ def clean_calls(trigger: ImportTrigger) -> list[tuple[str, str]]:
     return tracer.calls
 
 
-def test_a_crash_at_any_write_resumes_from_the_checkpoint_and_creates_each_case_once(trigger):
+def announcements(caplog: pytest.LogCaptureFixture, import_id: str) -> int:
+    return sum(1 for r in caplog.records if r.getMessage() == "import over" and r.__dict__["import_id"] == import_id)
+
+
+def test_a_crash_at_any_write_resumes_from_the_checkpoint_and_creates_each_case_once(trigger, caplog):
+    caplog.set_level("INFO", logger="chalicelib.services.imports")
     calls = clean_calls(trigger)
     # The scan's checkpoint and hand-on, then 3 chunks: a transaction and an anchor per case, the failed
     # row, the checkpoint (between chunks) and the hand-on to the next.
     assert calls.count(("dynamodb", "TransactWriteItems")) == 4 and calls.count(("dynamodb", "BatchWriteItem")) == 1
-    assert calls.count(("dynamodb", "PutItem")) == 4  # after the scan, then after each chunk of 2, 2 and 1 rows
+    # After the scan, after each chunk of 2, 2 and 1 rows, and once the end was announced.
+    assert calls.count(("dynamodb", "PutItem")) == 5
     for point in range(len(calls)):
         for phase in ("before", "after"):
             broker_id = fresh_broker()
@@ -147,3 +153,7 @@ def test_a_crash_at_any_write_resumes_from_the_checkpoint_and_creates_each_case_
             assert invoices(broker_id) == ["INV-1", "INV-2", "INV-3", "INV-5"], where
             failures = bootstrap.import_service().get(broker_id, import_id)["failures"]
             assert [(f["row"], f["field"]) for f in failures] == [(5, "customer.email")], where
+            # ImportService.finished ran once; twice only when the run died between it and the write that
+            # records it (the last write of all).
+            told = announcements(caplog, import_id)
+            assert told == (2 if (point, phase) == (len(calls) - 1, "before") else 1), where
