@@ -137,10 +137,10 @@ class ImportService:
 
     def get(self, broker_id: str, import_id: str, after: int = 0) -> dict[str, Any]:
         job = self._jobs.get(broker_id, import_id)
-        failures = self._jobs.failures(broker_id, import_id, limit=FAILURES_PAGE, after=after)
-        more = len(failures) == FAILURES_PAGE
-        return {**job.view(), "failures": [f.as_dict() for f in failures],
-                "failures_after": failures[-1].row if more else None}
+        failures = self._jobs.failures(broker_id, import_id, limit=FAILURES_PAGE + 1, after=after)
+        page = failures[:FAILURES_PAGE]
+        return {**job.view(), "failures": [f.as_dict() for f in page],
+                "failures_after": page[-1].row if len(failures) > FAILURES_PAGE else None}
 
     def failed_csv(self, broker_id: str, import_id: str) -> str:
         """The failed rows as the file had them, with an `error` column: fix them and upload this file."""

@@ -346,3 +346,16 @@ def test_a_file_replaced_through_the_same_slot_mid_import_fails_the_import_rathe
     assert status["message"] == "the file was replaced during the import: start a new import for it"
     assert sorted(cases(client, key)) == ["INV-1", "INV-2", "INV-3"]  # what was created before is reported
     assert status["created"] == 3
+
+
+def test_failed_rows_are_listed_a_hundred_at_a_time_in_row_order(client, broker, trigger, monkeypatch):
+    _, key = broker
+    monkeypatch.setenv("IMPORT_CHUNK_ROWS", "500")
+    bootstrap.reset()
+    data = HEADER + "".join(f"C{i},bad{i},INV-{i},1.00,EUR,2026-10-01,2026-10-31\n" for i in range(105))
+    status = imported(trigger, client, key, data.encode())
+    assert status["failed"] == 105 and len(status["failures"]) == 100 and status["failures_after"] == 101
+    rest = get(client, f"/admin/imports/{status['import_id']}?after=101", key).json_body
+    assert [f["row"] for f in rest["failures"]] == [102, 103, 104, 105, 106] and rest["failures_after"] is None
+    last_hundred = get(client, f"/admin/imports/{status['import_id']}?after=6", key).json_body
+    assert len(last_hundred["failures"]) == 100 and last_hundred["failures_after"] is None  # nothing after
