@@ -49,6 +49,7 @@ bench: venv
 	$(PY) bench/verify.py
 	$(PY) bench/package_size.py
 	$(PY) bench/webhooks.py
+	$(PY) bench/imports.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

@@ -315,6 +315,69 @@ def add_plan_offer(case_id: str) -> Response:
                     status_code=201 if created else 200)
 
 
+# --- bulk imports -------------------------------------------------------------------------------------
+# Both triggers are declared in infra/resources.json (SAM events): `chalice package` cannot package
+# @app.on_s3_event, and there the bucket and the queue take stage-scoped names Chalice's decorators
+# (which want a literal name) could not know. The functions get the events as AWS sends them.
+
+
+@api("/admin/imports", "POST")
+def start_import() -> Response:
+    broker = broker_id()
+    params = query(schemas.IMPORT_QUERY)
+    payload = body(schemas.START_IMPORT)
+    mapping = payload.get("mapping", params.get("mapping"))
+    job, slot = bootstrap.import_service().start(
+        broker, mapping if isinstance(mapping, str) else None, mapping if isinstance(mapping, dict) else None,
+        payload.get("update", params.get("update") == "true"), payload.get("filename", ""))
+    return Response(body={**job.view(), "failures": [], "failures_after": None, "upload": slot}, status_code=201,
+                    headers={"Location": f"/admin/imports/{job.import_id}"})
+
+
+@api("/admin/imports/{import_id}", "GET")
+def get_import(import_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.import_service().get(broker, import_id, query(schemas.IMPORT_STATUS_QUERY).get("after", 0))
+
+
+@api("/admin/imports/{import_id}/failed.csv", "GET")
+def failed_rows(import_id: str) -> Response:
+    broker = broker_id()
+    text = bootstrap.import_service().failed_csv(broker, import_id)
+    return Response(body=text, headers={"Content-Type": "text/csv; charset=utf-8",
+                                        "Content-Disposition": f'attachment; filename="{import_id}-failed.csv"'})
+
+
+@api("/admin/import-mappings", "GET")
+def import_mappings() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.import_service().mappings(broker)
+
+
+@api("/admin/import-mappings/{name}", "PUT")
+def save_import_mapping(name: str) -> dict[str, Any]:
+    broker = broker_id()
+    validation.validate(name, schemas.MAPPING_NAME, "name")
+    return bootstrap.import_service().save_mapping(broker, name, body(schemas.IMPORT_MAPPING))
+
+
+@app.lambda_function(name="import_uploaded")
+def import_uploaded(event: dict[str, Any], context: Any) -> None:
+    # S3's event notification: one record per object created (keys arrive URL-encoded, spaces as +).
+    from urllib.parse import unquote_plus
+
+    for record in event.get("Records", []):
+        bootstrap.import_service().uploaded(unquote_plus(record["s3"]["object"]["key"]))
+
+
+@app.lambda_function(name="import_worker")
+def import_worker(event: dict[str, Any], context: Any) -> None:
+    # One chunk per message (batch size 1); an exception leaves the message to SQS, which redelivers it:
+    # the chunk runs again from the stored checkpoint.
+    for record in event.get("Records", []):
+        bootstrap.import_service().continued(record["body"])
+
+
 # --- documentation ------------------------------------------------------------------------------
 
 @api("/openapi.json", "GET", cors=True)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.services.brokers import BrokerAuth
     from chalicelib.services.cases import CaseService
     from chalicelib.services.customer import CustomerService
+    from chalicelib.services.imports import ImportService
     from chalicelib.services.links import PayLinks
     from chalicelib.services.mail_feedback import MailFeedbackService
     from chalicelib.services.payment_notices import PaymentNotices
@@ -278,6 +279,30 @@ def plan_service() -> PlanService:
                        policies=policy_service(), clock=utc_now, site_url=settings().require("site_url"),
                        notices=plan_notices(), new_link_id=new_link_id,
                        link_ttl=timedelta(days=settings().link_ttl_days))
+
+
+# --- bulk imports ---------------------------------------------------------------------------------------
+
+@functools.cache
+def import_service() -> ImportService:
+    from botocore.config import Config
+
+    from chalicelib.adapters.dynamo_imports import DynamoImports
+    from chalicelib.adapters.s3_imports import ImportBucket
+    from chalicelib.adapters.sqs import SqsQueue
+    from chalicelib.services.cases import CaseService
+    from chalicelib.services.imports import ImportService, Limits, RecentBrokers
+
+    config = settings()
+    # SigV4 presigned POSTs (as for evidence); the queue is needed only once a file needs a second chunk.
+    bucket = ImportBucket(boto3.client("s3", config=Config(signature_version="s3v4")), config.require("import_bucket"))
+    limits = Limits(max_bytes=config.import_max_bytes, max_rows=config.import_max_rows,
+                    chunk_rows=config.import_chunk_rows)
+    # Cases opened as POST /admin/cases opens them, with the broker's details read once a minute.
+    cases = CaseService(store(), RecentBrokers(store()), utc_now, timedelta(days=config.link_ttl_days),
+                        planner=lambda case: reminder_control().first_action(case))
+    return ImportService(DynamoImports(aws("dynamodb"), config.table_name), bucket, cases,
+                         lambda: SqsQueue(aws("sqs"), config.require("import_queue_url")), utc_now, limits)
 
 
 def reset() -> None:

@@ -271,6 +271,59 @@ ROUTES.update({
         "response": {"type": "object", "allOf": [ADMIN_CASE], "properties": {"offer": PLAN_OFFER}}},
 })
 
+# --- bulk imports ----------------------------------------------------------------------------
+IMPORT_STATUS = {"type": "object", "required": ["import_id", "status", "rows_total", "rows_done", "created", "updated",
+                                                "skipped", "failed", "failures"], "properties": {
+    "import_id": {"type": "string"},
+    "status": {"type": "string", "enum": ["waiting_for_upload", "scanning", "importing", "finished", "failed"],
+               "description": "scanning: the whole file is read once (header, encoding, row limit) before any case "
+                              "is created"},
+    "filename": {"type": "string"}, "update": {"type": "boolean"},
+    "created_at": {"type": "string", "format": "date-time"},
+    "finished_at": {"type": ["string", "null"], "format": "date-time"},
+    "rows_total": {"type": ["integer", "null"], "description": "rows after the header; null until scanned"},
+    "rows_done": {"type": "integer"}, "created": {"type": "integer"}, "updated": {"type": "integer"},
+    "skipped": {"type": "integer", "description": "the invoice number already has a case"},
+    "failed": {"type": "integer"},
+    "message": {"type": ["string", "null"], "description": "why the whole import failed"},
+    "failures": {"type": "array", "description": "failed rows in order, 100 at a time", "items": {
+        "type": "object", "required": ["row", "field", "message"], "properties": {
+            "row": {"type": "integer", "description": "the row number a spreadsheet shows (the header is 1)"},
+            "field": {"type": "string", "description": "as the API names it: invoice.amount, customer.email"},
+            "column": {"type": ["string", "null"], "description": "the file's column"},
+            "message": {"type": "string", "description": "the API's message for the same value"}}}},
+    "failures_after": {"type": ["integer", "null"], "description": "?after= for the next failures; null: none"}}}
+IMPORT_SLOT = {"type": "object", "allOf": [IMPORT_STATUS], "required": ["upload"], "properties": {
+    "upload": {"type": "object", "required": ["url", "fields"], "properties": {
+        "url": {"type": "string", "format": "uri"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "form fields to POST (multipart) before the file, sent last as `file`"},
+        "max_bytes": {"type": "integer"}, "expires_in": {"type": "integer", "description": "seconds"}}}}}
+_MAPPING_VIEW = {"type": "object", "properties": {
+    "columns": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    "decimal": {"type": "string"}, "date_format": {"type": "string"}, "defaults": {"type": "object"}}}
+ROUTES.update({
+    ("/admin/imports", "POST"): {
+        "summary": "Start a bulk import of invoices from a CSV file: an upload slot (S3 presigned POST)",
+        "security": "broker", "request": schemas.START_IMPORT, "query": schemas.IMPORT_QUERY, "status": 201,
+        "response": IMPORT_SLOT, "errors": [400, 401, 413]},
+    ("/admin/imports/{import_id}", "GET"): {
+        "summary": "An import's progress and its failed rows", "security": "broker",
+        "query": schemas.IMPORT_STATUS_QUERY, "response": IMPORT_STATUS},
+    ("/admin/imports/{import_id}/failed.csv", "GET"): {
+        "summary": "The failed rows as the file had them, with an error column: fix and upload again",
+        "security": "broker", "content_type": "text/csv", "response": {"type": "string"}},
+    ("/admin/import-mappings", "GET"): {
+        "summary": "The built-in mappings (portal, xero, quickbooks) and the broker's saved ones", "security": "broker",
+        "response": {"type": "object", "properties": {
+            "presets": {"type": "object", "additionalProperties": _MAPPING_VIEW},
+            "saved": {"type": "object", "additionalProperties": _MAPPING_VIEW}}}},
+    ("/admin/import-mappings/{name}", "PUT"): {
+        "summary": "Save a mapping under a name, for POST /admin/imports?mapping=name", "security": "broker",
+        "request": schemas.IMPORT_MAPPING, "response": {"type": "object", "allOf": [_MAPPING_VIEW], "properties": {
+            "name": {"type": "string"}}}, "errors": [400, 401, 413]},
+})
+
 
 # --- outbound webhooks ------------------------------------------------------------------------
 WEBHOOK_ENDPOINT = {"type": "object", "required": ["endpoint_id", "url", "event_types", "enabled"], "properties": {
@@ -383,7 +436,7 @@ def _errors(path: str, method: str, spec: dict[str, Any]) -> list[int]:
 def _operation(path: str, method: str, spec: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec["summary"], "responses": {
         str(spec.get("status", 200)): {"description": "OK", "content": {
-            "application/json": {"schema": spec["response"]}}},
+            spec.get("content_type", "application/json"): {"schema": spec["response"]}}},
     }}
     for extra in spec.get("also", ()):  # e.g. 200 for a retried request that created nothing
         op["responses"][str(extra)] = {"description": "OK (a retry: the first answer again)", "content": {

@@ -411,3 +411,55 @@ WEBHOOK_UPDATE = {"type": "object", "additionalProperties": False, "minPropertie
 DELIVERIES_QUERY = {"type": "object", "additionalProperties": False, "properties": {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
     "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before")}}
+
+
+# --- bulk imports ---------------------------------------------------------------------------------------
+
+IMPORT_FIELDS = ["customer_name", "customer_email", "customer_phone", "locale", "timezone", "tier", "invoice_number",
+                 "amount", "currency", "issued_on", "due_on", "description"]
+_COLUMN = name(200, description="a column name in the file's header (matched ignoring case, spaces, . _ and *)")
+IMPORT_MAPPING = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "which column holds each field, how amounts and dates are written, defaults for absent fields",
+    "properties": {
+        "preset": {"type": "string", "enum": ["portal", "xero", "quickbooks"], "default": "portal",
+                   "description": "column names (and number and date style) this mapping starts from"},
+        "columns": {"type": "object", "additionalProperties": False, "properties": {
+            f: {"oneOf": [_COLUMN, {"type": "array", "minItems": 1, "maxItems": 10, "items": _COLUMN}]}
+            for f in IMPORT_FIELDS}},
+        "decimal": {"type": "string", "enum": [".", ","], "description": "the decimal separator of amounts: "
+                    "`1,250.00` or `1.250,00`"},
+        "date_format": {"type": "string", "enum": ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY"]},
+        "defaults": {"type": "object", "additionalProperties": False,
+                     "description": "used where a row leaves the field empty (or the file has no such column)",
+                     "properties": {"currency": CURRENCY, "locale": CUSTOMER["properties"]["locale"],  # type: ignore[index]
+                                    "timezone": TIME_ZONE,
+                                    "tier": CUSTOMER["properties"]["tier"]}},  # type: ignore[index]
+    },
+}
+MAPPING_NAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[a-z0-9][a-z0-9_-]*$",
+                "title": "mapping name (lower-case letters, digits, - and _)", "examples": ["my-erp"]}
+START_IMPORT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "mapping": {"oneOf": [MAPPING_NAME, IMPORT_MAPPING],
+                    "description": "a preset (portal, xero, quickbooks) or saved mapping by name, or a mapping"},
+        "update": {"type": "boolean", "default": False,
+                   "description": "rows whose invoice number has a case update its customer's contact details "
+                                  "(name, email, phone, locale, time zone); never amounts, dates or currency"},
+        "filename": name(255, description="shown back in the import's status"),
+    },
+}
+IMPORT_QUERY = {  # the same choices as the body, for `POST /admin/imports?mapping=xero&update=true`
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"mapping": MAPPING_NAME, "update": {"type": "string", "enum": ["true", "false"]}},
+}
+IMPORT_STATUS_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"after": {"type": "integer", "minimum": 0, "maximum": 9_999_999_999,
+                             "description": "failures after this row (the answer's failures_after)"}},
+}

@@ -40,8 +40,6 @@ class Settings:
     webhook_secret_prefix: str = "collections-portal/webhooks"
     webhook_retry_scale: float = 1.0
     webhook_allow_loopback: bool = False
-
-
     # Sending within the account's limits. SES_CONFIGURATION_SET routes bounces and complaints to the
     # ses_events function; EMAIL_SEND_RATE (per second) overrides SES's GetSendQuota MaxSendRate, and
     # SMS_SEND_RATE is the account's SNS SMS rate; WORKER_CONCURRENCY must equal the worker's event
@@ -50,6 +48,13 @@ class Settings:
     email_send_rate: float | None = None
     sms_send_rate: float = 20.0
     worker_concurrency: int = 2
+    # Bulk imports: the private bucket files are uploaded to, the queue that carries the rest of a file
+    # from chunk to chunk, and the limits (rows per chunk, rows and bytes per file).
+    import_bucket: str | None = None
+    import_queue_url: str | None = None
+    import_chunk_rows: int = 500
+    import_max_rows: int = 100_000
+    import_max_bytes: int = 50 * 1024 * 1024
 
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
@@ -81,10 +86,13 @@ class Settings:
             webhook_secret_prefix=env.get("WEBHOOK_SECRET_PREFIX") or "collections-portal/webhooks",
             webhook_retry_scale=float(env.get("WEBHOOK_RETRY_SCALE", "1")),
             webhook_allow_loopback=env.get("WEBHOOK_ALLOW_LOOPBACK") == "1",
-
-
             ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
             email_send_rate=float(env["EMAIL_SEND_RATE"]) if env.get("EMAIL_SEND_RATE") else None,
             sms_send_rate=float(env.get("SMS_SEND_RATE") or "20"),
             worker_concurrency=int(env.get("WORKER_CONCURRENCY") or "2"),
+            import_bucket=env.get("IMPORT_BUCKET") or None,
+            import_queue_url=env.get("IMPORT_QUEUE_URL") or None,
+            import_chunk_rows=int(env.get("IMPORT_CHUNK_ROWS", "500")),
+            import_max_rows=int(env.get("IMPORT_MAX_ROWS", "100000")),
+            import_max_bytes=int(env.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))),
         )

@@ -85,6 +85,9 @@ def parser() -> argparse.ArgumentParser:
     sweep.register(commands, [target])  # reminders: `portal sweep --at ...` (portal/sweep.py)
     verify.register(commands, [target])  # `portal verify CASE_ID` (portal/verify.py)
     webhooks_cli.register(commands, [target])  # `portal webhooks test ENDPOINT_ID` (portal/webhooks_cli.py)
+    from portal import import_command
+
+    import_command.register(commands, [target])  # `portal import FILE.csv` (portal/import_command.py)
     clock = commands.add_parser("clock", parents=[target], help="show or move the running demo's clock")
     moves = clock.add_mutually_exclusive_group()
     moves.add_argument("--set", type=sweep.moment, metavar="ISO", help="e.g. 2026-12-01T10:00:00Z (time runs on)")
@@ -120,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from portal import webhooks_cli
 
             return webhooks_cli.command(args, target)
+        if args.command == "import":
+            from portal import import_command
+
+            return import_command.command(args, target)
         if args.command in ("clock", "outbox"):
             from portal import demo_commands
 

@@ -38,6 +38,8 @@ from portal.terminal import safe
 HOST = "127.0.0.1"
 STATE_FILE = "state.json"
 OUTBOX_FILE = "outbox.jsonl"
+# A CSV for `portal import`, copied into the data directory so the printed command works from anywhere.
+IMPORT_SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "imports" / "invoices-sample.csv"
 
 
 class DemoError(RuntimeError):
@@ -162,6 +164,12 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     })
     api.start()
     running.callback(api.stop)
+    # moto has no S3 -> Lambda trigger nor SQS event source: deliver both to the import functions here.
+    from portal.import_trigger import ImportTrigger, run_in_background
+
+    trigger = ImportTrigger(client("s3"), client("sqs"), names.imports, queue_env["IMPORT_QUEUE_URL"])
+    running.callback(run_in_background(trigger).set)
+    write_atomically(data_dir / IMPORT_SAMPLE.name, IMPORT_SAMPLE.read_text(encoding="utf-8"))
     site.start()
     running.callback(site.stop)
 
@@ -241,6 +249,8 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
     for comment, args in (("a broker and its API key", ("broker", "create", "My Brokerage")),
                           ("time travel: reminders due a week from now", ("sweep", "--at", iso(week))),
                           ("what was sent", ("outbox",)), ("the demo clock", ("clock", "--show")),
+                          ("import invoices from a CSV (README: Bulk import)",
+                           ("import", str(data_dir / IMPORT_SAMPLE.name))),
                           ("a new pay-link signing key", ("keys", "rotate")),
                           *([("is its history the one the app wrote?", ("verify", cases[0].case_id))]
                             if broker and cases else [])):

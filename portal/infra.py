@@ -157,3 +157,24 @@ def create_webhook_queues(client: Any, name: str = "collections-webhooks") -> tu
     url = client.create_queue(QueueName=name, Attributes={
         "VisibilityTimeout": str(props["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
     return url, dlq_url
+
+
+def create_import_bucket(client: Any, name: str, region: str) -> None:
+    """The bulk-import bucket as infra/ defines it: encrypted, private, files expire."""
+    props = template()["Resources"]["ImportBucket"]["Properties"]
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    client.create_bucket(Bucket=name, **location)
+    client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+        {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": ""},
+         **({"Expiration": {"Days": rule["ExpirationInDays"]}} if "ExpirationInDays" in rule else {}),
+         **({"AbortIncompleteMultipartUpload": rule["AbortIncompleteMultipartUpload"]}
+            if "AbortIncompleteMultipartUpload" in rule else {})}
+        for rule in props["LifecycleConfiguration"]["Rules"]]})
+
+
+def create_import_queue(client: Any, name: str) -> str:
+    """The queue that carries an import from chunk to chunk (its visibility timeout from infra/); its URL."""
+    props = template()["Resources"]["ImportQueue"]["Properties"]
+    return str(client.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": str(props["VisibilityTimeout"])})["QueueUrl"])

@@ -53,6 +53,8 @@ class LocalResources:
     link_keys_secret: str = "portal-local/link-keys"
     bucket: str = "portal-local-assets"
     anchors: str = "portal-local-anchors"
+    imports: str = "portal-local-imports"
+    import_queue: str = "portal-local-imports"
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -123,7 +125,7 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
                      secret_value: str | None) -> dict[str, str]:
     """The deployed resources, from infra/ (table, link-keys secret, reminder queues), plus the bucket.
 
-    Returns the environment the app needs to find the queues and the anchor bucket.
+    Returns the environment the app needs to find the queues and the anchor and import buckets.
     """
     infra.create_table(client("dynamodb"), names.table)
     if secret_value is None:
@@ -137,5 +139,8 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
     # SES only sends from verified identities: the default policy's sender domain, as a deployment would.
     infra.verify_sender(client("sesv2"), DEFAULT_POLICY.sender.from_email.rsplit("@", 1)[-1])
     webhook_queue_url, _ = infra.create_webhook_queues(client("sqs"))
+    infra.create_import_bucket(client("s3"), names.imports, REGION)
+    import_queue_url = infra.create_import_queue(client("sqs"), names.import_queue)
     return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors,
-            "WEBHOOK_QUEUE_URL": webhook_queue_url}
+            "WEBHOOK_QUEUE_URL": webhook_queue_url, "IMPORT_BUCKET": names.imports,
+            "IMPORT_QUEUE_URL": import_queue_url}

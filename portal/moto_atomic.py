@@ -36,3 +36,6 @@ def make_dynamodb_atomic() -> None:
 
     setattr(one_at_a_time, _MARK, True)
     DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
+    from portal import moto_transactions
+
+    moto_transactions.install()  # serialised, a transaction need only keep the items it names

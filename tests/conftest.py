@@ -22,6 +22,7 @@ TABLE = "cases-test"
 SECRET = "link-keys-test"
 SITE = "http://site.test"
 ANCHORS = "anchors-test"
+IMPORTS = "imports-test"
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in {
         "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "TABLE_NAME": TABLE, "SITE_URL": SITE, "LINK_KEYS_SECRET_ID": SECRET, "AUTH_CACHE_SECONDS": "0",
-        "ANCHOR_BUCKET": ANCHORS,
+        "ANCHOR_BUCKET": ANCHORS, "IMPORT_BUCKET": IMPORTS,
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
@@ -44,6 +45,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         infra.create_table(boto3.client("dynamodb"), TABLE)
         infra.create_link_keys_secret(boto3.client("secretsmanager"), SECRET)
         infra.create_anchor_bucket(boto3.client("s3"), ANCHORS, "eu-west-1")
+        infra.create_import_bucket(boto3.client("s3"), IMPORTS, "eu-west-1")
         bootstrap.reset()
         yield
     bootstrap.reset()

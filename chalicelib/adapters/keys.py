@@ -126,3 +126,23 @@ def suppression_key(broker_id: str, address: str) -> dict[str, str]:
     """Keyed by a hash of the lower-cased address, so the key itself never carries it."""
     digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
     return {"PK": f"BROKER#{broker_id}#SUPPRESSED#{digest}", "SK": "SUPPRESSED"}
+
+
+# --- bulk imports: the job and its failed rows share a partition; saved mappings in the broker's ---------
+
+IMPORT_SK = "IMPORT"
+IMPORT_FAILURE_PREFIX = "FAILED#"
+IMPORT_MAPPING_PREFIX = "IMPORT_MAPPING#"
+
+
+def import_pk(broker_id: str, import_id: str) -> str:
+    return f"BROKER#{broker_id}#IMPORT#{import_id}"
+
+
+def import_failure_sk(row: int) -> str:
+    return f"{IMPORT_FAILURE_PREFIX}{row:010d}"
+
+
+def import_mapping_sk(name: str) -> str:
+    return f"{IMPORT_MAPPING_PREFIX}{name}"
+

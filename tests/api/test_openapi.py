@@ -59,7 +59,8 @@ def test_every_operation_has_a_json_success_response_schema_and_json_errors(docu
             successes = [s for s in op["responses"] if s.startswith("2")]
             assert successes, (path, method)
             for status in successes:
-                assert "schema" in op["responses"][status]["content"]["application/json"], (path, method)
+                content = op["responses"][status]["content"]  # JSON, or a file such as text/csv
+                assert [media for media in content if "schema" in content[media]], (path, method)
             if op.get("security"):
                 error = op["responses"]["401"]["content"]["application/json"]["schema"]
                 assert resolve(document, error)["required"] == ["error"], (path, method)

@@ -120,3 +120,15 @@ def test_the_packaged_stack_never_lets_webhooks_reach_loopback(template):
     assert delivery["Role"] == {"Fn::GetAtt": ["WebhookDeliveryRole", "Arn"]}
     assert delivery["Events"]["WebhookDeliverySqsEventSource"]["Properties"]["Queue"] == {
         "Fn::GetAtt": ["WebhookQueue", "Arn"]}
+
+
+def test_the_import_functions_are_triggered_by_their_bucket_and_queue(template):
+    resources = template["Resources"]
+    [uploaded] = resources["ImportUploaded"]["Properties"]["Events"].values()
+    assert uploaded["Type"] == "S3" and uploaded["Properties"]["Bucket"] == {"Ref": "ImportBucket"}
+    assert {"Name": "prefix", "Value": "imports/"} in uploaded["Properties"]["Filter"]["S3Key"]["Rules"]
+    [worker] = resources["ImportWorker"]["Properties"]["Events"].values()
+    assert worker == {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["ImportQueue", "Arn"]}, "BatchSize": 1}}
+    for function, handler in (("ImportUploaded", "app.import_uploaded"), ("ImportWorker", "app.import_worker")):
+        assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [f"{function}Role", "Arn"]}
+        assert resources[function]["Properties"]["Handler"] == handler
