@@ -80,3 +80,12 @@ def sweep_bound(now_iso: str) -> str:
 def stripe_event_key(broker_id: str, event_id: str) -> dict[str, str]:
     """A Stripe event already acted on: written in the same transaction as the case change it made."""
     return {"PK": f"BROKER#{broker_id}#STRIPE_EVENT#{event_id}", "SK": "STRIPE_EVENT"}
+
+
+# --- collections partners: one item each in the broker's partition -----------------------------------
+
+PARTNER_PREFIX = "PARTNER#"
+
+
+def partner_sk(partner_id: str) -> str:
+    return f"{PARTNER_PREFIX}{partner_id}"
