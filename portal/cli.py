@@ -99,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
         return run_demo(args)
+    if args.command == "verify":
+        from portal import verify_pack
+
+        if verify_pack.is_pack(args.case_id):  # an evidence pack: checked offline, no AWS, no portal
+            return verify_pack.command(args.case_id)
     try:
         target = resolve(args.data_dir, args.aws_endpoint, args.table, args.secret_id)
     except TargetError as exc:
