@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import date, datetime, timedelta
-from email.utils import format_datetime
 from typing import Any, Protocol
 
 from chalicelib.domain import closing
@@ -20,7 +19,7 @@ from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.history import Event
 from chalicelib.domain.pack import pack_key
 from chalicelib.domain.partners import Partner, new_partner, updated
-from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
+from chalicelib.ports import Clock, Mailer, Renderer
 from chalicelib.services.cases import CaseService
 from chalicelib.services.evidence_packs import EvidencePacks
 from chalicelib.services.notices import send_notice
@@ -106,8 +105,8 @@ class ClosingService:
         case = done.case
         built = self._packs.build(broker_id, case_id, key)
         url, expires_at = self._packs.link(built, case_id, PARTNER_LINK)
-        partner_message = self._to_partner(case, partner, url, expires_at, built.sha256, body.get("note"))
         escalated = next(e for e in done.events if e.type == "escalated")
+        partner_message = self._to_partner(case, escalated, partner, url, expires_at, built.sha256, body.get("note"))
         customer_message = send_notice(
             renderer=self._renderer, mailer=self._mailer, sender=policy.sender, clock=self._clock, case=case,
             event=escalated, to_broker=False, template=escalated.data["notice_template"],
@@ -120,24 +119,15 @@ class ClosingService:
                 "partner_message_id": partner_message, "customer_message_id": customer_message})]))
         return sent.case, list(done.history) + list(sent.events)
 
-    def _to_partner(self, case: Case, partner: Partner, url: str, expires_at: str, manifest_sha256: str,
-                    note: str | None) -> str | None:
+    def _to_partner(self, case: Case, event: Event, partner: Partner, url: str, expires_at: str,
+                    manifest_sha256: str, note: str | None) -> str | None:
         model = {**message_model(case, template="partner_pack", balance=case.balance.as_dict(),
                                  on=self._clock().date(), pay_url=""),
                  "pack_url": url, "link_expires_at": expires_at, "manifest_sha256": manifest_sha256,
                  "fee_percent": f"{partner.fee_bp / 100:g}", "note": note or ""}
-        sender = self._policies.policy_for(case.broker_id).sender
-        try:
-            rendered = self._renderer.email("en", "partner_pack", model)
-            return self._mailer.send(Email(
-                to=partner.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
-                from_email=sender.from_email, from_name=sender.from_name or case.broker.name,
-                reply_to=sender.reply_to or case.broker.email,
-                tags=(("notice", "partner_pack"), ("case", case.case_id)), date=format_datetime(self._clock())))
-        except (DeliveryRefused, RenderError) as exc:
-            log.error("partner pack not sent", extra={"case_id": case.case_id, "partner_id": partner.partner_id,
-                                                      "error": type(exc).__name__})
-            return None
+        return send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
+                           sender=self._policies.policy_for(case.broker_id).sender, to_broker=True,
+                           template="partner_pack", model=model, to=partner.email)
 
     def outcome(self, broker_id: str, case_id: str, body: dict[str, Any]) -> tuple[Case, list[Event]]:
         policy = self._policies.policy_for(broker_id)

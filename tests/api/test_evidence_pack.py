@@ -32,7 +32,7 @@ def rich_case(world: World) -> str:
     """Reminders, a note in other scripts, a dispute with a file, its answer and a payment."""
     case_id, _ = world.open_case(customer__name="Zoë Ångström")
     world.at("2026-11-04T12:00:00Z")  # -3, +0 and +3 went out
-    assert world.broker(f"/admin/cases/{case_id}/notes", {"kind": "call", "text": "Rang twice — 東京 office"}
+    assert world.broker(f"/admin/cases/{case_id}/notes", {"kind": "call", "text": "Rang twice — Αθήνα office"}
                         ).status_code == 201
     world.dispute(case_id)
     slot = world.customer("/customer/dispute/attachments", world.token(case_id), {
