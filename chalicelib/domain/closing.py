@@ -100,8 +100,9 @@ def record_outcome(case: Case, policy: Policy, now: datetime, *, collected: int 
         raise InvalidInput("cannot be in the future", "collected_on")
     if partner_fee is not None and not collected:
         raise InvalidInput("a partner fee goes with an amount collected", "partner_fee")
-    fee = (partner_fee if partner_fee is not None else escalation.fee_bp * (collected or 0) // 10_000
-           ) if collected else 0
+    fee = 0
+    if collected:  # by default the partner's share, rounded half up to a minor unit
+        fee = partner_fee if partner_fee is not None else (collected * escalation.fee_bp + 5_000) // 10_000
     if collected and fee > collected:
         raise InvalidInput("cannot be more than the amount collected", "partner_fee")
     number = escalation.outcomes + 1

@@ -33,10 +33,6 @@ class Partner:
     def minimum(self, currency: str) -> int:
         return self.min_balance.get(currency, 0)
 
-    def fee(self, collected: int) -> int:
-        """The partner's share of `collected`, rounded half up to a minor unit."""
-        return (collected * self.fee_bp + 5_000) // 10_000
-
     def as_dict(self) -> dict[str, Any]:
         return {"partner_id": self.partner_id, "kind": self.kind, "name": self.name, "email": self.email,
                 "webhook_url": self.webhook_url, "fee_bp": self.fee_bp, "min_balance": dict(self.min_balance),

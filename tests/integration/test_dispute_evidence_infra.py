@@ -35,5 +35,8 @@ def test_the_api_function_knows_the_bucket_and_may_sign_for_evidence_and_pack_ke
                   # evidence packs: written by the API (GET .../evidence-pack, escalation), read by presigned GET
                   {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
                    "Resource": {"Fn::Sub": "${EvidenceBucket.Arn}/packs/*"}}]
+    # A pack is a copy of the history, built again on request: it is kept 30 days (a partner's link lasts 7).
+    rules = RESOURCES["EvidenceBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"Id": "expire-evidence-packs", "Status": "Enabled", "Prefix": "packs/", "ExpirationInDays": 30} in rules
     # The API emails brokers and customers (disputes, payment notices) through SES.
     assert any("ses:SendRawEmail" in s["Action"] for s in statements)
