@@ -133,7 +133,7 @@ def main() -> None:
               f"of {ATTACHMENT_BYTES // 1024} KB, on in-process moto")
         for n, (wall, cpu) in enumerate(runs, start=1):
             print(f"  build {n}: {wall:.1f} s wall, {cpu:.1f} s CPU (ours and moto's; the API allows 29 s)")
-        print(f"  of the second, CPU: statement + PDF {phases.cpu['pdf'] / 2:.1f} s, reading the history "
+        print(f"  per build, CPU: statement + PDF {phases.cpu['pdf'] / 2:.1f} s, reading the history "
               f"{phases.cpu['load'] / 2:.1f} s (moto's Query), the rest (files, ZIP, upload) on moto")
         print(f"  process max RSS grew {max(0, rss_after - rss_before) / 1024:.0f} MB while building "
               f"(moto keeps the bucket and table in the same process)")
