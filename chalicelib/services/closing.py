@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain import closing
-from chalicelib.domain.cases import Case, Change, iso, record
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.cases import Case, Change, iso, parse_iso, record
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.history import Event
 from chalicelib.domain.pack import pack_key
 from chalicelib.domain.partners import Partner, new_partner, updated
@@ -50,10 +50,6 @@ class Links(Protocol):
 
 def new_partner_id() -> str:
     return "p" + secrets.token_hex(6)
-
-
-def _when(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class ClosingService:
@@ -148,9 +144,7 @@ class ClosingService:
             mediator = self._partners.get(broker_id, body["mediator_id"])
         except NotFound:
             raise NotFound("no such partner", "mediator_id") from None
-        until = _when(body["hold_until"])
-        if until is None:
-            raise InvalidInput("is required", "hold_until")
+        until = parse_iso(body["hold_until"])  # the schema checked its format
         policy = self._policies.policy_for(broker_id)
         done = self._cases.change(broker_id, case_id, lambda case: closing.start_mediation(
             case, policy, mediator, self._clock(), hold_until=until))

@@ -277,3 +277,40 @@ def test_a_partial_write_off_reduces_what_is_owed(world):
     answer = world.broker(f"/admin/cases/{case_id}/write-off", {"amount": 25000, "reason": "goodwill"})
     assert answer.json_body["status"] == "open" and answer.json_body["balance"]["due"] == 100000
     assert answer.json_body["next_action_at"] is not None
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("escalate", {"partner_id": "not-a-partner"}, "partner_id"),
+    ("escalate", {"partner_id": "p000000000000", "extra": 1}, "extra"),
+    ("escalation/outcome", {"closed": "yes", "returned_to_broker": False}, "closed"),
+    ("escalation/outcome", {"closed": False}, "returned_to_broker"),
+    ("mediation", {"mediator_id": "p000000000000", "hold_until": "2026-13-01T00:00:00Z"}, "hold_until"),
+    ("mediation", {"mediator_id": "p000000000000"}, "hold_until"),
+    ("write-off", {"amount": 100}, "reason"),
+    ("write-off", {"amount": 0, "reason": "x"}, "amount"),
+    ("write-off", {"amount": 10**14, "reason": "x"}, "amount"),
+])
+def test_bad_closing_requests_are_a_400_naming_the_field_and_change_nothing(world, path, body, field):
+    case_id, _ = world.open_case()
+    before = types(world, case_id)
+    answer = world.broker(f"/admin/cases/{case_id}/{path}", body)
+    assert answer.status_code == 400 and answer.json_body["error"]["field"] == field, answer.json_body
+    assert types(world, case_id) == before
+
+
+def test_rules_across_fields_are_a_400_naming_the_field(world):
+    case_id, _ = world.open_case()
+    mediator = add_partner(world, kind="mediator", name="Calm Talks", email="m@calm.test")
+    past = world.broker(f"/admin/cases/{case_id}/mediation",
+                        {"mediator_id": mediator["partner_id"], "hold_until": "2026-09-01T00:00:00Z"})
+    assert past.status_code == 400 and past.json_body["error"]["field"] == "hold_until"
+    agency = add_partner(world, min_balance={})
+    assert escalate(world, case_id, agency["partner_id"]).status_code == 201
+    fee = world.broker(f"/admin/cases/{case_id}/escalation/outcome", {
+        "collected_amount": 100, "collected_on": "2026-10-01", "partner_fee": 101, "closed": False,
+        "returned_to_broker": False})
+    assert fee.status_code == 400 and fee.json_body["error"]["field"] == "partner_fee"
+    future = world.broker(f"/admin/cases/{case_id}/escalation/outcome", {
+        "collected_amount": 100, "collected_on": "2027-10-01", "closed": False, "returned_to_broker": False})
+    assert future.status_code == 400 and future.json_body["error"]["field"] == "collected_on"
+    assert "escalation_outcome" not in types(world, case_id)
