@@ -50,6 +50,7 @@ bench: venv
 	$(PY) bench/package_size.py
 	$(PY) bench/webhooks.py
 	$(PY) bench/imports.py
+	$(PY) bench/evidence_pack.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

@@ -462,3 +462,73 @@ def batch_item_failures(event: Any, handle_batch: Callable[[Any], Any]) -> dict[
     outcomes = handle_batch(r["body"] for r in records)
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
                                   for r, outcome in zip(records, outcomes, strict=True) if outcome.failed]}
+
+
+# --- closing cases: partners, escalation, mediation, write-off, evidence packs ------------------
+
+@api("/admin/partners", "POST")
+def add_partner() -> Response:
+    broker = broker_id()
+    partner = bootstrap.closing_service().add_partner(broker, body(schemas.PARTNER))
+    return Response(body=partner.as_dict(), status_code=201,
+                    headers={"Location": f"/admin/partners/{partner.partner_id}"})
+
+
+@api("/admin/partners", "GET")
+def list_partners() -> dict[str, Any]:
+    broker = broker_id()
+    return {"items": [p.as_dict() for p in bootstrap.closing_service().partners(broker)]}
+
+
+@api("/admin/partners/{partner_id}", "GET")
+def get_partner(partner_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.closing_service().partner(broker, partner_id).as_dict()
+
+
+@api("/admin/partners/{partner_id}", "PATCH")
+def update_partner(partner_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.closing_service().update_partner(broker, partner_id, body(schemas.PARTNER_PATCH)).as_dict()
+
+
+@api("/admin/partners/{partner_id}", "DELETE")
+def delete_partner(partner_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.closing_service().delete_partner(broker, partner_id).as_dict()
+
+
+def _closing_answer(case: Any, events: list[Any]) -> Response:
+    return Response(body={**views.admin_case(case, events), "reminders": bootstrap.reminder_control().describe(case)},
+                    status_code=201)
+
+
+@api("/admin/cases/{case_id}/escalate", "POST")
+def escalate_case(case_id: str) -> Response:
+    broker = broker_id()
+    return _closing_answer(*bootstrap.closing_service().escalate(broker, case_id, body(schemas.ESCALATE)))
+
+
+@api("/admin/cases/{case_id}/escalation/outcome", "POST")
+def escalation_outcome(case_id: str) -> Response:
+    broker = broker_id()
+    return _closing_answer(*bootstrap.closing_service().outcome(broker, case_id, body(schemas.ESCALATION_OUTCOME)))
+
+
+@api("/admin/cases/{case_id}/mediation", "POST")
+def start_mediation(case_id: str) -> Response:
+    broker = broker_id()
+    return _closing_answer(*bootstrap.closing_service().mediation(broker, case_id, body(schemas.MEDIATION)))
+
+
+@api("/admin/cases/{case_id}/write-off", "POST")
+def write_off(case_id: str) -> Response:
+    broker = broker_id()  # owners only once roles exist; until then any of the broker's keys
+    return _closing_answer(*bootstrap.closing_service().write_off(broker, case_id, body(schemas.WRITE_OFF)))
+
+
+@api("/admin/cases/{case_id}/evidence-pack", "GET")
+def evidence_pack(case_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    locale = query(schemas.PACK_QUERY).get("locale")
+    return bootstrap.evidence_packs().for_broker(broker, case_id, locale)

@@ -25,6 +25,8 @@ PROBES = {
     "import boto3, chalice": "import boto3, chalice",
     "import app (with both)": "import boto3, chalice, app",
     "import app + first POST /admin/cases body validated": FIRST_CREATE,
+    # Only the evidence pack's first build in a container pays this (adapters/pdf.py imports it then).
+    "import app + fpdf (first evidence pack)": "import boto3, chalice, app; from fpdf import FPDF",
 }
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamo_suppressions import DynamoSuppressions
     from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.adapters.pacing import Pacer
+    from chalicelib.adapters.packs import PackBucket
     from chalicelib.adapters.s3 import EvidenceBucket
     from chalicelib.adapters.secrets import SecretsKeyRing
     from chalicelib.adapters.stripe_gateway import StripeGateway
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
     from chalicelib.services.audit import CaseAudit
     from chalicelib.services.brokers import BrokerAuth
     from chalicelib.services.cases import CaseService
+    from chalicelib.services.closing import ClosingService
     from chalicelib.services.customer import CustomerService
+    from chalicelib.services.evidence_packs import EvidencePacks
     from chalicelib.services.imports import ImportService
     from chalicelib.services.links import PayLinks
     from chalicelib.services.mail_feedback import MailFeedbackService
@@ -412,3 +415,39 @@ def mail_feedback() -> MailFeedbackService:
                                policies=policy_service(), renderer=Templates(),
                                mailer=SesMailer(sending_client("sesv2"), settings().ses_configuration_set),
                                clock=utc_now, parse=ses_events.read)
+
+
+# --- closing cases: partners, escalation, mediation, write-off, evidence packs -------------------------
+
+@functools.cache
+def pack_bucket() -> PackBucket:
+    from botocore.config import Config
+
+    from chalicelib.adapters.packs import PackBucket
+
+    client = boto3.client("s3", config=Config(signature_version="s3v4"))
+    return PackBucket(client, settings().require("evidence_bucket"))
+
+
+@functools.cache
+def evidence_packs() -> EvidencePacks:
+    from chalicelib.adapters.pdf import render
+    from chalicelib.adapters.templates import Templates, long_date, money
+    from chalicelib.services.evidence_packs import EvidencePacks
+    from chalicelib.services.statement_document import StatementDocument
+
+    return EvidencePacks(store=store(), anchors=anchors(), bucket=pack_bucket,
+                         document=StatementDocument(Templates(), money, long_date), policies=policy_service(),
+                         brokers=store(), clock=utc_now, pdf=render)
+
+
+@functools.cache
+def closing_service() -> ClosingService:
+    from chalicelib.adapters.dynamo_partners import DynamoPartnerStore
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates
+    from chalicelib.services.closing import ClosingService
+
+    return ClosingService(cases=case_service(), partners=DynamoPartnerStore(aws("dynamodb"), settings().table_name),
+                          policies=policy_service(), packs=evidence_packs(), renderer=Templates(),
+                          mailer=SesMailer(sending_client("sesv2")), links=pay_links(), clock=utc_now)

@@ -480,3 +480,76 @@ def openapi_document() -> dict[str, Any]:
                 "pay_token": {"type": "http", "scheme": "bearer", "description": "Signed pay-link token"},
             }},
     }
+
+
+# --- closing cases: partners, escalation, mediation, write-off, evidence packs ----------------------
+PARTNER_VIEW = {"type": "object", "required": ["partner_id", "kind", "name", "email", "fee_bp", "min_balance",
+                                               "contact_customer"], "properties": {
+    "partner_id": {"type": "string"}, "kind": {"type": "string", "enum": schemas.PARTNER_KINDS},
+    "name": {"type": "string"}, "email": {"type": "string"}, "webhook_url": {"type": ["string", "null"]},
+    "fee_bp": {"type": "integer", "description": "basis points of what the partner collects (1500 = 15%)"},
+    "min_balance": {"type": "object", "additionalProperties": {"type": "integer"},
+                    "description": "currency -> minor units"},
+    "contact_customer": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"}}}
+PARTNER_LIST = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array",
+                                                                                  "items": PARTNER_VIEW}}}
+ESCALATION_VIEW = {"type": ["object", "null"], "properties": {
+    "partner_id": {"type": "string"}, "partner_kind": {"type": "string"}, "partner_name": {"type": "string"},
+    "fee_bp": {"type": "integer"}, "contact_customer": {"type": "boolean"},
+    "escalated_at": {"type": "string", "format": "date-time"}, "pack_key": {"type": "string"},
+    "link_expires_at": {"type": "string", "format": "date-time"}, "collected": {"type": "integer"},
+    "partner_fees": {"type": "integer"}, "outcomes": {"type": "integer"}, "closed": {"type": "boolean"}}}
+ADMIN_CASE["properties"]["closing"] = {  # type: ignore[index]
+    "type": "object", "description": "collections partner, mediation and write-off", "properties": {
+        "ready_for_collections": {"type": "boolean", "description": "the ladder's escalation step marked the case; "
+                                                                    "POST .../escalate confirms"},
+        "escalations": {"type": "integer"}, "escalation": ESCALATION_VIEW,
+        "mediation": {"type": ["object", "null"], "properties": {
+            "mediator_id": {"type": "string"}, "mediator_name": {"type": "string"},
+            "until": {"type": "string", "format": "date-time"},
+            "started_at": {"type": "string", "format": "date-time"}}},
+        "written_off": {"type": "integer", "description": "minor units written off (less what was recovered)"},
+        "recovered": {"type": "integer", "description": "minor units received after a write-off"}}}
+PAYMENT["properties"]["source"]["enum"].append("partner")  # type: ignore[index]  # collected by a partner
+EVIDENCE_PACK = {"type": "object", "required": ["url", "expires_at", "manifest_sha256", "size"], "properties": {
+    "case_id": {"type": "string"},
+    "url": {"type": "string", "format": "uri", "description": "presigned S3 GET of the ZIP: statement.pdf, "
+                                                               "timeline.json, attachments/, manifest.json"},
+    "expires_at": {"type": "string", "format": "date-time", "description": "the link works for 15 minutes"},
+    "key": {"type": "string"}, "manifest_sha256": {"type": "string"}, "size": {"type": "integer",
+                                                                               "description": "bytes"},
+    "version": {"type": "integer"}, "head_hash": {"type": "string"}, "locale": {"type": "string"},
+    "files": {"type": "integer"}}}
+_OWNER = " (owners only: until roles exist, any of the broker's keys)"
+ROUTES.update({
+    ("/admin/partners", "POST"): {"summary": "Add a collections partner (agency, law firm or mediator)",
+                                  "security": "broker", "request": schemas.PARTNER, "status": 201,
+                                  "response": PARTNER_VIEW},
+    ("/admin/partners", "GET"): {"summary": "The broker's partners", "security": "broker",
+                                 "response": PARTNER_LIST, "errors": [401]},
+    ("/admin/partners/{partner_id}", "GET"): {"summary": "One partner", "security": "broker",
+                                              "response": PARTNER_VIEW},
+    ("/admin/partners/{partner_id}", "PATCH"): {"summary": "Change a partner's fields", "security": "broker",
+                                                "request": schemas.PARTNER_PATCH, "response": PARTNER_VIEW},
+    ("/admin/partners/{partner_id}", "DELETE"): {
+        "summary": "Remove a partner; cases with it keep the terms they were escalated with",
+        "security": "broker", "response": PARTNER_VIEW, "errors": [400, 401, 404]},
+    ("/admin/cases/{case_id}/escalate", "POST"): {
+        "summary": "Hand the case to a partner: status escalated, the customer's formal notice, the partner's "
+                   "evidence pack by a link that expires in 7 days", "security": "broker",
+        "request": schemas.ESCALATE, "status": 201, "response": ADMIN_CASE},
+    ("/admin/cases/{case_id}/escalation/outcome", "POST"): {
+        "summary": "Record what the partner reports: money collected (a payment in the ledger), its fee, closed, "
+                   "returned to the broker", "security": "broker", "request": schemas.ESCALATION_OUTCOME,
+        "status": 201, "response": ADMIN_CASE},
+    ("/admin/cases/{case_id}/mediation", "POST"): {
+        "summary": "Start a mediation on an undisputed case: the ladder is held until hold_until",
+        "security": "broker", "request": schemas.MEDIATION, "status": 201, "response": ADMIN_CASE},
+    ("/admin/cases/{case_id}/write-off", "POST"): {
+        "summary": "Write off everything due (the ladder stops) or a part of it" + _OWNER, "security": "broker",
+        "request": schemas.WRITE_OFF, "status": 201, "response": ADMIN_CASE},
+    ("/admin/cases/{case_id}/evidence-pack", "GET"): {
+        "summary": "Build the case's evidence pack (ZIP) and answer with a presigned link to it", "security": "broker",
+        "query": schemas.PACK_QUERY, "response": EVIDENCE_PACK},
+})

@@ -20,6 +20,7 @@ class Broker:
     broker_id: str
     name: str
     email: str | None = None
+    locale: str = "en"  # the broker's language: evidence packs (and what else speaks to the broker)
 
 
 

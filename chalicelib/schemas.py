@@ -80,7 +80,8 @@ BROKER = {
     "type": "object",
     "additionalProperties": False,
     "required": ["name"],
-    "properties": {"name": name(100), "email": CUSTOMER["properties"]["email"]},  # type: ignore[index]
+    "properties": {"name": name(100), "email": CUSTOMER["properties"]["email"],  # type: ignore[index]
+                   "locale": {"enum": list(LOCALES)}},
 }
 
 INVOICE = {
@@ -462,4 +463,95 @@ IMPORT_STATUS_QUERY = {
     "additionalProperties": False,
     "properties": {"after": {"type": "integer", "minimum": 0, "maximum": 9_999_999_999,
                              "description": "failures after this row (the answer's failures_after)"}},
+}
+
+
+# --- closing cases: partners, escalation, mediation, write-off, evidence packs ----------------------
+# The kinds repeat domain/partners.py's KINDS (importing it here would load the domain at cold start);
+# tests/api/test_partners.py checks they agree.
+PARTNER_KINDS = ["collection_agency", "law_firm", "mediator"]
+
+_PARTNER_FIELDS: dict[str, Any] = {
+    "kind": {"type": "string", "enum": PARTNER_KINDS},
+    "name": name(200),
+    "email": CUSTOMER["properties"]["email"],  # type: ignore[index]
+    "webhook_url": _str(2000, pattern=r"^https://[^\s\x00-\x1f\x7f-\x9f]+$", format="uri",
+                        description="https only; outgoing webhooks to the partner (null removes it)"),
+    "fee_bp": {"type": "integer", "minimum": 0, "maximum": 10_000,
+               "description": "the partner's fee in basis points of what it collects (1500 = 15%)"},
+    "min_balance": {"type": "object", "maxProperties": 50, "propertyNames": CURRENCY,
+                    "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10**13},
+                    "description": "the smallest balance due the partner accepts, per currency in minor units "
+                                   "(a currency not named: no minimum)"},
+    "contact_customer": {"type": "boolean", "description": "whether the reminder ladder keeps contacting the "
+                                                           "customer while the case is with the partner"},
+}
+
+PARTNER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind", "name", "email"],
+    "properties": _PARTNER_FIELDS,
+}
+
+PARTNER_PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {**_PARTNER_FIELDS,
+                   "webhook_url": {"anyOf": [_PARTNER_FIELDS["webhook_url"], {"type": "null"}]}},
+}
+
+PARTNER_ID = _str(20, pattern=r"^p[0-9a-f]{12}$")
+
+ESCALATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["partner_id"],
+    "properties": {"partner_id": PARTNER_ID,
+                   "note": text(2000, description="for the partner (in its email) and the history")},
+}
+
+ESCALATION_OUTCOME = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["closed", "returned_to_broker"],  # every report says where the partner's file stands
+    "properties": {
+        "collected_amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
+                             "description": "minor units the partner collected: enters the ledger as a payment"},
+        "collected_on": {"type": "string", "format": "date", "description": "with collected_amount; not in the future"},
+        "partner_fee": {"type": "integer", "minimum": 0, "maximum": 10**13,
+                        "description": "minor units; omit to use the partner's fee_bp of what was collected"},
+        "closed": {"type": "boolean", "description": "the partner closed its file"},
+        "returned_to_broker": {"type": "boolean", "description": "the case comes back: open again, the ladder "
+                                                                 "resumes where it stood"},
+        "note": text(2000),
+    },
+}
+
+MEDIATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["mediator_id", "hold_until"],
+    "properties": {"mediator_id": PARTNER_ID,
+                   "hold_until": {"type": "string", "format": "date-time",
+                                  "description": "the ladder is held until then (at most a year ahead)"}},
+}
+
+WRITE_OFF = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["reason"],
+    "properties": {
+        "amount": {"type": "integer", "minimum": 1, "maximum": 10**13,
+                   "description": "minor units; omit to write off everything due"},
+        "reason": text(2000),
+    },
+}
+
+PACK_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"locale": {"type": "string", "enum": list(LOCALES),
+                              "description": "the statement's language (default: the broker's)"}},
 }

@@ -48,6 +48,7 @@ def admin_case(case: Case, events: list[Event], pay_url: str | None = None, olde
     view["payments"] = payments_view(case)
     view.update(self_service_view(case))
     view.update(plan_views(case, admin=True))
+    view["closing"] = closing_view(case)
     if pay_url:
         view["pay_url"] = pay_url
     return view
@@ -159,3 +160,14 @@ def plan_views(case: Case, admin: bool = False) -> dict[str, Any]:
                                        "first_amount": o.first_amount, "created_at": o.created_at}
                                       for o in case.plans.custom_offers]
     return view
+
+
+def closing_view(case: Case) -> dict[str, Any]:
+    """The case's partner, mediation and write-off (domain/closing_state.py) as the broker sees them."""
+    from dataclasses import asdict
+
+    c = case.closing
+    return {"ready_for_collections": c.ready_for_collections, "escalations": c.escalations,
+            "escalation": asdict(c.escalation) if c.escalation else None,
+            "mediation": asdict(c.mediation) if c.mediation else None,
+            "written_off": c.written_off, "recovered": c.recovered}

@@ -66,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     create = broker.add_parser("create", parents=[target], help="create a broker; prints its API key once")
     create.add_argument("name")
     create.add_argument("--email")
+    create.add_argument("--locale", default="en", help="the broker's language: en, es, fr or de (evidence packs)")
     create.add_argument("--json", action="store_true", help='print {"broker_id": ..., "api_key": ...}')
     add = broker.add_parser("add-key", parents=[target], help="another API key for a broker (for rotation)")
     add.add_argument("broker_id")
@@ -103,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
         return run_demo(args)
+    if args.command == "verify":
+        from portal import verify_pack
+
+        if verify_pack.is_pack(args.case_id):  # an evidence pack: checked offline, no AWS, no portal
+            return verify_pack.command(args.case_id)
     try:
         target = resolve(args.data_dir, args.aws_endpoint, args.table, args.secret_id)
     except TargetError as exc:
@@ -173,7 +179,8 @@ def run_demo(args: argparse.Namespace) -> int:
 def broker_command(args: argparse.Namespace, target: Target) -> int:
     store = DynamoStore(target.client("dynamodb"), target.table)
     if args.action == "create":
-        broker, api_key = brokers.create_broker(store, clock_of(target), args.name, args.email)
+        broker, api_key = brokers.create_broker(store, clock_of(target), args.name, args.email,
+                                                 args.locale)
         return print_key(broker.broker_id, api_key, args.json, f"Created broker {args.name!r}")
     if args.action == "add-key":
         api_key = brokers.add_key(store, clock_of(target), args.broker_id)

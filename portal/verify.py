@@ -23,7 +23,7 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
         "verify", parents=list(parents), help="check a case's history against its anchored head hashes",
         description="Walk the case's whole timeline from the genesis, check it against the head hashes "
                     "anchored in the Object Lock bucket, and name the first bad event.")
-    command.add_argument("case_id")
+    command.add_argument("case_id", help="a case id, or an evidence pack (PACK.zip) to check offline")
     command.add_argument("--broker", help="the case's broker (default: the running demo's broker)")
     command.add_argument("--json", action="store_true", help="print the same answer as GET /admin/cases/{id}/verify")
     return command

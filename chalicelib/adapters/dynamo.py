@@ -292,6 +292,8 @@ class DynamoStore:
         profile = {"PK": pk, "SK": _s(keys.PROFILE_SK), "name": _s(broker.name), "created_at": _s(created_at)}
         if broker.email:
             profile["email"] = _s(broker.email)
+        if broker.locale != "en":
+            profile["locale"] = _s(broker.locale)
         self._db.transact_write_items(TransactItems=[
             {"Put": {"TableName": self._table, "Item": profile, "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Put": {"TableName": self._table, "Item": {"PK": pk, "SK": _s(keys.api_key_sk(key_hash)),
@@ -303,7 +305,8 @@ class DynamoStore:
                                  Key={"PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.PROFILE_SK)}).get("Item")
         if not item:
             raise NotFound("no such broker", "broker_id")
-        return Broker(broker_id, item["name"]["S"], item.get("email", {}).get("S"))
+        return Broker(broker_id, item["name"]["S"], item.get("email", {}).get("S"),
+                      item.get("locale", {}).get("S", "en"))
 
     def add_api_key(self, broker_id: str, key_hash: str, created_at: str) -> None:
         self._db.put_item(TableName=self._table, Item={

@@ -146,3 +146,11 @@ def import_failure_sk(row: int) -> str:
 def import_mapping_sk(name: str) -> str:
     return f"{IMPORT_MAPPING_PREFIX}{name}"
 
+
+# --- collections partners: one item each in the broker's partition -----------------------------------
+
+PARTNER_PREFIX = "PARTNER#"
+
+
+def partner_sk(partner_id: str) -> str:
+    return f"{PARTNER_PREFIX}{partner_id}"

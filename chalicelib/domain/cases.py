@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.domain.closing_state import Closing
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.history import GENESIS, Event
 from chalicelib.domain.ladder_state import LadderState
@@ -166,6 +167,7 @@ class Case:
     payments: Ledger = Ledger()  # payment_ledger.py; payments.py decides what goes in
     plans: Plans = Plans()  # installment plans (plan_state.py); plans.py decides
     self_service: SelfService = SelfService()  # disputes, promise, reports, link refreshes (self_service.py)
+    closing: Closing = Closing()  # partner, mediation, write-off (closing.py)
 
     @property
     def is_closed(self) -> bool:

@@ -32,7 +32,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib.domain import cases, channels
+from chalicelib.domain import channels
 from chalicelib.domain.cases import Case, Change, Link, iso, parse_iso, record
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.fees import RateUnavailableError, late_fee, statutory_interest
@@ -47,6 +47,7 @@ BACKOFF = (timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), tim
 LINK_REFRESH = timedelta(days=14)  # a reminder never carries a link that expires sooner than this
 CONTACT_MEMORY = timedelta(days=31)  # the longest `per_days` a policy may set
 RUNNING = frozenset({"open", "escalated"})  # statuses in which the ladder runs; all others pause it
+HELD_BY_PARTNER = "with a collections partner who contacts the customer"
 BROKER = "broker"  # the delivery that notifies the broker (escalation), not a customer contact
 ACTOR = "system"
 
@@ -138,6 +139,15 @@ def allowed(moment: datetime, tz: ZoneInfo, rules: ContactRules, contacts: tuple
     raise ValueError("no allowed moment found")  # unreachable with validated rules
 
 
+def running(case: Case) -> bool:
+    """The ladder runs: a running status, and no partner holding the case who asked it to stop."""
+    return case.status in RUNNING and not case.closing.held_by_partner
+
+
+def _stopped_reason(case: Case) -> str:
+    return HELD_BY_PARTNER if case.status in RUNNING else f"case is {case.status}"
+
+
 # --- planning --------------------------------------------------------------------------------------
 
 def steps_of(case: Case, policy: Policy) -> tuple[Step, ...]:
@@ -208,8 +218,8 @@ def plan(case: Case, policy: Policy, now: datetime) -> Plan:
             return Plan(step, parse_iso(p.lease_until), "sending")
         if case.status in RUNNING and not st.paused:
             return Plan(step, parse_iso(p.retry_at) if p.retry_at else now, "retrying")
-    if case.status not in RUNNING:
-        return Plan(None, None, f"case is {case.status}")
+    if not running(case):
+        return Plan(None, None, _stopped_reason(case))
     if st.paused:
         return Plan(None, parse_iso(st.paused_until) if st.paused_until else None, "paused")
     if st.halted:
@@ -273,10 +283,11 @@ def advance(case: Case, policy: Policy, now: datetime, *, new_link_id: str, link
         if now < parse_iso(p.lease_until):
             return None  # another worker holds the delivery
         return _recover(case, p, policy, now)
-    if case.status not in RUNNING:
+    if not running(case):
         if case.next_action_at is not None:  # still in the sweep index: take it out, remember since when
             ladder = replace(st, paused_since=st.paused_since or iso(now))
-            return record(case, now, ACTOR, [("reminders_paused", {"reason": case.status})],
+            reason = case.status if case.status not in RUNNING else HELD_BY_PARTNER
+            return record(case, now, ACTOR, [("reminders_paused", {"reason": reason})],
                           ladder=ladder, next_action_at=None)
         return None
     if st.paused:
@@ -395,9 +406,16 @@ def resume(case: Case, policy: Policy, now: datetime, *, actor: str = "broker",
         days = max(0, (local_date(now, tz) - local_date(parse_iso(st.paused_since), tz)).days)
     ladder = replace(st, paused=False, paused_until=None, pause_reason=None, paused_since=None,
                      shift_days=st.shift_days + days, halted=None)
-    resumed = replace(case, ladder=ladder)
-    return record(case, now, actor, [("reminders_resumed", {"paused_days": days, "reason": reason})],
-                  ladder=ladder, next_action_at=next_action(resumed, policy, now))
+    events: list[tuple[str, dict[str, Any]]] = [("reminders_resumed", {"paused_days": days, "reason": reason})]
+    closing = case.closing
+    if closing.mediation is not None:  # a mediation holds the ladder with a pause: it ends with it
+        events.insert(0, ("mediation_ended", {"mediator_id": closing.mediation.mediator_id,
+                                              "mediator": closing.mediation.mediator_name,
+                                              "until": closing.mediation.until}))
+        closing = replace(closing, mediation=None)
+    resumed = replace(case, ladder=ladder, closing=closing)
+    return record(case, now, actor, events, ladder=ladder, closing=closing,
+                  next_action_at=next_action(resumed, policy, now))
 
 
 # --- the steps of a step ---------------------------------------------------------------------------
@@ -457,9 +475,10 @@ def _start(case: Case, policy: Policy, step: Step, skipped: tuple[Step, ...], no
     if ladder.interest_started:
         balance, ladder = _interest(case, policy, balance, ladder, today, step, events)
     if "mark_ready_for_collections" in actions and case.status == "open":
-        changes["status"] = cases.transition(case, "escalated")
-        events.append(("status_changed", {"status": "escalated", "from": case.status,
-                                          "reason": "ready for collections"}))
+        # Marked only: the broker confirms by escalating to a partner (closing.escalate).
+        changes["closing"] = replace(case.closing, ready_for_collections=True)
+        events.append(("ready_for_collections", {"step": step.step_id, "due": balance.due,
+                                                 "currency": balance.currency}))
     changes["balance"] = balance
     pending = PendingStep(offset_days=step.offset_days, stage=step.stage, template=step.template,
                           started_seq=case.version + 1, started_at=iso(now), policy_version=policy.version,
@@ -519,11 +538,11 @@ def _claim(case: Case, pending: PendingStep, events: list[tuple[str, dict[str, A
 
 def _after_delivery(case: Case, pending: PendingStep, events: list[tuple[str, dict[str, Any]]], policy: Policy,
                     now: datetime) -> Change:
-    if pending.channels and (case.status not in RUNNING or case.ladder.paused):
+    if pending.channels and (not running(case) or case.ladder.paused):
         # Paid, paused or disputed while the step was going out: its remaining deliveries are not made.
         events = [*events, *[("reminder_skipped", {
             "channel": channel, "step": f"{pending.offset_days:+d}", "stage": pending.stage,
-            "template": pending.template, "reason": "paused" if case.ladder.paused else f"case is {case.status}"})
+            "template": pending.template, "reason": "paused" if case.ladder.paused else _stopped_reason(case)})
             for channel in pending.channels]]
         pending = replace(pending, channels=())
     if pending.channels:

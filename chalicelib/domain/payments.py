@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain import recovery
 from chalicelib.domain.cases import CLOSED, Case, Change, iso, record, transition
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.fees import EarlyPaymentDiscountPolicy, discount_deadline, early_payment_discount
@@ -269,6 +270,8 @@ def _settle(case: Case, ledger: Ledger, events: list[tuple[str, dict[str, Any]]]
     """New balance and status from the new ledger; what the customer and the broker must hear about."""
     balance = replace(case.balance, paid=case.balance.paid - case.payments.paid + ledger.paid,
                       discount=case.balance.discount - case.payments.discount + ledger.discount)
+    if case.status == "written_off":  # money after a write-off is a recovery: it reopens nothing
+        return recovery.recovery(case, ledger, balance, events, at, actor)
     status, next_action_at = case.status, case.next_action_at
     if balance.credit and balance.credit != case.balance.credit:
         events.append(("credit_kept", {"amount": balance.credit, "currency": balance.currency}))

@@ -35,11 +35,13 @@ def broker_of_key(api_key: str) -> str | None:
     return parts[1]
 
 
-def create_broker(store: BrokerStore, clock: Clock, name: str, email: str | None = None) -> tuple[Broker, str]:
+def create_broker(store: BrokerStore, clock: Clock, name: str, email: str | None = None,
+                  locale: str = "en") -> tuple[Broker, str]:
     from chalicelib import schemas, validation  # the operator's edge: the same rules as the API's
 
-    validation.validate({"name": name} | ({"email": email} if email is not None else {}), schemas.BROKER)
-    broker = Broker(new_broker_id(), name, email)
+    validation.validate({"name": name, "locale": locale} | ({"email": email} if email is not None else {}),
+                        schemas.BROKER)
+    broker = Broker(new_broker_id(), name, email, locale)
     api_key = new_api_key(broker.broker_id)
     store.put_broker(broker, hash_key(api_key), iso(clock()))
     return broker, api_key

@@ -24,17 +24,18 @@ def email_tags(broker_id: str, case_id: str) -> tuple[tuple[str, str], ...]:
 
 
 def send_notice(*, renderer: Renderer, mailer: Mailer, sender: Any, clock: Clock, case: Case, event: Event,
-                to_broker: bool, template: str, model: dict[str, Any]) -> str | None:
+                to_broker: bool, template: str, model: dict[str, Any], to: str | None = None) -> str | None:
     """Render `template` with `model` and send it; the provider's message id, or None if it was not sent.
 
-    `sender` is the broker policy's sender block (from_email, from_name, reply_to).
+    `sender` is the broker policy's sender block (from_email, from_name, reply_to). `to` sends a broker's
+    notice to someone working for the broker instead (a collections partner).
     """
     locale = BROKER_LOCALE if to_broker else case.customer.locale
     extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
     try:
         rendered = renderer.email(locale, template, model)
         message_id = mailer.send(Email(
-            to=(case.broker.email or "") if to_broker else case.customer.email,
+            to=to or ((case.broker.email or "") if to_broker else case.customer.email),
             subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
             from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
             tags=(("notice", template), *email_tags(case.broker_id, case.case_id)), date=format_datetime(clock())))

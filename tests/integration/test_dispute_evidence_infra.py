@@ -1,5 +1,6 @@
 """The dispute-evidence bucket as infra/ deploys it: encrypted, private, TLS only, uploads from the site only,
-and the API function can sign uploads and downloads under evidence/ (and nothing else of the bucket)."""
+and the API function can sign uploads and downloads under evidence/ and write and sign evidence packs under
+packs/ (and nothing else of the bucket)."""
 from __future__ import annotations
 
 from portal import infra
@@ -24,12 +25,18 @@ def test_uploads_come_only_from_the_site_origin_and_only_over_tls():
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_the_api_function_knows_the_bucket_and_may_sign_for_evidence_keys_only():
+def test_the_api_function_knows_the_bucket_and_may_sign_for_evidence_and_pack_keys_only():
     variables = RESOURCES["APIHandler"]["Properties"]["Environment"]["Variables"]
     assert variables["EVIDENCE_BUCKET"] == {"Ref": "EvidenceBucket"}
     statements = RESOURCES["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     s3 = [s for s in statements if any(a.startswith("s3:") for a in s["Action"]) and "EvidenceBucket" in str(s)]
     assert s3 == [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
-                   "Resource": {"Fn::Sub": "${EvidenceBucket.Arn}/evidence/*"}}]
+                   "Resource": {"Fn::Sub": "${EvidenceBucket.Arn}/evidence/*"}},
+                  # evidence packs: written by the API (GET .../evidence-pack, escalation), read by presigned GET
+                  {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+                   "Resource": {"Fn::Sub": "${EvidenceBucket.Arn}/packs/*"}}]
+    # A pack is a copy of the history, built again on request: it is kept 30 days (a partner's link lasts 7).
+    rules = RESOURCES["EvidenceBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"Id": "expire-evidence-packs", "Status": "Enabled", "Prefix": "packs/", "ExpirationInDays": 30} in rules
     # The API emails brokers and customers (disputes, payment notices) through SES v2: ses:SendEmail, raw or not.
     assert any("ses:SendEmail" in s["Action"] for s in statements)

@@ -65,7 +65,7 @@ def test_sixty_days_of_sweeps_send_the_default_ladder_once_each_at_eight_local(s
     ids = {m.message_id for m in sent_emails()} | {mid for mid, _, _ in sent_sms()}
     assert {e.data["message_id"] for e in sent} == ids
     final, history = stack.case(case.case_id)
-    assert final.status == "escalated" and final.next_action_at is None
+    assert final.status == "open" and final.closing.ready_for_collections and final.next_action_at is None
     assert verify_history(history, final.head_hash).ok
     assert bootstrap.case_audit().verify(stack.broker_id, case.case_id).ok  # the worker anchored every change
 

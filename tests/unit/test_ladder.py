@@ -130,7 +130,7 @@ def test_the_default_ladder_over_sixty_days_sends_each_step_once_at_eight_local(
     w = world(tz=tz)
     w.run(OPENED, days=60)
     assert [(s.local, s.step, s.channel) for s in w.sent] == EXPECTED
-    assert w.case.status == "escalated"
+    assert w.case.status == "open" and w.case.closing.ready_for_collections  # the broker confirms (escalate)
     assert w.case.next_action_at is None  # the ladder is done: the case leaves the sweep index
     assert w.case.balance.fees == 6250  # the +20 step's 5% late fee, once
     assert [d["step"] for d in w.of("reminder_started")] == ["-3", "+0", "+3", "+10", "+20", "+30", "+45"]
@@ -290,10 +290,10 @@ def test_an_sms_opt_out_is_recorded_and_honoured_from_then_on():
     assert [d["not_sent_on"] for d in w.of("reminder_started")][4:6] == [["sms"], ["sms"]]
 
 
-def test_escalation_without_a_broker_email_still_marks_the_case():
+def test_escalation_without_a_broker_email_still_marks_the_case_ready():
     w = world(broker_email=None)
     w.run(OPENED, days=60)
-    assert w.case.status == "escalated" and w.of("reminder_started")[-1]["not_sent_on"] == ["broker"]
+    assert w.case.closing.ready_for_collections and w.of("reminder_started")[-1]["not_sent_on"] == ["broker"]
 
 
 def test_a_link_about_to_expire_is_replaced_by_a_fresh_one():
@@ -455,7 +455,7 @@ def test_a_final_notice_that_cannot_go_out_stops_the_ladder_before_escalation():
     w.store(ladder.resume(w.case, w.policy, end))
     w.run(end, days=30)
     assert [d["step"] for d in w.of("reminder_started")][-2:] == ["+30", "+45"]
-    assert w.case.status == "escalated"
+    assert w.case.closing.ready_for_collections
 
 
 def test_the_late_fee_is_charged_once_even_when_the_step_is_retried():
