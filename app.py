@@ -310,6 +310,27 @@ def add_plan_offer(case_id: str) -> Response:
                     status_code=201 if created else 200)
 
 
+# --- broker notifications --------------------------------------------------------------------
+
+@api("/admin/notifications", "GET")
+def get_notifications() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.broker_notices().view(broker)
+
+
+@api("/admin/notifications", "PUT")
+def put_notifications() -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.NOTIFICATIONS)  # rules across fields (digest delivery needs the digest) are the domain's
+    return bootstrap.broker_notices().put(broker, payload)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="broker_digest")
+def broker_digest(event: Any) -> None:
+    # Hourly: each run sends the digests of the brokers whose local morning hour it is.
+    bootstrap.broker_digest().run()
+
+
 # --- documentation ------------------------------------------------------------------------------
 
 @api("/openapi.json", "GET", cors=True)

@@ -16,14 +16,17 @@ from chalicelib.settings import Settings
 if TYPE_CHECKING:
     from chalicelib.adapters.anchors import S3Anchors
     from chalicelib.adapters.dynamo import DynamoStore
+    from chalicelib.adapters.dynamo_notices import DynamoNoticeStore
     from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.adapters.s3 import EvidenceBucket
     from chalicelib.adapters.secrets import SecretsKeyRing
     from chalicelib.adapters.stripe_gateway import StripeGateway
     from chalicelib.services.audit import CaseAudit
+    from chalicelib.services.broker_notices import BrokerNotices
     from chalicelib.services.brokers import BrokerAuth
     from chalicelib.services.cases import CaseService
     from chalicelib.services.customer import CustomerService
+    from chalicelib.services.digest import DigestRun
     from chalicelib.services.links import PayLinks
     from chalicelib.services.payment_notices import PaymentNotices
     from chalicelib.services.payments import PaymentService
@@ -157,7 +160,8 @@ def payment_notices() -> PaymentNotices:
     from chalicelib.adapters.templates import Templates, money
     from chalicelib.services.payment_notices import PaymentNotices
 
-    return PaymentNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), utc_now, money)
+    return PaymentNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), utc_now, money,
+                          broker=broker_notices())
 
 
 @functools.cache
@@ -191,7 +195,8 @@ def reminder_worker() -> ReminderWorker:
     dlq = settings().reminder_dlq_url
     return ReminderWorker(
         store=store(), index=sweep_index(), policies=policy_service(),
-        channels=registry(Templates(), SesMailer(sending_client("sesv2")), SnsTexter(sending_client("sns")), utc_now),
+        channels=registry(Templates(), SesMailer(sending_client("sesv2")), SnsTexter(sending_client("sns")), utc_now,
+                          broker=broker_notices()),
         links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
         link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
         timers=self_service_timers(),
@@ -219,7 +224,7 @@ def self_service_notices() -> SelfServiceNotices:
     from chalicelib.services.self_service_notices import SelfServiceNotices
 
     return SelfServiceNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(),
-                              utc_now, money, long_date)
+                              utc_now, money, long_date, broker=broker_notices())
 
 
 @functools.cache
@@ -249,7 +254,7 @@ def plan_notices() -> PlanNotices:
     from chalicelib.services.plan_notices import PlanNotices
 
     return PlanNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(), utc_now,
-                       money, long_date, payments=payment_notices())
+                       money, long_date, payments=payment_notices(), broker=broker_notices())
 
 
 @functools.cache
@@ -262,6 +267,36 @@ def plan_service() -> PlanService:
                        policies=policy_service(), clock=utc_now, site_url=settings().site_url,
                        notices=plan_notices(), new_link_id=new_link_id,
                        link_ttl=timedelta(days=settings().link_ttl_days))
+
+
+# --- broker notifications ------------------------------------------------------------------------------
+
+@functools.cache
+def notice_store() -> DynamoNoticeStore:
+    from chalicelib.adapters.dynamo_notices import DynamoNoticeStore
+
+    return DynamoNoticeStore(aws("dynamodb"), settings().table_name)
+
+
+@functools.cache
+def broker_notices() -> BrokerNotices:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates, money
+    from chalicelib.services.broker_notices import BrokerNotices
+
+    return BrokerNotices(notice_store(), Templates(), SesMailer(sending_client("sesv2")), utc_now, money,
+                         settings().policy_cache_seconds)
+
+
+@functools.cache
+def broker_digest() -> DigestRun:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates, long_date, money
+    from chalicelib.services.digest import DigestRun
+
+    return DigestRun(store=notice_store(), notices=broker_notices(), brokers=store(), policies=policy_service(),
+                     renderer=Templates(), mailer=SesMailer(sending_client("sesv2")), clock=utc_now, money=money,
+                     long_date=long_date)
 
 
 def reset() -> None:

@@ -331,3 +331,18 @@ def openapi_document() -> dict[str, Any]:
                 "pay_token": {"type": "http", "scheme": "bearer", "description": "Signed pay-link token"},
             }},
     }
+
+
+# --- broker notifications ---------------------------------------------------------------------------
+NOTIFICATIONS_VIEW = {"type": "object", "required": ["recipients", "locale", "timezone", "digest", "notices",
+                                                     "large_payment", "updated_at"],
+                      "additionalProperties": False, "properties": {
+                          **schemas.NOTIFICATIONS["properties"],  # type: ignore[dict-item]
+                          "updated_at": {"type": ["string", "null"], "format": "date-time",
+                                         "description": "null: never set (the defaults)"}}}
+ROUTES.update({
+    ("/admin/notifications", "GET"): {"summary": "The broker's notification preferences (defaults filled in)",
+                                      "security": "broker", "response": NOTIFICATIONS_VIEW},
+    ("/admin/notifications", "PUT"): {"summary": "Replace the notification preferences", "security": "broker",
+                                      "request": schemas.NOTIFICATIONS, "response": NOTIFICATIONS_VIEW},
+})

@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from chalicelib.domain.money import EXPONENTS
-from chalicelib.domain.vocabulary import LOCALES, NOTE_KINDS, STATUSES
+from chalicelib.domain.vocabulary import BROKER_NOTICES, LOCALES, NOTE_KINDS, NOTICE_DELIVERIES, STATUSES
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -387,3 +387,35 @@ IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern"
                    "description": "the same key again answers with the case it created"}
 STRIPE_SIGNATURE = {"type": "string", "minLength": 1, "description": "Stripe's signature over the exact body bytes: "
                     "t=<unix time>,v1=<HMAC-SHA256 with the endpoint secret>"}
+
+
+# --- broker notifications ---------------------------------------------------------------------------
+
+_ADDRESSES = {"type": "array", "maxItems": 10, "uniqueItems": True, "description": "email addresses of the team",
+              "items": _str(254, pattern=EMAIL, format="email", title="email address", examples=["ar@example.com"])}
+NOTIFICATIONS = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "who hears about what, and when; anything left out takes its default",
+    "properties": {
+        "recipients": {**_ADDRESSES, "description": "where notices go unless one names its own; empty: the "
+                                                    "broker's email"},
+        "locale": {"type": "string", "enum": list(LOCALES), "default": "en"},
+        "timezone": {**TIME_ZONE, "default": "UTC", "description": "decides when the broker's morning is"},
+        "digest": {"type": "object", "additionalProperties": False, "properties": {
+            "enabled": {"type": "boolean", "default": False},
+            "hour": {"type": "integer", "minimum": 0, "maximum": 23, "default": 8,
+                     "description": "local hour of the broker's morning, when the digest goes out"},
+            "recipients": {**_ADDRESSES, "description": "empty: the notices' recipients"}}},
+        "notices": {"type": "object", "additionalProperties": False, "properties": {
+            notice: {"type": "object", "additionalProperties": False, "properties": {
+                "delivery": {"type": "string", "enum": list(NOTICE_DELIVERIES), "default": "immediate",
+                             "description": "digest needs the digest enabled"},
+                "recipients": {**_ADDRESSES, "description": "empty: the preferences' recipients"}}}
+            for notice in BROKER_NOTICES}},
+        "large_payment": {"type": "object", "maxProperties": 50, "description": "currency -> the smallest payment "
+                          "(minor units) that is a large payment; none: never",
+                          "propertyNames": CURRENCY,
+                          "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10**13}},
+    },
+}

@@ -59,6 +59,8 @@ class Templates:
 
     def context(self, model: dict[str, Any], locale: str) -> dict[str, Any]:
         """The model's raw values (int minor units, dates) formatted for the reader's locale."""
+        if "balance" not in model:  # not about one case (the broker's digest): formatted by its service
+            return {**model, "locale": locale}
         currency = model["currency"]
         balance = model["balance"]
         parts = ("principal", "fees", "interest", "discount", "paid", "due")

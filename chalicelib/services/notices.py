@@ -7,22 +7,29 @@ from __future__ import annotations
 
 import logging
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.history import Event
 from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
 
+if TYPE_CHECKING:
+    from chalicelib.services.broker_notices import BrokerNotices
+
 log = logging.getLogger(__name__)
-BROKER_LOCALE = "en"  # broker notices are in English for now
+BROKER_LOCALE = "en"  # without a BrokerNotices (tests of one service alone): English to the broker's email
 
 
 def send_notice(*, renderer: Renderer, mailer: Mailer, sender: Any, clock: Clock, case: Case, event: Event,
-                to_broker: bool, template: str, model: dict[str, Any]) -> str | None:
+                to_broker: bool, template: str, model: dict[str, Any],
+                broker: BrokerNotices | None = None) -> str | None:
     """Render `template` with `model` and send it; the provider's message id, or None if it was not sent.
 
-    `sender` is the broker policy's sender block (from_email, from_name, reply_to).
+    `sender` is the broker policy's sender block (from_email, from_name, reply_to). A notice to the broker
+    goes through `broker` (their preferences, language and notice log) when given.
     """
+    if to_broker and broker is not None:
+        return broker.send(case=case, event=event, template=template, model=model, sender=sender)
     locale = BROKER_LOCALE if to_broker else case.customer.locale
     extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
     try:
