@@ -46,6 +46,7 @@ bench: venv
 	$(PY) bench/sweep.py
 	$(PY) bench/outbox.py
 	$(PY) bench/verify.py
+	$(PY) bench/digest.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

@@ -18,7 +18,6 @@ from chalicelib.ports import RenderError
 __all__ = ["RenderError", "Rendered", "Templates", "long_date", "money"]
 
 ROOT = Path(__file__).resolve().parent.parent / "templates" / "email"
-BROKER_LOCALE = "en"  # brokers get their notices in English: the portal has no broker locale yet
 
 
 @dataclass(frozen=True)

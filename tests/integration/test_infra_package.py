@@ -116,3 +116,17 @@ def test_the_reminder_worker_reports_failed_messages_one_by_one(template):
     assert source["Type"] == "SQS"
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["Properties"]["BatchSize"] == 10
+
+
+def test_the_digest_runs_hourly_with_its_own_role_reaching_only_the_table_and_ses(template):
+    resources = template["Resources"]
+    digest = resources["BrokerDigest"]
+    [event] = digest["Properties"]["Events"].values()
+    assert (event["Type"], event["Properties"]["Schedule"]) == ("Schedule", "rate(1 hour)")
+    assert digest["Properties"]["Role"] == {"Fn::GetAtt": ["BrokerDigestRole", "Arn"]}
+    assert digest["Properties"]["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "CasesTable"}
+    [policy] = resources["BrokerDigestRole"]["Properties"]["Policies"]
+    actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"])
+    assert [a for a in actions if not a.startswith("logs:")] == [
+        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Query", "dynamodb:TransactWriteItems", "dynamodb:UpdateItem",
+        "ses:SendEmail", "ses:SendRawEmail"]
