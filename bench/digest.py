@@ -36,22 +36,22 @@ class Meter:
         self.calls: Counter[str] = Counter()
         self.items = 0
         self.index_items = 0
+        self._index: str | None = None
         for client in clients:
             client.meta.events.register("before-call.*.*", self._call)
-            client.meta.events.register("before-call.dynamodb.Query", self._note_index)
+            client.meta.events.register("before-parameter-build.dynamodb.Query", self._note_index)
             client.meta.events.register("after-call.dynamodb.Query", self._read)
             client.meta.events.register("after-call.dynamodb.GetItem", self._read)
 
     def _call(self, event_name: str, **_: Any) -> None:
         self.calls[event_name.split(".", 2)[2]] += 1
 
-    @staticmethod
-    def _note_index(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["index"] = params.get("IndexName")
+    def _note_index(self, params: dict[str, Any], **_: Any) -> None:
+        self._index = params.get("IndexName")  # one call at a time: the next after-call is this one's
 
-    def _read(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    def _read(self, parsed: dict[str, Any], event_name: str, **_: Any) -> None:
         count = parsed.get("Count", 1 if parsed.get("Item") else 0)
-        if context.get("index"):
+        if event_name.endswith("Query") and self._index:
             self.index_items += count
         else:
             self.items += count
