@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,7 +61,9 @@ class PlanNotices:
                 self._send(case, event, to_broker=False)
             elif event.type == "broker_notified" and event.data.get("reason") == PLAN_DEFAULTED:
                 if self._broker is not None or case.broker.email:
-                    self._send(case, event, to_broker=True)
+                    # Which installment defaulted is in the plan_defaulted event beside it.
+                    defaulted = next((e.data for e in events if e.type == PLAN_DEFAULTED), {})
+                    self._send(case, replace(event, data={**defaulted, **event.data}), to_broker=True)
             elif event.type in ("receipt_due", "broker_notified"):
                 passed.append(event)
         if passed and self._payments is not None:
