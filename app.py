@@ -325,6 +325,13 @@ def put_notifications() -> dict[str, Any]:
     return bootstrap.broker_notices().put(broker, payload)
 
 
+@api("/admin/notifications/log", "GET")
+def notice_log() -> dict[str, Any]:
+    broker = broker_id()
+    params = query(schemas.NOTICE_LOG_QUERY)
+    return bootstrap.broker_notices().log_view(broker, params.get("limit", schemas.DEFAULT_LIMIT), params.get("cursor"))
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS), name="broker_digest")
 def broker_digest(event: Any) -> None:
     # Hourly: each run sends the digests of the brokers whose local morning hour it is.

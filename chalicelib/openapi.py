@@ -346,3 +346,15 @@ ROUTES.update({
     ("/admin/notifications", "PUT"): {"summary": "Replace the notification preferences", "security": "broker",
                                       "request": schemas.NOTIFICATIONS, "response": NOTIFICATIONS_VIEW},
 })
+NOTICE_LOG = {"type": "object", "required": ["items", "next_cursor"], "properties": {
+    "items": {"type": "array", "items": {"type": "object", "required": ["at", "notice", "delivery"], "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "notice": {"type": "string", "description": "a notice type, or payment_received (kept for the digest)"},
+        "delivery": {"type": "string", "enum": ["sent", "digest", "off", "failed", "recorded"]},
+        "case_id": {"type": ["string", "null"]},
+        "message_id": {"type": ["string", "null"], "description": "SES's message id of what was sent"}}}},
+    "next_cursor": {"type": ["string", "null"]}}}
+ROUTES[("/admin/notifications/log", "GET")] = {
+    "summary": "The broker's notice log, newest first: each notice sent (with SES's message id), held for the "
+               "digest, turned off or refused", "security": "broker", "query": schemas.NOTICE_LOG_QUERY,
+    "response": NOTICE_LOG}

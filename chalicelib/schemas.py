@@ -419,3 +419,12 @@ NOTIFICATIONS = {
                           "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10**13}},
     },
 }
+
+NOTICE_LOG_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
+        "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
+    },
+}

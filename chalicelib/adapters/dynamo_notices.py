@@ -89,10 +89,26 @@ class DynamoNoticeStore:
     def entries(self, broker_id: str, since: str, until: str) -> list[LogEntry]:
         """Log entries with since <= at < until, oldest first."""
         items = self._query(keys.notice_log_pk(broker_id), f"LOG#{since}", f"LOG#{until}")
-        return [LogEntry(at=i["at"]["S"], ref=i["SK"]["S"].split("#", 2)[2], kind=i["kind"]["S"],
-                         delivery=i["delivery"]["S"], case_id=i.get("case_id", {}).get("S"),
-                         message_id=i.get("message_id", {}).get("S"),
-                         data=json.loads(i["data"]["S"]) if "data" in i else None) for i in items]
+        return [self._entry(i) for i in items]
+
+    @staticmethod
+    def _entry(item: dict[str, Any]) -> LogEntry:
+        return LogEntry(at=item["at"]["S"], ref=item["SK"]["S"].split("#", 2)[2], kind=item["kind"]["S"],
+                        delivery=item["delivery"]["S"], case_id=item.get("case_id", {}).get("S"),
+                        message_id=item.get("message_id", {}).get("S"),
+                        data=json.loads(item["data"]["S"]) if "data" in item else None)
+
+    def recent(self, broker_id: str, limit: int, after: str | None) -> tuple[list[LogEntry], str | None]:
+        """The newest `limit` log entries, older than the entry keyed `after`; and the key to go on from."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :log)",
+            "ExpressionAttributeValues": {":pk": _s(keys.notice_log_pk(broker_id)), ":log": _s("LOG#")},
+            "ScanIndexForward": False, "Limit": limit}
+        if after:
+            kwargs["ExclusiveStartKey"] = {"PK": _s(keys.notice_log_pk(broker_id)), "SK": _s(after)}
+        page = self._db.query(**kwargs)
+        last = page.get("LastEvaluatedKey")
+        return [self._entry(i) for i in page["Items"]], last["SK"]["S"] if last else None
 
     def add_promise(self, broker_id: str, pay_by: str, case_id: str, data: dict[str, Any]) -> None:
         self._db.put_item(TableName=self._table, Item={

@@ -7,6 +7,8 @@ the changes happen, so the digest never reads the broker's cases.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain import notifications as n
 from chalicelib.domain.cases import Case, iso
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.history import Event
 from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
 
@@ -31,6 +34,19 @@ class NoticeStore(Protocol):
     def log(self, broker_id: str, entry: n.LogEntry) -> None: ...
 
     def add_promise(self, broker_id: str, pay_by: str, case_id: str, data: dict[str, Any]) -> None: ...
+
+    def recent(self, broker_id: str, limit: int, after: str | None) -> tuple[list[n.LogEntry], str | None]: ...
+
+
+def _encode(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _decode(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
+        return ""
 
 
 def case_model(case: Case) -> dict[str, Any]:
@@ -77,6 +93,18 @@ class BrokerNotices:
         self._store.save_preferences(broker_id, prefs.as_dict(), iso(now), digest_at, previous)
         self._cache.pop(broker_id, None)
         return self.view(broker_id)
+
+    def log_view(self, broker_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+        """The broker's notice log, newest first: what was sent (with SES's message id), held or turned off."""
+        after = None
+        if cursor is not None:
+            after = _decode(cursor)
+            if not after.startswith("LOG#"):  # a cursor only ever continues this log
+                raise InvalidInput("cursor is not valid for this log", "cursor")
+        entries, last = self._store.recent(broker_id, limit, after)
+        items = [{"at": e.at, "notice": e.kind, "delivery": e.delivery, "case_id": e.case_id,
+                  "message_id": e.message_id} for e in entries]
+        return {"items": items, "next_cursor": _encode(last) if last else None}
 
     # --- notices ---------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -37,9 +38,19 @@ def to_team(world: World) -> list[SentEmail]:
     return [m for m in world.emails() if m.to == ", ".join(TEAM)]
 
 
-def log(world: World) -> list[Any]:
-    """The broker's notice log, as the adapter stores it."""
-    return bootstrap.notice_store().entries(world.stack.broker_id, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+def log(world: World, limit: int = 100) -> list[Any]:
+    """The broker's notice log through the API, every page, oldest first."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        path = f"/admin/notifications/log?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        page = world.client.http.get(path, headers={"Authorization": f"Bearer {world.key}"})
+        assert page.status_code == 200, page.json_body
+        items += [SimpleNamespace(kind=i["notice"], **{k: v for k, v in i.items() if k != "notice"})
+                  for i in page.json_body["items"]]
+        cursor = page.json_body["next_cursor"]
+        if not cursor:
+            return items[::-1]
 
 
 def already_paid(world: World, case_id: str) -> Any:
@@ -103,9 +114,23 @@ def test_bad_preferences_are_a_400_naming_the_field_and_change_nothing(world, bo
     assert after.json_body == before.json_body
 
 
-def test_preferences_need_the_brokers_key(world):
-    answer = world.client.http.get("/admin/notifications")
-    assert answer.status_code == 401
+def test_preferences_and_the_log_need_the_brokers_key(world):
+    assert world.client.http.get("/admin/notifications").status_code == 401
+    assert world.client.http.get("/admin/notifications/log").status_code == 401
+
+
+def test_the_log_pages_newest_first_and_refuses_a_cursor_it_did_not_give(world):
+    prefs(world, {"notices": {"payment": {"delivery": "off"}}})
+    case_id, _ = world.open_case()
+    for n in range(3):
+        offline_payment(world, case_id, 10000, f"BT-{n}")
+    whole = log(world)
+    assert [(e.kind, e.delivery) for e in whole] == [("payment_received", "recorded")] * 3
+    assert log(world, limit=1) == whole  # three pages of one
+    for cursor in ("not*base64", "QkFE"):  # "BAD": base64, but no key of this log
+        answer = world.client.http.get(f"/admin/notifications/log?cursor={cursor}",
+                                       headers={"Authorization": f"Bearer {world.key}"})
+        assert answer.status_code == 400 and answer.json_body["error"]["field"] == "cursor"
 
 
 # --- each notice when its trigger happens -------------------------------------------------------------
