@@ -413,10 +413,10 @@ NOTIFICATIONS = {
                              "description": "digest needs the digest enabled"},
                 "recipients": {**_ADDRESSES, "description": "empty: the preferences' recipients"}}}
             for notice in BROKER_NOTICES}},
-        "large_payment": {"type": "object", "maxProperties": 50, "description": "currency -> the smallest payment "
-                          "(minor units) that is a large payment; none: never",
-                          "propertyNames": CURRENCY,
-                          "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10**13}},
+        "large_payment": {"type": "object", "description": "currency -> the smallest payment (minor units) that "
+                          "is a large payment; a currency left out: never", "additionalProperties": False,
+                          "properties": {code: {"type": "integer", "minimum": 1, "maximum": 10**13}
+                                         for code in sorted(EXPONENTS)}},
     },
 }
 

@@ -102,6 +102,7 @@ def test_the_defaults_until_the_broker_sets_them_then_what_they_set(world):
     ({"notices": {"dispute": {"delivery": "digest"}}}, "notices.dispute.delivery"),  # the digest is off
     ({"large_payment": {"EUR": 0}}, "large_payment.EUR"),
     ({"large_payment": {"EUR": 1.5}}, "large_payment.EUR"),
+    ({"large_payment": {"XXX": 100}}, "large_payment.XXX"),  # not a currency the portal knows
     ({"colour": "blue"}, "colour"),
     ([], "body"),
 ])
