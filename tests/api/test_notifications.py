@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.cases import iso
+from chalicelib.services import brokers
 from tests.api.self_service_kit import BROKER, World
 from tests.integration.reminder_stack import SentEmail
 
@@ -118,6 +119,18 @@ def test_bad_preferences_are_a_400_naming_the_field_and_change_nothing(world, bo
 def test_preferences_and_the_log_need_the_brokers_key(world):
     assert world.client.http.get("/admin/notifications").status_code == 401
     assert world.client.http.get("/admin/notifications/log").status_code == 401
+
+
+def test_a_brokers_preferences_and_log_are_theirs_alone(world, client):
+    prefs(world, {"recipients": TEAM, "locale": "fr"})
+    case_id, _ = world.open_case()
+    offline_payment(world, case_id, 10000)
+    _, other_key = brokers.create_broker(bootstrap.store(), bootstrap.utc_now, "Other Ltd", "ar@other.test")
+    other = {"Authorization": f"Bearer {other_key}"}
+    theirs = client.http.get("/admin/notifications", headers=other).json_body
+    assert (theirs["recipients"], theirs["locale"], theirs["updated_at"]) == ([], "en", None)
+    assert client.http.get("/admin/notifications/log", headers=other).json_body == {"items": [], "next_cursor": None}
+    assert len(log(world)) == 1
 
 
 def test_the_log_pages_newest_first_and_refuses_a_cursor_it_did_not_give(world):
