@@ -175,9 +175,8 @@ def test_the_outbox_shows_the_brokers_notices_and_digest_as_sent_to_the_team(wat
     case = next(c for c in listed if c.invoice.number == "D-1")
     bootstrap.payment_service().record_offline(broker_id, case.case_id, {
         "amount": 45990, "method": "bank_transfer", "reference": "BT-1", "received_on": "2026-11-01"})
-    bootstrap.utc_now = lambda: datetime(2026, 11, 2, 7, 0, tzinfo=timezone.utc)  # type: ignore[assignment]
-    bootstrap.reset()
-    bootstrap.broker_digest().run()  # 08:00 in Berlin
+    printed = run(moto_server, "2026-11-02T07:00:00Z")  # 08:00 in Berlin: time travel runs the digest too
+    assert f"broker {broker_id}: morning digest sent" in printed
 
     to_team = [m for m in json.loads(watched.as_json(""))["messages"] if m["to"] == "ops@demo.test, cfo@demo.test"]
     assert [m["subject"] for m in to_team] == [
