@@ -378,6 +378,34 @@ def import_worker(event: dict[str, Any], context: Any) -> None:
         bootstrap.import_service().continued(record["body"])
 
 
+# --- broker notifications --------------------------------------------------------------------
+
+@api("/admin/notifications", "GET")
+def get_notifications() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.broker_notices().view(broker)
+
+
+@api("/admin/notifications", "PUT")
+def put_notifications() -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.NOTIFICATIONS)  # rules across fields (digest delivery needs the digest) are the domain's
+    return bootstrap.broker_notices().put(broker, payload)
+
+
+@api("/admin/notifications/log", "GET")
+def notice_log() -> dict[str, Any]:
+    broker = broker_id()
+    params = query(schemas.NOTICE_LOG_QUERY)
+    return bootstrap.broker_notices().log_view(broker, params.get("limit", schemas.DEFAULT_LIMIT), params.get("cursor"))
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="broker_digest")
+def broker_digest(event: Any) -> None:
+    # Hourly: each run sends the digests of the brokers whose local morning hour it is.
+    bootstrap.broker_digest().run()
+
+
 # --- documentation ------------------------------------------------------------------------------
 
 @api("/openapi.json", "GET", cors=True)

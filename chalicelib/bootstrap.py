@@ -17,6 +17,7 @@ from chalicelib.settings import Settings
 if TYPE_CHECKING:
     from chalicelib.adapters.anchors import S3Anchors
     from chalicelib.adapters.dynamo import DynamoStore
+    from chalicelib.adapters.dynamo_notices import DynamoNoticeStore
     from chalicelib.adapters.dynamo_suppressions import DynamoSuppressions
     from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
     from chalicelib.adapters.pacing import Pacer
@@ -27,10 +28,12 @@ if TYPE_CHECKING:
     from chalicelib.adapters.webhook_secrets import WebhookSecrets
     from chalicelib.adapters.webhook_store import DynamoWebhookStore
     from chalicelib.services.audit import CaseAudit
+    from chalicelib.services.broker_notices import BrokerNotices
     from chalicelib.services.brokers import BrokerAuth
     from chalicelib.services.cases import CaseService
     from chalicelib.services.closing import ClosingService
     from chalicelib.services.customer import CustomerService
+    from chalicelib.services.digest import DigestRun
     from chalicelib.services.evidence_packs import EvidencePacks
     from chalicelib.services.imports import ImportService
     from chalicelib.services.links import PayLinks
@@ -171,7 +174,8 @@ def payment_notices() -> PaymentNotices:
     from chalicelib.adapters.templates import Templates, money
     from chalicelib.services.payment_notices import PaymentNotices
 
-    return PaymentNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), utc_now, money)
+    return PaymentNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), utc_now, money,
+                          broker=broker_notices())
 
 
 @functools.cache
@@ -210,7 +214,7 @@ def reminder_worker() -> ReminderWorker:
     texter = SnsTexter(sending_client("sns"), pacer=sms_pacer())
     return ReminderWorker(
         store=store(), index=sweep_index(), policies=policy_service(),
-        channels=registry(Templates(), mailer, texter, utc_now, suppressions=suppressions()),
+        channels=registry(Templates(), mailer, texter, utc_now, suppressions=suppressions(), broker=broker_notices()),
         links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
         link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
         timers=self_service_timers(),
@@ -239,7 +243,7 @@ def self_service_notices() -> SelfServiceNotices:
     from chalicelib.services.self_service_notices import SelfServiceNotices
 
     return SelfServiceNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(),
-                              utc_now, money, long_date)
+                              utc_now, money, long_date, broker=broker_notices())
 
 
 @functools.cache
@@ -269,7 +273,7 @@ def plan_notices() -> PlanNotices:
     from chalicelib.services.plan_notices import PlanNotices
 
     return PlanNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(), utc_now,
-                       money, long_date, payments=payment_notices())
+                       money, long_date, payments=payment_notices(), broker=broker_notices())
 
 
 @functools.cache
@@ -306,6 +310,36 @@ def import_service() -> ImportService:
                         planner=lambda case: reminder_control().first_action(case))
     return ImportService(DynamoImports(aws("dynamodb"), config.table_name), bucket, cases,
                          lambda: SqsQueue(aws("sqs"), config.require("import_queue_url")), utc_now, limits)
+
+
+# --- broker notifications ------------------------------------------------------------------------------
+
+@functools.cache
+def notice_store() -> DynamoNoticeStore:
+    from chalicelib.adapters.dynamo_notices import DynamoNoticeStore
+
+    return DynamoNoticeStore(aws("dynamodb"), settings().table_name)
+
+
+@functools.cache
+def broker_notices() -> BrokerNotices:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates, money
+    from chalicelib.services.broker_notices import BrokerNotices
+
+    return BrokerNotices(notice_store(), Templates(), SesMailer(sending_client("sesv2")), utc_now, money,
+                         settings().policy_cache_seconds)
+
+
+@functools.cache
+def broker_digest() -> DigestRun:
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.templates import Templates, long_date, money
+    from chalicelib.services.digest import DigestRun
+
+    return DigestRun(store=notice_store(), notices=broker_notices(), brokers=store(), policies=policy_service(),
+                     renderer=Templates(), mailer=SesMailer(sending_client("sesv2")), clock=utc_now, money=money,
+                     long_date=long_date)
 
 
 def reset() -> None:
@@ -414,7 +448,7 @@ def mail_feedback() -> MailFeedbackService:
     return MailFeedbackService(store=store(), reader=sweep_index(), suppressions=suppressions(),
                                policies=policy_service(), renderer=Templates(),
                                mailer=SesMailer(sending_client("sesv2"), settings().ses_configuration_set),
-                               clock=utc_now, parse=ses_events.read)
+                               clock=utc_now, parse=ses_events.read, broker=broker_notices())
 
 
 # --- closing cases: partners, escalation, mediation, write-off, evidence packs -------------------------

@@ -553,3 +553,30 @@ ROUTES.update({
         "summary": "Build the case's evidence pack (ZIP) and answer with a presigned link to it", "security": "broker",
         "query": schemas.PACK_QUERY, "response": EVIDENCE_PACK},
 })
+
+
+# --- broker notifications ---------------------------------------------------------------------------
+NOTIFICATIONS_VIEW = {"type": "object", "required": ["recipients", "locale", "timezone", "digest", "notices",
+                                                     "large_payment", "updated_at"],
+                      "additionalProperties": False, "properties": {
+                          **schemas.NOTIFICATIONS["properties"],  # type: ignore[dict-item]
+                          "updated_at": {"type": ["string", "null"], "format": "date-time",
+                                         "description": "null: never set (the defaults)"}}}
+ROUTES.update({
+    ("/admin/notifications", "GET"): {"summary": "The broker's notification preferences (defaults filled in)",
+                                      "security": "broker", "response": NOTIFICATIONS_VIEW},
+    ("/admin/notifications", "PUT"): {"summary": "Replace the notification preferences", "security": "broker",
+                                      "request": schemas.NOTIFICATIONS, "response": NOTIFICATIONS_VIEW},
+})
+NOTICE_LOG = {"type": "object", "required": ["items", "next_cursor"], "properties": {
+    "items": {"type": "array", "items": {"type": "object", "required": ["at", "notice", "delivery"], "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "notice": {"type": "string", "description": "a notice type, or payment_received (kept for the digest)"},
+        "delivery": {"type": "string", "enum": ["sent", "digest", "off", "failed", "recorded"]},
+        "case_id": {"type": ["string", "null"]},
+        "message_id": {"type": ["string", "null"], "description": "SES's message id of what was sent"}}}},
+    "next_cursor": {"type": ["string", "null"]}}}
+ROUTES[("/admin/notifications/log", "GET")] = {
+    "summary": "The broker's notice log, newest first: each notice sent (with SES's message id), held for the "
+               "digest, turned off or refused", "security": "broker", "query": schemas.NOTICE_LOG_QUERY,
+    "response": NOTICE_LOG}

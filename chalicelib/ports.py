@@ -110,6 +110,7 @@ class Email:
     reply_to: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     date: str | None = None  # RFC 2822 Date header: when the worker sent it (its clock, so time travel shows)
+    also_to: tuple[str, ...] = ()  # more recipients of the same message (a broker's team)
 
 
 class Mailer(Protocol):

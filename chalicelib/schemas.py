@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from chalicelib.domain.money import EXPONENTS
-from chalicelib.domain.vocabulary import LOCALES, NOTE_KINDS, STATUSES
+from chalicelib.domain.vocabulary import BROKER_NOTICES, LOCALES, NOTE_KINDS, NOTICE_DELIVERIES, STATUSES
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -554,4 +554,45 @@ PACK_QUERY = {
     "additionalProperties": False,
     "properties": {"locale": {"type": "string", "enum": list(LOCALES),
                               "description": "the statement's language (default: the broker's)"}},
+}
+
+
+# --- broker notifications ---------------------------------------------------------------------------
+
+_ADDRESSES = {"type": "array", "maxItems": 10, "uniqueItems": True, "description": "email addresses of the team",
+              "items": _str(254, pattern=EMAIL, format="email", title="email address", examples=["ar@example.com"])}
+NOTIFICATIONS = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "who hears about what, and when; anything left out takes its default",
+    "properties": {
+        "recipients": {**_ADDRESSES, "description": "where notices go unless one names its own; empty: the "
+                                                    "broker's email"},
+        "locale": {"type": "string", "enum": list(LOCALES), "default": "en"},
+        "timezone": {**TIME_ZONE, "default": "UTC", "description": "decides when the broker's morning is"},
+        "digest": {"type": "object", "additionalProperties": False, "properties": {
+            "enabled": {"type": "boolean", "default": False},
+            "hour": {"type": "integer", "minimum": 0, "maximum": 23, "default": 8,
+                     "description": "local hour of the broker's morning, when the digest goes out"},
+            "recipients": {**_ADDRESSES, "description": "empty: the notices' recipients"}}},
+        "notices": {"type": "object", "additionalProperties": False, "properties": {
+            notice: {"type": "object", "additionalProperties": False, "properties": {
+                "delivery": {"type": "string", "enum": list(NOTICE_DELIVERIES), "default": "immediate",
+                             "description": "digest needs the digest enabled"},
+                "recipients": {**_ADDRESSES, "description": "empty: the preferences' recipients"}}}
+            for notice in BROKER_NOTICES}},
+        "large_payment": {"type": "object", "description": "currency -> the smallest payment (minor units) that "
+                          "is a large payment; a currency left out: never", "additionalProperties": False,
+                          "properties": {code: {"type": "integer", "minimum": 1, "maximum": 10**13}
+                                         for code in sorted(EXPONENTS)}},
+    },
+}
+
+NOTICE_LOG_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
+        "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
+    },
 }

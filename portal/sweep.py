@@ -55,6 +55,7 @@ class SweepRun:
     at: str
     report: SweepReport
     outcomes: list[Outcome] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)  # brokers whose morning digest went out
 
 
 def moment(text: str) -> datetime:
@@ -128,6 +129,7 @@ def run(at: datetime) -> SweepRun:
         for m, result in zip(messages, results, strict=True):
             if not result.failed:  # as Lambda's partial batch response: a failed message comes back later
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    outcome.digests = bootstrap.broker_digest().run()  # the hourly schedule: mornings reached by now
     return outcome
 
 
@@ -146,7 +148,9 @@ def print_run(result: SweepRun, out: TextIO, site_url: str | None) -> None:
         p(f"  {outcome.case_id}:")
         for type_, data in outcome.events:
             p(f"    - {DESCRIBE.get(type_, lambda d, t=type_: t)(data)}")
-    sent = sum(len(o.sent) for o in result.outcomes)
+    for broker_id in result.digests:
+        p(f"  broker {broker_id}: morning digest sent")
+    sent = sum(len(o.sent) for o in result.outcomes) + len(result.digests)
     p(f"{sent} message(s) sent" + (f"; see them at {site_url}/outbox" if site_url and sent else ""))
 
 
@@ -175,7 +179,7 @@ def command(args: argparse.Namespace, endpoint: str | None, out: TextIO = sys.st
     if args.json:
         print(json.dumps({"at": result.at, "due": result.report.due, "cases": [
             {"case_id": o.case_id, "events": [{"type": t, "data": d} for t, d in o.events], "sent": o.sent}
-            for o in result.outcomes]}, indent=2), file=out)
+            for o in result.outcomes], "digests": result.digests}, indent=2), file=out)
     else:
         print_run(result, out, demo.get("site_url"))
     return 0

@@ -154,3 +154,29 @@ PARTNER_PREFIX = "PARTNER#"
 
 def partner_sk(partner_id: str) -> str:
     return f"{PARTNER_PREFIX}{partner_id}"
+
+
+# --- broker notifications: preferences, the broker's notice log, the digest schedule ----------------
+
+NOTIFICATIONS_SK = "NOTIFICATIONS"
+DIGEST_DUE_PK = "DIGEST_DUE"  # one item per broker with a digest, sorted by when it is next due
+
+
+def notice_log_pk(broker_id: str) -> str:
+    return f"BROKER#{broker_id}#NOTICES"
+
+
+def notice_log_sk(at: str, ref: str) -> str:
+    return f"LOG#{at}#{ref}"
+
+
+def promise_sk(pay_by: str, case_id: str) -> str:
+    return f"PROMISE#{pay_by}#{case_id}"
+
+
+def digest_sent_sk(due_at: str) -> str:
+    return f"DIGEST#{due_at}"
+
+
+def digest_due_sk(at: str, broker_id: str) -> str:
+    return f"{at}#{broker_id}"

@@ -31,7 +31,7 @@ def max_send_rate(client: Any) -> float:
 def mime(message: Email) -> bytes:
     msg = EmailMessage()
     msg["From"] = formataddr((message.from_name or "", message.from_email))
-    msg["To"] = message.to
+    msg["To"] = ", ".join((message.to, *message.also_to))
     if message.reply_to:
         msg["Reply-To"] = message.reply_to
     msg["Subject"] = message.subject
@@ -56,7 +56,7 @@ class SesMailer:
         """The MIME message is built here, so a message that cannot be encoded fails before SES is called."""
         kwargs: dict[str, Any] = {
             "FromEmailAddress": message.from_email,
-            "Destination": {"ToAddresses": [message.to]},
+            "Destination": {"ToAddresses": [message.to, *message.also_to]},
             "Content": {"Raw": {"Data": mime(message)}},
             "EmailTags": [{"Name": k, "Value": v} for k, v in message.tags],
         }

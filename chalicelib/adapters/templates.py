@@ -18,7 +18,6 @@ from chalicelib.ports import RenderError
 __all__ = ["RenderError", "Rendered", "Templates", "long_date", "money"]
 
 ROOT = Path(__file__).resolve().parent.parent / "templates" / "email"
-BROKER_LOCALE = "en"  # brokers get their notices in English: the portal has no broker locale yet
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,8 @@ class Templates:
 
     def context(self, model: dict[str, Any], locale: str) -> dict[str, Any]:
         """The model's raw values (int minor units, dates) formatted for the reader's locale."""
+        if "balance" not in model:  # not about one case (the broker's digest): formatted by its service
+            return {**model, "locale": locale}
         currency = model["currency"]
         balance = model["balance"]
         parts = ("principal", "fees", "interest", "discount", "paid", "due")

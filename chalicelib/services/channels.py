@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import format_datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain import channels as reach
 from chalicelib.domain import ladder
@@ -22,6 +22,9 @@ from chalicelib.domain.cases import Case
 from chalicelib.domain.policy import Policy
 from chalicelib.ports import Clock, Email, Mailer, Renderer, Texter
 from chalicelib.services.notices import BROKER_LOCALE, email_tags
+
+if TYPE_CHECKING:
+    from chalicelib.services.broker_notices import BrokerNotices
 
 Send = Callable[[], str]  # makes the composed delivery; returns the provider's message id
 
@@ -51,11 +54,13 @@ class Channel(Protocol):
 
 
 class EmailChannel:
-    """Email to the customer, in their language; `to_broker` makes it the broker's escalation notice."""
+    """Email to the customer, in their language; `to_broker` makes it the broker's escalation notice, routed
+    by the broker's preferences when `broker` is given (their addresses and language, or the digest)."""
 
     def __init__(self, renderer: Renderer, mailer: Mailer, clock: Clock, *, to_broker: bool = False,
-                 suppressions: Suppressions | None = None) -> None:
+                 suppressions: Suppressions | None = None, broker: BrokerNotices | None = None) -> None:
         self.name = ladder.BROKER if to_broker else "email"
+        self._broker = broker
         self._renderer = renderer
         self._mailer = mailer
         self._clock = clock
@@ -63,6 +68,8 @@ class EmailChannel:
         self._suppressions = suppressions
 
     def reaches(self, case: Case) -> bool:
+        if self._to_broker and self._broker is not None:
+            return self._broker.route(case, "escalation").delivery != "off"
         return bool(case.broker.email) if self._to_broker else reach.reaches("email", case)
 
     def opted_out(self, case: Case) -> bool:
@@ -74,12 +81,17 @@ class EmailChannel:
 
     def email(self, delivery: Delivery) -> Email:
         case, claim = delivery.case, delivery.claim
-        locale = BROKER_LOCALE if self._to_broker else case.customer.locale
+        to: tuple[str, ...] = (case.customer.email,)
+        locale = case.customer.locale
+        if self._to_broker:
+            locale, to = BROKER_LOCALE, (case.broker.email or "",)
+            if self._broker is not None:
+                locale, to = self._broker.locale(case.broker_id), self._broker.route(case, "escalation").recipients
         template = "broker_escalation" if self._to_broker else claim.template
         rendered = self._renderer.email(locale, template, delivery.model)
         sender = delivery.policy.sender
         return Email(
-            to=(case.broker.email or "") if self._to_broker else case.customer.email,
+            to=to[0], also_to=to[1:],
             subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
             from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
             tags=(("claim", claim.claim.replace(":", "_")), ("stage", claim.stage),
@@ -88,7 +100,13 @@ class EmailChannel:
         )
 
     def compose(self, delivery: Delivery) -> Send:
-        return self._mailer.compose(self.email(delivery))
+        broker, case, ref = self._broker, delivery.case, delivery.claim.claim
+        if not self._to_broker or broker is None:
+            return self._mailer.compose(self.email(delivery))
+        if broker.route(case, "escalation").delivery == "digest":
+            return lambda: broker.record(case, "escalation", ref, "digest")
+        send = self._mailer.compose(self.email(delivery))
+        return lambda: broker.record(case, "escalation", ref, "sent", send())
 
 
 class SmsChannel:
@@ -110,9 +128,9 @@ class SmsChannel:
 
 
 def registry(renderer: Renderer, mailer: Mailer, texter: Texter, clock: Clock,
-             suppressions: Suppressions | None = None) -> Mapping[str, Channel]:
+             suppressions: Suppressions | None = None, broker: BrokerNotices | None = None) -> Mapping[str, Channel]:
     """Every channel by the name a policy step and a claim use."""
     found: list[Channel] = [EmailChannel(renderer, mailer, clock, suppressions=suppressions),
                             SmsChannel(renderer, texter),
-                            EmailChannel(renderer, mailer, clock, to_broker=True)]
+                            EmailChannel(renderer, mailer, clock, to_broker=True, broker=broker)]
     return {c.name: c for c in found}

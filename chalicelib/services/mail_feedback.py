@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.cases import Case, iso
 from chalicelib.domain.errors import NotFound
@@ -18,6 +18,9 @@ from chalicelib.domain.policy import Policy
 from chalicelib.ports import CaseReader, CaseStore, Clock, Mailer, Renderer
 from chalicelib.services.notices import send_notice
 from chalicelib.services.unit_of_work import change_case
+
+if TYPE_CHECKING:
+    from chalicelib.services.broker_notices import BrokerNotices
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ class Policies(Protocol):
 class MailFeedbackService:
     def __init__(self, *, store: CaseStore, reader: CaseReader, suppressions: Suppressions, policies: Policies,
                  renderer: Renderer, mailer: Mailer, clock: Clock,
-                 parse: Callable[[str], MailFeedback | None]) -> None:
+                 parse: Callable[[str], MailFeedback | None], broker: BrokerNotices | None = None) -> None:
+        self._broker = broker  # the broker's preferences, language and notice log
         self._parse = parse  # the provider's record in our words (adapters/ses_events.py read)
         self._store = store
         self._reader = reader
@@ -80,9 +84,9 @@ class MailFeedbackService:
         return "recorded"
 
     def _tell_broker(self, case: Case, event: Event) -> None:
-        if not case.broker.email:
+        if not case.broker.email and self._broker is None:
             return
-        send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
+        send_notice(broker=self._broker, renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
                     sender=self._policies.policy_for(case.broker_id).sender, to_broker=True, template=NOTICE,
                     model=self.model(case, event))
 

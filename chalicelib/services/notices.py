@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import logging
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.history import Event
 from chalicelib.ports import Clock, DeliveryRefused, Email, Mailer, Renderer, RenderError
 
+if TYPE_CHECKING:
+    from chalicelib.services.broker_notices import BrokerNotices
+
 log = logging.getLogger(__name__)
-BROKER_LOCALE = "en"  # broker notices are in English for now
+BROKER_LOCALE = "en"  # without a BrokerNotices (tests of one service alone): English to the broker's email
 
 
 def email_tags(broker_id: str, case_id: str) -> tuple[tuple[str, str], ...]:
@@ -24,12 +27,16 @@ def email_tags(broker_id: str, case_id: str) -> tuple[tuple[str, str], ...]:
 
 
 def send_notice(*, renderer: Renderer, mailer: Mailer, sender: Any, clock: Clock, case: Case, event: Event,
-                to_broker: bool, template: str, model: dict[str, Any], to: str | None = None) -> str | None:
+                to_broker: bool, template: str, model: dict[str, Any], to: str | None = None,
+                broker: BrokerNotices | None = None) -> str | None:
     """Render `template` with `model` and send it; the provider's message id, or None if it was not sent.
 
-    `sender` is the broker policy's sender block (from_email, from_name, reply_to). `to` sends a broker's
+    `sender` is the broker policy's sender block (from_email, from_name, reply_to). A notice to the broker
+    goes through `broker` (their preferences, language and notice log) when given; `to` sends a broker's
     notice to someone working for the broker instead (a collections partner).
     """
+    if to_broker and broker is not None and to is None:
+        return broker.send(case=case, event=event, template=template, model=model, sender=sender)
     locale = BROKER_LOCALE if to_broker else case.customer.locale
     extra = {"case_id": case.case_id, "broker_id": case.broker_id, "notice": template, "seq": event.seq}
     try:

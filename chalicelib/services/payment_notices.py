@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.errors import InvalidInput
@@ -17,6 +17,9 @@ from chalicelib.domain.history import Event
 from chalicelib.domain.policy import Policy
 from chalicelib.ports import Clock, Mailer, Renderer
 from chalicelib.services.notices import BROKER_LOCALE, send_notice
+
+if TYPE_CHECKING:
+    from chalicelib.services.broker_notices import BrokerNotices
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,8 @@ class Policies(Protocol):
 
 class PaymentNotices:
     def __init__(self, renderer: Renderer, mailer: Mailer, policies: Policies, clock: Clock,
-                 money: Callable[[int, str, str], str]) -> None:
+                 money: Callable[[int, str, str], str], broker: BrokerNotices | None = None) -> None:
+        self._broker = broker
         self._renderer = renderer
         self._mailer = mailer
         self._policies = policies
@@ -35,13 +39,18 @@ class PaymentNotices:
         self._money = money
 
     def after(self, case: Case, events: tuple[Event, ...]) -> None:
+        if self._broker is not None:
+            self._broker.observe(case, events, self._policies.policy_for(case.broker_id).sender)
         for event in events:
             if event.type == "receipt_due":
                 self._send(case, event, to_broker=False)
-            elif event.type == "broker_notified" and case.broker.email:
+            elif event.type == "broker_notified" and self._reaches_broker(case):
                 self._send(case, event, to_broker=True)
-            elif event.type == "payment_currency_mismatch" and case.broker.email:
+            elif event.type == "payment_currency_mismatch" and self._reaches_broker(case):
                 self._send(case, event, to_broker=True, template="broker_currency_mismatch")
+
+    def _reaches_broker(self, case: Case) -> bool:
+        return self._broker is not None or bool(case.broker.email)
 
     def model(self, case: Case, event: Event, locale: str, chargeback: dict[str, Any] | None) -> dict[str, Any]:
         balance = case.balance
@@ -56,7 +65,7 @@ class PaymentNotices:
         }
 
     def _send(self, case: Case, event: Event, *, to_broker: bool, template: str | None = None) -> None:
-        locale = BROKER_LOCALE if to_broker else case.customer.locale
+        locale = self._locale(case) if to_broker else case.customer.locale
         template = template or ("broker_payment" if to_broker else "receipt")
         chargeback = None
         if to_broker and event.data.get("reason") == "chargeback":  # what the open chargebacks hold back
@@ -69,7 +78,10 @@ class PaymentNotices:
                          foreign_amount=self._foreign(event.data["amount"], event.data["currency"], locale))
         send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
                     sender=self._policies.policy_for(case.broker_id).sender, to_broker=to_broker,
-                    template=template, model=model)
+                    template=template, model=model, broker=self._broker)
+
+    def _locale(self, case: Case) -> str:
+        return self._broker.locale(case.broker_id) if self._broker is not None else BROKER_LOCALE
 
     def _foreign(self, amount: int, currency: str, locale: str) -> str:
         """The amount as the provider reported it; in minor units when we do not know the currency."""

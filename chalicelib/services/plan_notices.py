@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.history import Event
@@ -19,6 +20,9 @@ from chalicelib.domain.policy import Policy
 from chalicelib.ports import Clock, Mailer, Renderer
 from chalicelib.services.links import PayLinks
 from chalicelib.services.notices import BROKER_LOCALE, send_notice
+
+if TYPE_CHECKING:
+    from chalicelib.services.broker_notices import BrokerNotices
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,8 @@ class Notices(Protocol):
 class PlanNotices:
     def __init__(self, renderer: Renderer, mailer: Mailer, policies: Policies, links: PayLinks, clock: Clock,
                  money: Callable[[int, str, str], str], long_date: Callable[[date, str], str],
-                 payments: Notices | None = None) -> None:
+                 payments: Notices | None = None, broker: BrokerNotices | None = None) -> None:
+        self._broker = broker
         self._renderer = renderer
         self._mailer = mailer
         self._policies = policies
@@ -48,12 +53,17 @@ class PlanNotices:
 
     def after(self, case: Case, events: tuple[Event, ...]) -> None:
         passed = []
+        if self._broker is not None:  # installments paid: for the digest and the large-payment notice
+            self._broker.observe(case, tuple(e for e in events if e.type == "installment_paid"),
+                                 self._policies.policy_for(case.broker_id).sender)
         for event in events:
             if event.type == "installment_failed":
                 self._send(case, event, to_broker=False)
             elif event.type == "broker_notified" and event.data.get("reason") == PLAN_DEFAULTED:
-                if case.broker.email:
-                    self._send(case, event, to_broker=True)
+                if self._broker is not None or case.broker.email:
+                    # Which installment defaulted is in the plan_defaulted event beside it.
+                    defaulted = next((e.data for e in events if e.type == PLAN_DEFAULTED), {})
+                    self._send(case, replace(event, data={**defaulted, **event.data}), to_broker=True)
             elif event.type in ("receipt_due", "broker_notified"):
                 passed.append(event)
         if passed and self._payments is not None:
@@ -78,8 +88,9 @@ class PlanNotices:
         }
 
     def _send(self, case: Case, event: Event, *, to_broker: bool) -> None:
-        locale = BROKER_LOCALE if to_broker else case.customer.locale
+        locale = (self._broker.locale(case.broker_id) if self._broker is not None else BROKER_LOCALE) \
+            if to_broker else case.customer.locale
         template = "broker_plan_defaulted" if to_broker else "installment_failed"
         send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
                     sender=self._policies.policy_for(case.broker_id).sender, to_broker=to_broker,
-                    template=template, model=self.model(case, event, locale))
+                    template=template, model=self.model(case, event, locale), broker=self._broker)

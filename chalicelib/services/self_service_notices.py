@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.cases import Case
 from chalicelib.domain.history import Event
@@ -25,6 +25,9 @@ from chalicelib.domain.policy import Policy
 from chalicelib.domain.self_service import REFRESHED
 from chalicelib.ports import Clock, Mailer, Renderer
 from chalicelib.services.notices import BROKER_LOCALE, send_notice
+
+if TYPE_CHECKING:
+    from chalicelib.services.broker_notices import BrokerNotices
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,9 @@ def notices_for(event: Event) -> tuple[bool, str] | None:
 
 class SelfServiceNotices:
     def __init__(self, renderer: Renderer, mailer: Mailer, policies: Policies, links: Links, clock: Clock,
-                 money: Callable[[int, str, str], str], long_date: Callable[[date, str], str]) -> None:
+                 money: Callable[[int, str, str], str], long_date: Callable[[date, str], str],
+                 broker: BrokerNotices | None = None) -> None:
+        self._broker = broker
         self._renderer = renderer
         self._mailer = mailer
         self._policies = policies
@@ -66,12 +71,14 @@ class SelfServiceNotices:
     def after(self, case: Case, events: tuple[Event, ...]) -> list[str]:
         """Send what the stored events call for; the provider message ids of what went out."""
         sent = []
+        if self._broker is not None:  # promises to pay: for the digest
+            self._broker.observe(case, events, self._policies.policy_for(case.broker_id).sender)
         for event in events:
             notice = notices_for(event)
             if notice is None:
                 continue
             to_broker, template = notice
-            if to_broker and not case.broker.email:
+            if to_broker and self._broker is None and not case.broker.email:
                 log.warning("self-service notice not sent: the broker has no email",
                             extra={"case_id": case.case_id, "broker_id": case.broker_id, "notice": template})
                 continue
@@ -112,7 +119,9 @@ class SelfServiceNotices:
         }
 
     def _send(self, case: Case, event: Event, to_broker: bool, template: str) -> str | None:
-        locale = BROKER_LOCALE if to_broker else case.customer.locale
+        locale = (self._broker.locale(case.broker_id) if self._broker is not None else BROKER_LOCALE) \
+            if to_broker else case.customer.locale
         return send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case,
                            event=event, sender=self._policies.policy_for(case.broker_id).sender,
-                           to_broker=to_broker, template=template, model=self.model(case, event, locale))
+                           to_broker=to_broker, template=template, model=self.model(case, event, locale),
+                           broker=self._broker)

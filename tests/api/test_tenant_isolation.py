@@ -31,6 +31,9 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/cases/{case_id}/plan-offers", "POST"): {"installments": 3, "interval": "monthly"},
     ("/admin/cases/{case_id}/disputes/{dispute_id}/resolve", "POST"): {"outcome": "rejected",
                                                                       "message": "The delivery note is signed"},
+    ("/admin/notifications", "GET"): None,
+    ("/admin/notifications", "PUT"): {"recipients": ["ops@acme.test"], "locale": "de"},
+    ("/admin/notifications/log", "GET"): None,
 }
 CASE_ROUTES = [route for route in ADMIN_REQUESTS if "{case_id}" in route[0]]
 BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "field": None}}

@@ -541,3 +541,20 @@ def test_unauthenticated_routes_stay_as_they_were(client, case):
     answer = client.http.post("/webhooks/stripe", body="{}", headers={**auth(token_of(case["pay_url"]))})
     assert answer.status_code == 400
     assert answer.json_body["error"]["field"] == "Stripe-Signature"
+
+
+def test_money_in_another_currency_follows_the_brokers_notification_preferences(client, broker, payer, mail):
+    answer = client.http.put("/admin/notifications", body=json.dumps({"locale": "de", "notices": {
+        "currency_mismatch": {"recipients": ["books@acme.test"]}}}), headers={
+        **auth(broker[1]), "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.json_body
+    case = open_case(client, broker[1], invoice__number="INV-R4")
+    payer.pay(case)
+    paid = next(e for e in payer.events() if e["type"] == "payment_intent.succeeded")
+    paid["data"]["object"]["currency"] = "usd"
+
+    assert outcome(deliver(client, paid)) == "recorded"
+    [(to, subject, text)] = sent()
+    assert (to, subject) == ("books@acme.test",
+                             "Nicht angerechnet: eine Zahlung in USD für Rechnung INV-R4 (Jane Customer)")
+    assert "1.250,00\xa0$" in text  # the amount Stripe reported, written the German way

@@ -48,8 +48,9 @@ class SentEmail:
 def sent_emails() -> list[SentEmail]:
     found = []
     for message in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages:
-        raw = email.message_from_string(message.raw_data, policy=email.policy.default)
-        parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in raw.walk()
+        # From bytes: a part sent as 8-bit UTF-8 (short lines) only decodes right that way.
+        raw = email.message_from_bytes(message.raw_data.encode(), policy=email.policy.default)
+        parts = {p.get_content_type(): p.get_content() for p in raw.walk()
                  if not p.is_multipart()}
         found.append(SentEmail(message.id, raw["To"], str(raw["Subject"]), parts.get("text/plain", ""),
                                parts.get("text/html", ""), raw))

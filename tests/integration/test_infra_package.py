@@ -132,3 +132,17 @@ def test_the_import_functions_are_triggered_by_their_bucket_and_queue(template):
     for function, handler in (("ImportUploaded", "app.import_uploaded"), ("ImportWorker", "app.import_worker")):
         assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [f"{function}Role", "Arn"]}
         assert resources[function]["Properties"]["Handler"] == handler
+
+
+def test_the_digest_runs_hourly_with_its_own_role_reaching_only_the_table_and_ses(template):
+    resources = template["Resources"]
+    digest = resources["BrokerDigest"]
+    [event] = digest["Properties"]["Events"].values()
+    assert (event["Type"], event["Properties"]["Schedule"]) == ("Schedule", "rate(1 hour)")
+    assert digest["Properties"]["Role"] == {"Fn::GetAtt": ["BrokerDigestRole", "Arn"]}
+    assert digest["Properties"]["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "CasesTable"}
+    [policy] = resources["BrokerDigestRole"]["Properties"]["Policies"]
+    actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"])
+    assert [a for a in actions if not a.startswith("logs:")] == [
+        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Query", "dynamodb:TransactWriteItems", "dynamodb:UpdateItem",
+        "ses:SendEmail", "ses:SendRawEmail"]

@@ -294,3 +294,24 @@ def test_a_worker_that_dies_after_the_charge_never_charges_twice(shop):
     case = shop.admin()
     assert [e["data"]["installment"] for e in case["events"] if e["type"] == "installment_paid"] == [1, 2]
     assert case["balance"]["paid"] == 41668 + 41666
+
+
+def test_a_defaulted_plan_is_told_to_the_brokers_team_in_their_language_with_the_message_id_logged(shop):
+    answer = shop.client.http.put("/admin/notifications", body=json.dumps({
+        "recipients": ["ops@acme.test", "cfo@acme.test"], "locale": "es"}), headers={
+        "Authorization": f"Bearer {shop.stack.key}", "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.json_body
+    shop.on_plan()
+    customer = shop.stripe_customer()
+    for _ in range(4):
+        shop.standin.fail_next_charge(customer, "insufficient_funds")
+
+    shop.stack.travel(datetime(2026, 12, 12, 12, tzinfo=timezone.utc))
+
+    [notice] = [m for m in sent_emails() if m.to == "ops@acme.test, cfo@acme.test"]
+    assert notice.subject == "Plan de pagos incumplido: factura INV-1 (Jane Customer)"
+    assert "no se pudo cobrar el plazo 2 de 3" in notice.text
+    assert shop.emails_to("ar@acme.test") == []
+    logged = bootstrap.notice_store().entries(shop.stack.broker_id, "2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z")
+    assert [(e.kind, e.message_id) for e in logged if e.kind == "plan_defaulted"] == [
+        ("plan_defaulted", notice.message_id)]

@@ -161,3 +161,27 @@ def test_the_outbox_escapes_what_it_shows():
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "<img src=x>" not in page and "<i>c1</i>" not in page
     assert 'href="http://site.test/pay#abc"' in page and 'href="http://site.test/pay#tok.en"' in page
+
+
+def test_the_outbox_shows_the_brokers_notices_and_digest_as_sent_to_the_team(watched, moto_server):
+    from chalicelib.domain.policy import DEFAULT_POLICY
+
+    broker_id = open_cases()
+    infra.verify_sender(bootstrap.aws("sesv2"), DEFAULT_POLICY.sender.from_email.split("@", 1)[1])
+    bootstrap.broker_notices().put(broker_id, {
+        "recipients": ["ops@demo.test", "cfo@demo.test"], "locale": "de", "timezone": "Europe/Berlin",
+        "digest": {"enabled": True}, "large_payment": {"EUR": 40000}})
+    listed = bootstrap.case_service().list_cases(broker_id, None, 10, None)[0]
+    case = next(c for c in listed if c.invoice.number == "D-1")
+    bootstrap.payment_service().record_offline(broker_id, case.case_id, {
+        "amount": 45990, "method": "bank_transfer", "reference": "BT-1", "received_on": "2026-11-01"})
+    printed = run(moto_server, "2026-11-02T07:00:00Z")  # 08:00 in Berlin: time travel runs the digest too
+    assert f"broker {broker_id}: morning digest sent" in printed
+
+    to_team = [m for m in json.loads(watched.as_json(""))["messages"] if m["to"] == "ops@demo.test, cfo@demo.test"]
+    assert [m["subject"] for m in to_team] == [
+        "Ihre Inkasso-Übersicht für 2. November 2026", "Bezahlt: Rechnung D-1 (Customer D-1)",
+        "Große Zahlung: 459,90 € für Rechnung D-1 (Customer D-1)"]
+    assert [m["case_id"] for m in to_team[1:]] == [case.case_id] * 2  # the notices name their case
+    assert "459,90\xa0€: Customer D-1, Rechnung D-1" in to_team[0]["text"]
+    assert "Ihre Inkasso-Übersicht" in watched.page()
