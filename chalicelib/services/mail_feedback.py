@@ -86,9 +86,9 @@ class MailFeedbackService:
     def _tell_broker(self, case: Case, event: Event) -> None:
         if not case.broker.email and self._broker is None:
             return
-        send_notice(broker=self._broker, renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
-                    sender=self._policies.policy_for(case.broker_id).sender, to_broker=True, template=NOTICE,
-                    model=self.model(case, event))
+        send_notice(renderer=self._renderer, mailer=self._mailer, clock=self._clock, case=case, event=event,
+                    broker=self._broker, sender=self._policies.policy_for(case.broker_id).sender, to_broker=True,
+                    template=NOTICE, model=self.model(case, event))
 
     @staticmethod
     def model(case: Case, event: Event) -> dict[str, Any]:
