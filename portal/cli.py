@@ -22,6 +22,7 @@ from chalicelib.adapters.secrets import SecretsKeyRing, initial_secret
 from chalicelib.domain.errors import PortalError
 from chalicelib.services import brokers
 from portal.clock import DemoClock
+from portal.deploy import active_key as _active_key
 from portal.target import Target, TargetError, from_stack, resolve
 from portal.target import __doc__ as target_doc
 from portal.terminal import safe
@@ -232,10 +233,3 @@ def init_keys(client: Any, secret_id: str) -> int:
     print(f"link keys initialised: active key {json.loads(value)['active']}")
     return 0
 
-
-def _active_key(document: str) -> str | None:
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        return None
-    return parsed.get("active") if isinstance(parsed, dict) else None

@@ -290,7 +290,7 @@ def run(plan: Plan, client: Callable[[str], Any], out: TextIO, wait_delay: int =
         raise DeployError(f"stack {profile.stack} vanished after its change set")
     result = Deployed(deployed, template, action)
     result.site_uploaded = upload_site(plan, deployed, template, client, p)
-    result.keys = init_keys(plan, deployed, template, client, p)
+    result.keys = initialise_keys(plan, deployed, template, client, p)
     return result
 
 
@@ -384,7 +384,7 @@ def upload_site(plan: Plan, deployed: Stack, template: dict[str, Any], client: C
     return uploaded
 
 
-def init_keys(plan: Plan, deployed: Stack, template: dict[str, Any], client: Callable[[str], Any],
+def initialise_keys(plan: Plan, deployed: Stack, template: dict[str, Any], client: Callable[[str], Any],
               p: Callable[[str], None]) -> str:
     if not plan.keys_secret:
         return ""

@@ -2,6 +2,7 @@
 values of the stack just deployed. The Stripe events come from the code that handles them."""
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, TextIO
 
 from chalicelib.adapters.stripe_events import HANDLED
@@ -26,7 +27,9 @@ def print_todo(out: TextIO, profile: Profile, deployed: Deployed | None) -> None
     p()
     p("What is left for you to do (nothing here can do it for you):")
     p(f"1. Stripe webhook: in the Stripe Dashboard (Developers > Webhooks > Add endpoint) add {api}{WEBHOOK_PATH}")
-    p(f"   with these {len(HANDLED)} events: {', '.join(sorted(HANDLED))}")
+    p(f"   with these {len(HANDLED)} events:")
+    for line in textwrap.wrap(", ".join(sorted(HANDLED)), 96):
+        p(f"     {line}")
     p(f"2. Stripe keys: put your secret key and that endpoint's signing secret into {stripe_secret}:")
     p(f"   .venv/bin/portal stripe-keys {where}   (reads sk_... then whsec_... from stdin)")
     p(f"3. SES: verify the domain you send from (the default policy sends from {sender_domain}; each broker sets")

@@ -90,14 +90,9 @@ class Stack:
 
 def describe(cloudformation: Any, name: str, region: str) -> Stack | None:
     """The stack called `name`, or None when there is none."""
-    from botocore.exceptions import ClientError
-
-    try:
-        [found] = cloudformation.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as exc:
-        if "does not exist" in exc.response["Error"].get("Message", ""):
-            return None
-        raise
+    found = _described(cloudformation, name)
+    if found is None:
+        return None
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in found.get("Outputs") or []}
     resources: dict[str, str] = {}
     for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=name):
@@ -136,11 +131,17 @@ def expand(sam: dict[str, Any], region: str, parameters: dict[str, str]) -> dict
 
 def status(cloudformation: Any, name: str) -> str | None:
     """The stack's status (CREATE_COMPLETE, REVIEW_IN_PROGRESS, ...), or None when there is no such stack."""
+    found = _described(cloudformation, name)
+    return None if found is None else str(found["StackStatus"])
+
+
+def _described(cloudformation: Any, name: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
     try:
-        return str(cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
+        return dict(cloudformation.describe_stacks(StackName=name)["Stacks"][0])
     except ClientError as exc:
+        # CloudFormation has no error code of its own for this: a ValidationError that says so.
         if "does not exist" in exc.response["Error"].get("Message", ""):
             return None
         raise
