@@ -296,6 +296,7 @@ def test_operator_commands_find_the_stage_by_its_stack(aws, package_dir):
     assert item.get("Item"), "the broker was not written to the stage's table"
     secrets = client("secretsmanager")
     before = json.loads(secrets.get_secret_value(SecretId=ids["LinkKeysSecret"])["SecretString"])["active"]
+    assert portal("keys", "init", *ON_STAGE)[0] == 1  # deploy initialised the ring: init never replaces it
     assert portal("keys", "rotate", *ON_STAGE)[0] == 0
     ring = json.loads(secrets.get_secret_value(SecretId=ids["LinkKeysSecret"])["SecretString"])
     assert ring["active"] != before and before in ring["keys"]
