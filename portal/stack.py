@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,11 @@ class Stack:
     region: str
     outputs: dict[str, str]
     resources: dict[str, str]  # logical id -> physical id (what `Ref` gives for these types)
+    parameters: dict[str, str] = field(default_factory=dict)  # what a `Ref` to a parameter gives
 
     def ref(self, template: dict[str, Any], logical_id: str) -> str:
+        if logical_id in template.get("Parameters", {}) and logical_id in self.parameters:
+            return self.parameters[logical_id]
         key = output_for(template, logical_id)
         if key and self.outputs.get(key):
             return self.outputs[key]
@@ -98,7 +101,8 @@ def describe(cloudformation: Any, name: str, region: str) -> Stack | None:
     for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=name):
         resources.update({r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
                           for r in page["StackResourceSummaries"]})
-    return Stack(name, region, outputs, resources)
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found.get("Parameters") or []}
+    return Stack(name, region, outputs, resources, parameters)
 
 
 def package(stage: str, region: str, out: Path, merge_template: Path) -> Path:
