@@ -422,13 +422,13 @@ def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             plan = make_plan(profile, Path(work))
             print_plan(plan, out, dry_run=args.dry_run)
             if args.dry_run:
-                operator_todo.print_todo(out, profile, None)
+                operator_todo.print_todo(out, profile, None, bool(plan.site_bucket))
                 return 0
             import boto3
 
             session = boto3.session.Session(region_name=profile.region)
             deployed = run(plan, session.client, out)
-        operator_todo.print_todo(out, profile, deployed)
+        operator_todo.print_todo(out, profile, deployed, bool(plan.site_bucket))
     except (DeployError, StackError) as exc:
         print(safe(f"portal deploy: {exc}"), file=sys.stderr)
         return 1

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 WEBHOOK_PATH = "/webhooks/stripe"
 
 
-def print_todo(out: TextIO, profile: Profile, deployed: Deployed | None) -> None:
+def print_todo(out: TextIO, profile: Profile, deployed: Deployed | None, site_bucket: bool) -> None:
     def p(line: str = "") -> None:
         print(safe(line), file=out)
 
@@ -39,7 +39,7 @@ def print_todo(out: TextIO, profile: Profile, deployed: Deployed | None) -> None
     p("4. SMS (SNS): in the SNS console > Text messaging, leave the SMS sandbox, set the default message type")
     p("   to Transactional and a monthly spend limit, and register an origination number where the")
     p("   destination country requires one (US: toll-free or 10DLC).")
-    if deployed is None or not deployed.site_uploaded:
+    if not site_bucket:
         p(f"5. The page: serve site/ at {profile.site_url} with /config.json {{\"api_url\": \"{api}\"}}")
     else:
         p(f"5. The page: point {profile.site_url} at the CloudFront distribution (DNS and a certificate).")

@@ -84,10 +84,18 @@ class Stack:
         return resolved
 
     def settings(self, template: dict[str, Any]) -> dict[str, str]:
-        """Every variable any function gets, resolved: what the operator commands need to find things."""
+        """Every variable any function gets that names a literal, a parameter or a resource this stack has:
+        what the operator commands need to find things."""
         merged: dict[str, str] = {}
-        for function in functions(template):
-            merged.update(self.environment(template, function))
+        for env in functions(template).values():
+            for name, value in env.items():
+                if isinstance(value, str):
+                    merged[name] = value
+                elif isinstance(value, dict) and "Ref" in value:
+                    try:
+                        merged[name] = self.ref(template, value["Ref"])
+                    except StackError:
+                        continue  # a resource this stack lacks; whoever needs it says so
         return merged
 
 
