@@ -22,7 +22,8 @@ from chalicelib.adapters.secrets import SecretsKeyRing, initial_secret
 from chalicelib.domain.errors import PortalError
 from chalicelib.services import brokers
 from portal.clock import DemoClock
-from portal.target import Target, TargetError, resolve
+from portal.deploy import active_key as _active_key
+from portal.target import Target, TargetError, from_stack, resolve
 from portal.target import __doc__ as target_doc
 from portal.terminal import safe
 
@@ -60,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--aws-endpoint", help="an AWS endpoint URL, or 'aws' for real AWS (also PORTAL_AWS=1)")
     target.add_argument("--table", help="table name (default: the demo's; TABLE_NAME with real AWS)")
     target.add_argument("--secret-id", help="link-keys secret (default: the demo's; LINK_KEYS_SECRET_ID)")
+    target.add_argument("--stage", help="a deployed stage (`portal deploy`): names come from its stack's outputs")
+    target.add_argument("--region", help="the deployed stage's region (default: AWS_REGION)")
 
     broker = commands.add_parser("broker", help="broker accounts and API keys").add_subparsers(
         dest="action", required=True)
@@ -89,6 +92,10 @@ def parser() -> argparse.ArgumentParser:
     from portal import import_command
 
     import_command.register(commands, [target])  # `portal import FILE.csv` (portal/import_command.py)
+    from portal import deploy, stage_commands
+
+    deploy.register(commands)  # `portal deploy` (portal/deploy.py)
+    stage_commands.register(commands, [target])  # `portal dlq redrive`, `portal stripe-keys`
     clock = commands.add_parser("clock", parents=[target], help="show or move the running demo's clock")
     moves = clock.add_mutually_exclusive_group()
     moves.add_argument("--set", type=sweep.moment, metavar="ISO", help="e.g. 2026-12-01T10:00:00Z (time runs on)")
@@ -109,11 +116,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if verify_pack.is_pack(args.case_id):  # an evidence pack: checked offline, no AWS, no portal
             return verify_pack.command(args.case_id)
+    if args.command == "deploy":
+        from portal import deploy
+
+        return deploy.command(args)
     try:
-        target = resolve(args.data_dir, args.aws_endpoint, args.table, args.secret_id)
+        target = (from_stack(args.stage, args.region) if args.stage else
+                  resolve(args.data_dir, args.aws_endpoint, args.table, args.secret_id))
     except TargetError as exc:
         return fail(str(exc))
     try:
+        if args.command in ("dlq", "stripe-keys") or (args.command == "sweep" and target.environment):
+            from portal import stage_commands
+
+            return stage_commands.run(args, target)
         if args.command == "broker":
             return broker_command(args, target)
         if args.command == "sweep":
@@ -238,10 +254,3 @@ def init_keys(client: Any, secret_id: str) -> int:
     print(f"link keys initialised: active key {json.loads(value)['active']}")
     return 0
 
-
-def _active_key(document: str) -> str | None:
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        return None
-    return parsed.get("active") if isinstance(parsed, dict) else None

@@ -29,14 +29,17 @@ BABEL_LOCALES = frozenset({"root", *LOCALES})  # root: what every locale inherit
 PACKAGING_REGION = "us-east-1"
 
 
-def chalice_package(stage: str, out_dir: Path) -> Path:
+def chalice_package(stage: str, out_dir: Path, merge_template: Path = MERGE_TEMPLATE,
+                    region: str | None = None) -> Path:
     """`chalice package` with infra/ merged in; works without a configured region. Returns sam.json."""
     env = dict(os.environ)
-    if not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or _profile_region()):
+    if region:
+        env["AWS_DEFAULT_REGION"] = region
+    elif not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or _profile_region()):
         env["AWS_DEFAULT_REGION"] = PACKAGING_REGION
     chalice = Path(sys.executable).parent / "chalice"
     result = subprocess.run(
-        [str(chalice), "package", "--stage", stage, "--merge-template", str(MERGE_TEMPLATE), str(out_dir)],
+        [str(chalice), "package", "--stage", stage, "--merge-template", str(merge_template), str(out_dir)],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"chalice package failed:\n{result.stdout}{result.stderr}")
@@ -50,9 +53,9 @@ def _profile_region() -> str | None:
     return region
 
 
-def package(stage: str, out_dir: Path) -> Path:
+def package(stage: str, out_dir: Path, merge_template: Path = MERGE_TEMPLATE, region: str | None = None) -> Path:
     """The deployable package: sam.json and a slimmed deployment.zip in `out_dir`. Returns sam.json."""
-    template = chalice_package(stage, out_dir)
+    template = chalice_package(stage, out_dir, merge_template, region)
     slim(out_dir / "deployment.zip")
     return template
 

@@ -4,6 +4,8 @@
   wrote to `<data dir>/demo.json`. With no demo running there, the command stops and says so, rather
   than talk to whatever happens to listen on a default port;
 - `--aws-endpoint URL`: another moto (or LocalStack) endpoint, with the demo's resource names;
+- `--stage S` (with `--region` or AWS_REGION): the deployed stack of that stage (`portal deploy`), its
+  table, secrets, queues and buckets read from the stack's outputs;
 - `--aws-endpoint aws`, or PORTAL_AWS=1 in the environment: real AWS with the usual credential chain
   (AWS_PROFILE, ...); the table and secret then come from --table/--secret-id or TABLE_NAME and
   LINK_KEYS_SECRET_ID (the deployed stack's outputs), the anchor bucket from ANCHOR_BUCKET.
@@ -15,7 +17,7 @@ import json
 import os
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,8 @@ class Target:
     data_dir: Path | None = None  # the running demo's, when that is the target
     anchor_bucket: str = ""  # the head-hash anchors (`portal verify`)
     demo_broker: str | None = None  # the running demo's broker, the default for commands about its cases
+    environment: dict[str, str] = field(default_factory=dict)  # a deployed stack's: every function's variables
+    stack: str = ""  # the deployed stack's name, with --stage
 
 
 def demo_running(data_dir: Path) -> bool:
@@ -78,3 +82,26 @@ def resolve(data_dir: Path, aws_endpoint: str | None, table: str | None = None,
     return Target(clients(endpoint, demo.get("region", REGION)), table or names.table,
                   secret_id or names.link_keys_secret, endpoint, None if aws_endpoint else data_dir,
                   anchor_bucket=names.anchors, demo_broker=(demo.get("demo_broker") or {}).get("broker_id"))
+
+
+def from_stack(stage: str, region: str | None) -> Target:
+    """The deployed stack of `stage`: every name its functions are given, read from the stack (portal/stack.py)."""
+    import boto3
+
+    from portal import infra, stack
+
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise TargetError("--region: required with --stage (or set AWS_REGION)")
+    session = boto3.session.Session(region_name=region)
+    name = stack.stack_name(stage)
+    found = stack.describe(session.client("cloudformation"), name, region)
+    if found is None:
+        raise TargetError(f"--stage: no stack {name} in {region}; deploy it first with "
+                          f"`portal deploy --stage {stage} --region {region} --site-url URL`")
+    try:
+        env = found.settings(infra.template())
+    except stack.StackError as exc:
+        raise TargetError(str(exc)) from exc
+    return Target(session.client, env["TABLE_NAME"], env["LINK_KEYS_SECRET_ID"], f"stack {name}",
+                  anchor_bucket=env.get("ANCHOR_BUCKET", ""), environment=env, stack=name)

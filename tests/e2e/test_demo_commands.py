@@ -5,13 +5,13 @@ demo's default data directory (.portal) is the test's own.
 """
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.stack import ROOT, Demo, free_ports
+from tests.readme import DEPLOYMENT, sections, shell_lines
 
 PROGRAM = ".venv/bin/portal"
 
@@ -26,9 +26,9 @@ def printed_commands(output: str) -> list[str]:
 
 
 def readme_commands() -> list[str]:
-    blocks = re.findall(r"```(?:sh|console|bash)?\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
-    return [line.strip() for block in blocks for line in block.splitlines()
-            if line.strip().startswith(("portal ", f"{PROGRAM} "))]
+    """The README's `portal` lines, but the deployment's (run against moto by test_deployment_readme.py)."""
+    text = "".join(body for title, body in sections().items() if title != DEPLOYMENT)
+    return [line for line in shell_lines(text) if line.startswith(("portal ", f"{PROGRAM} "))]
 
 
 @pytest.fixture
