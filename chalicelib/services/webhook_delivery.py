@@ -53,16 +53,16 @@ class Relay:
         """Relay every waiting event; returns how many deliveries were queued."""
         queued = 0
         endpoints: dict[str, list[Endpoint]] = {}
-        for shard in keys.outbox_shards():
-            while waiting := self._store.outbox(shard):
-                for event, only_endpoint, key in waiting:
-                    broker = event["broker_id"]
-                    if broker not in endpoints:
-                        endpoints[broker] = self._store.list_endpoints(broker)
-                    for endpoint in endpoints[broker]:
-                        if endpoint.wants(event, only_endpoint):
-                            queued += self._fan_out(event, endpoint)
-                    self._store.remove_from_outbox(key)  # only once every delivery is recorded and queued
+        # A page of every shard at a time, oldest first: events leave roughly in the order they happened.
+        while waiting := [item for shard in keys.outbox_shards() for item in self._store.outbox(shard)]:
+            for event, only_endpoint, key in sorted(waiting, key=lambda item: (item[0]["created"], item[0]["id"])):
+                broker = event["broker_id"]
+                if broker not in endpoints:
+                    endpoints[broker] = self._store.list_endpoints(broker)
+                for endpoint in endpoints[broker]:
+                    if endpoint.wants(event, only_endpoint):
+                        queued += self._fan_out(event, endpoint)
+                self._store.remove_from_outbox(key)  # only once every delivery is recorded and queued
         return queued
 
     def _fan_out(self, event: dict[str, Any], endpoint: Endpoint) -> int:

@@ -26,6 +26,17 @@ def delete(client, path, key):
     return client.http.request("DELETE", path, headers={"Authorization": f"Bearer {key}"}, body=b"")
 
 
+def assert_documented(event_type, body):
+    from jsonschema import Draft202012Validator
+
+    from chalicelib.openapi import openapi_document
+
+    document = openapi_document()
+    schema = document["webhooks"][event_type]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    errors = list(Draft202012Validator({**schema, "components": document["components"]}).iter_errors(body))
+    assert not errors, errors[0].message
+
+
 def deliveries(client, key, endpoint_id):
     answer = get(client, f"/admin/webhooks/{endpoint_id}/deliveries", key)
     assert answer.status_code == 200, answer.json_body
@@ -123,14 +134,17 @@ def test_every_change_reaches_the_endpoint_signed_with_its_secret(client, broker
     pump(webhook_env)
 
     received = receiver.inbox.received
-    assert [r.type for r in received] == ["case.opened", "payment.received"]
+    assert sorted(r.type for r in received) == ["case.opened", "payment.received"]
     assert all(r.verified and r.answered == 200 for r in received)
+    received = sorted(received, key=lambda r: r.type)
     opened = json.loads(received[0].body)
     assert opened["data"]["case_id"] == case["case_id"] and opened["data"]["invoice_number"] == "INV-1001"
     assert opened["data"]["event"]["kind"] == "case_opened" and opened["broker_id"] == broker[0]
     payment = json.loads(received[1].body)
     assert payment["data"]["event"]["data"]["amount"] == 1000 and payment["data"]["balance"]["currency"] == "EUR"
     assert received[0].event_id == opened["id"]  # the header repeats the body's id
+    for r in received:  # each body is what /openapi.json's `webhooks` section documents for its type
+        assert_documented(r.type, json.loads(r.body))
     log = deliveries(client, key, endpoint["endpoint_id"])
     assert [(d["type"], d["status"], d["attempts"], d["last_response_code"]) for d in log] == [
         ("payment.received", "delivered", 1, 200), ("case.opened", "delivered", 1, 200)]
@@ -192,6 +206,7 @@ def test_a_test_event_reaches_the_endpoint_signed(client, broker, receiver, webh
     pump(webhook_env)
     [got] = receiver.inbox.received
     assert got.type == "webhook.test" and got.verified and got.event_id == answer.json_body["event_id"]
+    assert_documented("webhook.test", json.loads(got.body))
     assert deliveries(client, key, endpoint["endpoint_id"])[0]["status"] == "delivered"
 
 
@@ -205,6 +220,7 @@ def test_a_broker_event_is_emitted_once_however_often_its_work_retries(client, b
     assert first == again
     [got] = receiver.inbox.received
     assert got.type == "import.finished" and json.loads(got.body)["data"]["created"] == 3
+    assert_documented("import.finished", json.loads(got.body))
 
 
 def test_only_subscribed_and_enabled_endpoints_receive_an_event(client, broker, receiver, webhook_env):
