@@ -253,11 +253,13 @@ def test_an_email_bounced_notice_is_routed_by_the_preferences(world):
     case, events = world.stack.case(case_id)
     message_id = send_notice(renderer=Templates(), mailer=bootstrap.broker_notices()._mailer, clock=bootstrap.utc_now,
                              sender=DEFAULT_POLICY.sender, case=case, event=events[-1], to_broker=True,
-                             template="broker_email_bounced", model=case_model(case),
+                             template="broker_email_bounced",
+                             model={**case_model(case), "complained": False, "sms_follows": True},
                              broker=bootstrap.broker_notices())
     [notice] = to_team(world)
-    assert (notice.subject, notice.message_id) == ("Correo rebotado: factura INV-1 (Jane Customer)", message_id)
-    assert [e.kind for e in log(world)] == ["email_bounced"]
+    assert (notice.subject, notice.message_id) == (
+        "El correo a Jane Customer fue rechazado: factura INV-1", message_id)
+    assert [(e.kind, e.message_id) for e in log(world)] == [("email_bounced", message_id)]
 
 
 # --- the digest ---------------------------------------------------------------------------------------
