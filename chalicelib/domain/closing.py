@@ -107,15 +107,13 @@ def record_outcome(case: Case, policy: Policy, now: datetime, *, collected: int 
         raise InvalidInput("cannot be more than the amount collected", "partner_fee")
     number = escalation.outcomes + 1
     reference = f"partner:{escalation.partner_id}:{number}"
-    change = record(case, now, "broker", [])  # nothing yet: a base the ledger change follows
+    paid: Change | None = None  # the money, recorded as any payment is (balance, status, receipt)
     if collected:
         assert collected_on is not None
         fact = payments.succeeded(reference, collected, currency=case.balance.currency, method="other",
                                   source="partner", received_on=collected_on.isoformat())
         paid = payments.apply(case, [fact], at=now, actor="broker")
-        if paid is not None:
-            change = paid
-    current = change.case
+    current = paid.case if paid is not None else case
     escalation = replace(escalation, collected=escalation.collected + (collected or 0),
                          partner_fees=escalation.partner_fees + fee, outcomes=number, closed=closed or returned)
     events: list[tuple[str, dict[str, Any]]] = [("escalation_outcome", {
@@ -132,7 +130,7 @@ def record_outcome(case: Case, policy: Policy, now: datetime, *, collected: int 
     outcome = record(current, now, "broker", events, **changes,
                      next_action_at=current.next_action_at if after.is_closed
                      else ladder.next_action(after, policy, now))
-    combined = chain(change, outcome) if change.events else outcome
+    combined = chain(paid, outcome) if paid is not None else outcome
     if returned and combined.case.status in ladder.RUNNING:
         return chain(combined, ladder.resume(combined.case, policy, now, actor="broker",
                                              reason="returned by partner"))
