@@ -41,6 +41,11 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/webhooks/{endpoint_id}", "DELETE"): None,
     ("/admin/webhooks/{endpoint_id}/deliveries", "GET"): None,
     ("/admin/webhooks/{endpoint_id}/test", "POST"): {},
+    ("/admin/imports", "POST"): {"filename": "invoices.csv"},
+    ("/admin/imports/{import_id}", "GET"): None,
+    ("/admin/imports/{import_id}/failed.csv", "GET"): None,
+    ("/admin/import-mappings", "GET"): None,
+    ("/admin/import-mappings/{name}", "PUT"): {"preset": "xero", "decimal": ","},
 }
 CASE_ROUTES = [route for route in ADMIN_REQUESTS if "{case_id}" in route[0]]
 BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "field": None}}
@@ -53,10 +58,22 @@ def send(client, route: tuple[str, str], case_id: str, headers: dict[str, str]) 
         path = path.replace("{dispute_id}", _dispute_of(case_id, headers))
     if "{endpoint_id}" in path:
         path = path.replace("{endpoint_id}", _endpoint_of(headers))
+    if "{import_id}" in path:  # an import of the key's broker, if the key is good (test_imports: other brokers)
+        path = path.replace("{import_id}", _import_of(headers))
+    path = path.replace("{name}", "my-mapping")
     if method == "GET":
         return client.http.get(path, headers=headers)
     return client.http.request(method, path, headers={**headers, "Content-Type": "application/json"},
                                body=json.dumps(ADMIN_REQUESTS[route]))
+
+
+def _import_of(headers: dict[str, str]) -> str:
+    try:
+        owner = bootstrap.broker_auth().authenticate(headers.get("Authorization"))
+    except Unauthorized:
+        return "impunknown"
+    job, _ = bootstrap.import_service().start(owner, None, None, False, "invoices.csv")
+    return job.import_id
 
 
 def _dispute_of(case_id: str, headers: dict[str, str]) -> str:
