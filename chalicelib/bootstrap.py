@@ -309,7 +309,8 @@ def import_service() -> ImportService:
     cases = CaseService(store(), RecentBrokers(store()), utc_now, timedelta(days=config.link_ttl_days),
                         planner=lambda case: reminder_control().first_action(case))
     return ImportService(DynamoImports(aws("dynamodb"), config.table_name), bucket, cases,
-                         lambda: SqsQueue(aws("sqs"), config.require("import_queue_url")), utc_now, limits)
+                         lambda: SqsQueue(aws("sqs"), config.require("import_queue_url")), utc_now, limits,
+                         announce=lambda *event: webhooks_service().emit_broker_event(*event))
 
 
 # --- broker notifications ------------------------------------------------------------------------------

@@ -293,6 +293,12 @@ IMPORT_STATUS = {"type": "object", "required": ["import_id", "status", "rows_tot
             "column": {"type": ["string", "null"], "description": "the file's column"},
             "message": {"type": "string", "description": "the API's message for the same value"}}}},
     "failures_after": {"type": ["integer", "null"], "description": "?after= for the next failures; null: none"}}}
+# What the import.finished webhook carries: the import's status without its failed rows.
+IMPORT_FINISHED = {"type": "object",
+                   "required": ["import_id", "status", "rows_total", "rows_done", "created", "updated", "skipped",
+                                "failed"],
+                   "properties": {k: v for k, v in IMPORT_STATUS["properties"].items()  # type: ignore[attr-defined]
+                                  if not k.startswith("failures")}}
 IMPORT_SLOT = {"type": "object", "allOf": [IMPORT_STATUS], "required": ["upload"], "properties": {
     "upload": {"type": "object", "required": ["url", "fields"], "properties": {
         "url": {"type": "string", "format": "uri"},
@@ -401,7 +407,7 @@ def webhooks_section() -> dict[str, Any]:
          "description": "the event id again: the same event may arrive more than once, deduplicate on it"}]
     section = {}
     for type_ in (*EVENT_TYPES, TEST_TYPE):
-        data = case_data if type_ in kinds else {"type": "object"}
+        data = case_data if type_ in kinds else IMPORT_FINISHED if type_ == "import.finished" else {"type": "object"}
         about = f"a {' or '.join(kinds[type_])} event in a case's history" if type_ in kinds else (
             "an import of invoices finished" if type_ == "import.finished" else "sent by POST .../test")
         section[type_] = {"post": {

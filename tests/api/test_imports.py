@@ -359,3 +359,18 @@ def test_failed_rows_are_listed_a_hundred_at_a_time_in_row_order(client, broker,
     assert [f["row"] for f in rest["failures"]] == [102, 103, 104, 105, 106] and rest["failures_after"] is None
     last_hundred = get(client, f"/admin/imports/{status['import_id']}?after=6", key).json_body
     assert len(last_hundred["failures"]) == 100 and last_hundred["failures_after"] is None  # nothing after
+
+
+def test_an_import_that_ends_tells_the_brokers_webhook_once_with_its_counts(client, broker, trigger, receiver,
+                                                                             webhook_env):
+    from tests.api.webhook_kit import pump, register
+
+    _, key = broker
+    register(client, key, receiver, ["import.finished"])
+    status = imported(trigger, client, key, HEADER.encode() + rows(3) + b"Bad,bad,INV-9,1.234,EUR,2026-10-01,x\n")
+    pump(webhook_env)
+    [got] = receiver.inbox.received
+    body = json.loads(got.body)
+    assert got.verified and got.type == "import.finished"
+    assert body["data"]["import_id"] == status["import_id"] and body["data"]["status"] == "finished"
+    assert (body["data"]["created"], body["data"]["failed"]) == (3, 1)
