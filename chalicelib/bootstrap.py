@@ -338,7 +338,7 @@ def broker_digest() -> DigestRun:
     from chalicelib.adapters.templates import Templates, long_date, money
     from chalicelib.services.digest import DigestRun
 
-    return DigestRun(store=notice_store(), notices=broker_notices(), brokers=store(), policies=policy_service(),
+    return DigestRun(store=notice_store(), notices=broker_notices(), brokers=broker_reader(), policies=policy_service(),
                      renderer=Templates(), mailer=SesMailer(sending_client("sesv2")), clock=utc_now, money=money,
                      long_date=long_date)
 
@@ -401,12 +401,18 @@ def webhook_worker() -> DeliveryWorker:
 
 
 def broker_addresses(broker_id: str) -> tuple[str, str | None]:
-    """(the broker's sender address, the broker's own address) for a notice to the broker. The delivery
-    function changes no case, so it reads the broker without the anchor bucket the case store needs."""
+    """(the broker's sender address, the broker's own address) for a notice to the broker."""
+    broker = broker_reader().get_broker(broker_id)
+    return policy_service().policy_for(broker_id).sender.from_email, broker.email
+
+
+@functools.cache
+def broker_reader() -> DynamoStore:
+    """Brokers for the functions that change no case (the digest, webhook deliveries): the table without
+    the anchor bucket, which only a change of a case needs, so they are deployed without it."""
     from chalicelib.adapters.dynamo import DynamoStore
 
-    broker = DynamoStore(aws("dynamodb"), settings().table_name).get_broker(broker_id)
-    return policy_service().policy_for(broker_id).sender.from_email, broker.email
+    return DynamoStore(aws("dynamodb"), settings().table_name)
 
 
 # --- sending within SES's and SNS's limits; bounces and complaints -------------------------------------

@@ -88,6 +88,8 @@ def make_resource(name: str, resource: dict[str, Any], suffix: str) -> Physical 
     from portal import infra
 
     kind, physical_name = resource["Type"], f"{name.lower()}-{suffix}"
+    if "BucketName" in resource.get("Properties", {}):  # a name of its own: what Ref gives and code is told
+        physical_name = Resolver({}, {})(resource["Properties"]["BucketName"])
     if kind == "AWS::DynamoDB::Table":
         infra.create_table(boto3.client("dynamodb"), physical_name)
         arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{physical_name}"
@@ -113,6 +115,9 @@ def make_resource(name: str, resource: dict[str, Any], suffix: str) -> Physical 
     if kind == "AWS::SNS::Topic":
         arn = boto3.client("sns").create_topic(Name=physical_name)["TopicArn"]
         return Physical(arn, {"TopicArn": arn, "TopicName": physical_name})
+    if kind == "AWS::SES::ConfigurationSet":
+        boto3.client("sesv2").create_configuration_set(ConfigurationSetName=physical_name)
+        return Physical(physical_name)
     return None
 
 
@@ -153,6 +158,11 @@ def needs(calls: Calls, secrets: dict[str, str]) -> Iterator[Need]:
             yield Need(action, resource, tuple(sorted(context.items())), label)
 
 
+def iam_actions(signing: str, op: str, params: dict[str, Any]) -> set[str]:
+    """The IAM actions one call needs (a transaction needs its items' actions), resources left out."""
+    return {action for action, _, _ in _needs(signing, op, params, {})}
+
+
 def _table_arn(name: str, index: str | None = None) -> str:
     arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
     return f"{arn}/index/{index}" if index else arn
@@ -160,6 +170,16 @@ def _table_arn(name: str, index: str | None = None) -> str:
 
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+# S3 operations whose IAM action has another name (a multipart upload is authorised as s3:PutObject).
+S3_ACTIONS = {"HeadObject": "GetObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+              "CompleteMultipartUpload": "PutObject"}
+
+
+def _secret_arn(name_or_arn: str, secrets: dict[str, str]) -> str:
+    """A secret's ARN: Secrets Manager appends six random characters to the name (shown as ??????)."""
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    return secrets.get(name_or_arn) or f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name_or_arn}-??????"
 
 
 def _needs(signing: str, op: str, p: dict[str, Any], secrets: dict[str, str]
@@ -169,22 +189,21 @@ def _needs(signing: str, op: str, p: dict[str, Any], secrets: dict[str, str]
             [(kind, body)] = item.items()
             yield f"dynamodb:{TRANSACT_ACTIONS[kind]}", _table_arn(body["TableName"]), {}
     elif signing == "dynamodb" and op in ("BatchGetItem", "BatchWriteItem"):
-        for table, requests in p["RequestItems"].items():
-            kinds = ["GetItem"] if op == "BatchGetItem" else [
-                "PutItem" if "PutRequest" in r else "DeleteItem" for r in requests]
-            for kind in sorted(set(kinds)):
-                yield f"dynamodb:{kind}", _table_arn(table), {}
+        for table in p["RequestItems"]:  # unlike a transaction's items, authorised as the batch itself
+            yield f"dynamodb:{op}", _table_arn(table), {}
     elif signing == "dynamodb" and "TableName" in p:
         yield f"dynamodb:{op}", _table_arn(p["TableName"], p.get("IndexName")), {}
     elif signing == "secretsmanager" and "SecretId" in p:
-        yield f"secretsmanager:{op}", secrets.get(p["SecretId"], p["SecretId"]), {}
+        yield f"secretsmanager:{op}", _secret_arn(p["SecretId"], secrets), {}
+    elif signing == "secretsmanager" and op == "CreateSecret":
+        yield "secretsmanager:CreateSecret", _secret_arn(p["Name"], secrets), {}
     elif signing == "sqs" and "QueueUrl" in p:
         action = "SendMessage" if op == "SendMessageBatch" else op
         yield f"sqs:{action}", queue_arn(p["QueueUrl"]), {}
     elif signing == "s3" and op in ("ListObjectsV2", "ListObjects"):
         yield "s3:ListBucket", f"arn:aws:s3:::{p['Bucket']}", {"s3:prefix": p.get("Prefix", "")}
     elif signing == "s3" and "Key" in p:
-        action = {"HeadObject": "GetObject"}.get(op, op)
+        action = S3_ACTIONS.get(op, op)
         yield f"s3:{action}", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}", {}
     elif signing == "ses" and op in ("SendEmail", "SendBulkEmail"):
         sender = p.get("FromEmailAddress", "")

@@ -2,10 +2,11 @@
 with, and every AWS call it makes is one its own role allows, on that resource.
 
 The functions are read from the template `chalice package` makes (infra/ merged in): a function added
-later is run too, by the kind of its trigger (the API, a schedule, an SQS queue), or the test says it has
-no way to run it yet. The world the handlers meet (cases, a plan, a due reminder) is made through the API
-function itself; what the operator does (creating the broker, filling the secrets) and the Stripe
-stand-in's address (STRIPE_API_BASE: where "Stripe" is, not a setting of ours) are the only additions.
+later is run too, by the kind of its trigger (the API, a schedule, an SQS queue, an S3 bucket, an SNS
+topic), or the test says it has no way to run it yet. The world the handlers meet (cases, a plan, a due
+reminder, an import file, mail that bounces) is made through the functions themselves; what the operator
+does (creating the broker, filling the secrets) and the Stripe stand-in's address (STRIPE_API_BASE: where
+"Stripe" is, not a setting of ours) are the only additions.
 """
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ from tests.integration import function_access as fa
 from tests.integration.reminder_stack import MovableClock, sent_emails, sent_sms
 
 WEBHOOK_SECRET = "whsec_function_access"
+IMPORT_CSV = (b"customer_name,customer_email,invoice_number,amount,currency,issued_on,due_on\n"
+              b"Harbour Freight Ltd,accounts@harbour.example,IMP-1,1250.00,EUR,2026-09-01,2026-10-01\n"
+              b"Quay Logistics,ap@quay.example,IMP-2,300.00,EUR,2026-09-15,2026-10-15\n"
+              b"No Address,not-an-email,IMP-3,10.00,EUR,2026-09-15,2026-10-15\n")  # a failed row, recorded
 SITE_ORIGIN = "https://pay.test"
 START = datetime(2026, 11, 5, 9, 0, tzinfo=timezone.utc)      # the invoices are overdue
 LATER = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)      # a reminder and a plan's second installment due
@@ -46,8 +51,19 @@ RUNTIME = {"AWS_REGION": fa.REGION, "AWS_DEFAULT_REGION": fa.REGION, "AWS_ACCESS
 # What Lambda, not the code, uses a function's role for: its logs, its traces, and reading its SQS trigger.
 PLATFORM = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 SQS_TRIGGER = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-# Needed, but only after five refused sends: tests/integration/test_reminders.py dead-letters a reminder.
-NOT_EXERCISED = {"ReminderWorker": {("sqs:SendMessage", "ReminderDeadLetters"), ("REMINDER_DLQ_URL", "")}}
+# Needed, but only after what this run does not wait for. The reminder worker dead-letters a reminder after
+# five refused sends (tests/integration/test_reminders.py) and queues a throttled one again
+# (tests/integration/test_sending_limits.py); the import worker queues the next chunk of a file over 500 rows
+# (tests/integration/test_import_infra.py); the webhook delivery function emails the broker when an endpoint
+# has failed for 3 days (tests/api/test_outbound_webhooks.py). A resource is a template resource or an ARN.
+SENDER_IDENTITY = f"arn:aws:ses:{fa.REGION}:{fa.ACCOUNT}:identity/{DEFAULT_POLICY.sender.from_email.split('@', 1)[1]}"
+NOT_EXERCISED = {"ReminderWorker": {("sqs:SendMessage", "ReminderDeadLetters"), ("REMINDER_DLQ_URL", ""),
+                                   ("sqs:SendMessage", "ReminderQueue"), ("REMINDER_QUEUE_URL", "")},
+                 "ImportWorker": {("sqs:SendMessage", "ImportQueue"), ("IMPORT_QUEUE_URL", "")},
+                 # Read where the import service is built (the case store it builds needs it), used only
+                 # by the worker, which creates the cases.
+                 "ImportUploaded": {("ANCHOR_BUCKET", "")},
+                 "WebhookDelivery": {("ses:SendEmail", SENDER_IDENTITY)}}
 
 
 @dataclass
@@ -82,8 +98,7 @@ class World:
     cases: dict[str, str] = field(default_factory=dict)
 
     def functions(self, kind: str) -> list[str]:
-        return [name for name, r in self.template["Resources"].items()
-                if r["Type"] == "AWS::Serverless::Function" and trigger(r) == kind]
+        return [name for name in functions_of(self.template) if trigger(self.template, name) == kind]
 
     def environment(self, name: str) -> dict[str, str]:
         variables = self.template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
@@ -116,18 +131,31 @@ class World:
             bootstrap.reset()
 
 
-def trigger(function: dict[str, Any]) -> str:
+def trigger(template: dict[str, Any], name: str) -> str:
+    function = template["Resources"][name]
     if function["Properties"]["Handler"] == "app.app":
         return "api"
     kinds = {event["Type"] for event in function["Properties"].get("Events", {}).values()}
+    if subscribed_topics(template, name):
+        kinds.add("SNS")
     return "/".join(sorted(kinds)) or "none"
+
+
+def subscribed_topics(template: dict[str, Any], name: str) -> list[Any]:
+    """The topics that invoke the function: its SNS events, and subscriptions declared beside it."""
+    topics = [e["Properties"]["Topic"] for e in template["Resources"][name]["Properties"].get("Events", {}).values()
+              if e["Type"] == "SNS"]
+    return topics + [r["Properties"]["TopicArn"] for r in template["Resources"].values()
+                     if r["Type"] == "AWS::SNS::Subscription" and r["Properties"].get("Protocol") == "lambda"
+                     and r["Properties"].get("Endpoint") == {"Fn::GetAtt": [name, "Arn"]}]
 
 
 # --- the scenarios, one per kind of trigger ------------------------------------------------------------------
 
 def api_scenario(world: World, name: str) -> None:
     """The broker and the customer through every kind of route: cases, notes, links, policy, pause, payment,
-    a plan, a dispute with evidence."""
+    a plan, a dispute with evidence, webhooks, an import, notification preferences, and closing a case
+    (a partner, an escalation with its pack, the partner's outcome, a write-off, an evidence pack)."""
     from app import app
 
     with world.as_function(name) as run, Client(app) as client:
@@ -150,6 +178,15 @@ def api_scenario(world: World, name: str) -> None:
 
         policy = call("GET", "/admin/policy")
         call("PUT", "/admin/policy", policy["policy"])
+        # An endpoint the relay fans the run's events out to (a host that does not resolve: each delivery is
+        # tried once, then queued to try again); a second one is removed with its secret.
+        types = ["case.opened", "payment.received", "reminder.sent"]
+        endpoint = call("POST", "/admin/webhooks", {"url": "https://hooks.acme.test/portal", "event_types": types})
+        call("POST", f"/admin/webhooks/{endpoint['endpoint_id']}/test", {})
+        removed = call("POST", "/admin/webhooks", {"url": "https://old.acme.test/portal", "event_types": types})
+        call("DELETE", f"/admin/webhooks/{removed['endpoint_id']}")
+        call("PUT", "/admin/notifications", {"digest": {"enabled": True},
+                                             "notices": {"payment": {"delivery": "digest"}}})
         reminded, _ = case("INV-1")
         paid, paid_token = case("INV-2")
         planned, plan_token = case("INV-3")
@@ -194,6 +231,30 @@ def api_scenario(world: World, name: str) -> None:
         run.calls.paused = False
         assert uploaded.status_code in (200, 201, 204), uploaded.text
         call("GET", f"/admin/cases/{disputed}")
+        call("GET", f"/admin/cases/{disputed}/evidence-pack")
+
+        # An import: the broker's browser uploads the file with the function's presigned POST.
+        started = call("POST", "/admin/imports", {"filename": "invoices.csv"})
+        upload = started["upload"]
+        run.presigned.append({"Bucket": fa.host_of(upload["url"]).split(".s3.", 1)[0],
+                              "Key": upload["fields"]["key"]})
+        run.calls.paused = True
+        sent = requests.post(upload["url"], data=upload["fields"], files={"file": ("invoices.csv", IMPORT_CSV)},
+                             timeout=10)
+        run.calls.paused = False
+        assert sent.status_code in (200, 201, 204), sent.text
+        call("GET", f"/admin/imports/{started['import_id']}")
+
+        # Closing a case: a collection agency gets it with its evidence pack, reports a part collected and
+        # returns it; the broker writes off what is left.
+        closed, _ = case("INV-5")
+        partner = call("POST", "/admin/partners", {"kind": "collection_agency", "name": "Debt Co",
+                                                   "email": "cases@debtco.test", "fee_bp": 1500})
+        call("POST", f"/admin/cases/{closed}/escalate", {"partner_id": partner["partner_id"]})
+        call("POST", f"/admin/cases/{closed}/escalation/outcome", {
+            "collected_amount": 50000, "collected_on": "2026-11-05", "closed": True, "returned_to_broker": True})
+        call("POST", f"/admin/cases/{closed}/write-off", {"reason": "settled for less"})
+        call("GET", f"/admin/webhooks/{endpoint['endpoint_id']}/deliveries")
 
 
 def handler_of(function: dict[str, Any]) -> Callable[..., Any]:
@@ -226,9 +287,11 @@ def sqs_scenario(world: World, name: str) -> None:
             f"its SQS trigger reads {arn}, which is no queue of this stack")
         return
     [url] = urls
+    reports = "ReportBatchItemFailures" in source["Properties"].get("FunctionResponseTypes", [])
     sqs = boto3.client("sqs", region_name=fa.REGION)
     for _ in range(10):
-        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=source["Properties"].get("BatchSize", 10),
+                                   WaitTimeSeconds=0)
         if not page.get("Messages"):
             return
         records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
@@ -237,7 +300,8 @@ def sqs_scenario(world: World, name: str) -> None:
             try:
                 answer = handler({"Records": records}, None)
                 run.answers.append(json.dumps(answer))
-                failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+                # Without ReportBatchItemFailures, Lambda deletes the whole batch when the handler returns.
+                failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]} if reports else set()
             except Exception as exc:  # noqa: BLE001 - Lambda would retry the whole batch
                 run.failures.append(f"{type(exc).__name__}: {exc}")
                 return
@@ -247,8 +311,81 @@ def sqs_scenario(world: World, name: str) -> None:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=r["receiptHandle"])
 
 
+def s3_scenario(world: World, name: str) -> None:
+    """What S3's event notification does: each object created in the bucket under the event's filter (the
+    API scenario uploaded them) reaches the handler as S3 sends it, key URL-encoded."""
+    from portal.import_trigger import s3_event
+
+    function = world.template["Resources"][name]["Properties"]
+    handler = handler_of(world.template["Resources"][name])
+    s3 = boto3.client("s3", region_name=fa.REGION)
+    for source in (e["Properties"] for e in function["Events"].values() if e["Type"] == "S3"):
+        bucket = world.resolve(source["Bucket"])
+        rules = {r["Name"]: r["Value"] for r in source.get("Filter", {}).get("S3Key", {}).get("Rules", [])}
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=rules.get("prefix", "")).get("Contents", [])
+        for obj in (o for o in listed if o["Key"].endswith(rules.get("suffix", ""))):
+            with world.as_function(name) as run:
+                try:
+                    handler(s3_event(bucket, obj["Key"], obj["Size"], obj["ETag"], fa.REGION), None)
+                except Exception as exc:  # noqa: BLE001 - what Lambda would report as the invocation's error
+                    run.failures.append(f"{type(exc).__name__}: {exc}")
+
+
+def sns_scenario(world: World, name: str) -> None:
+    """What SES and SNS do: the functions' mail sent with a configuration set whose events go to a topic the
+    function is subscribed to bounces, and SNS hands SES's record to the function."""
+    topics = {world.resolve(t) for t in subscribed_topics(world.template, name)}
+    sets = {world.resolve(d["Properties"]["ConfigurationSetName"])
+            for d in world.template["Resources"].values()
+            if d["Type"] == "AWS::SES::ConfigurationSetEventDestination"
+            and world.resolve(d["Properties"]["EventDestination"].get("SnsDestination", {}).get("TopicARN")) in topics
+            and "bounce" in d["Properties"]["EventDestination"]["MatchingEventTypes"]}
+    mails = [p for run in list(world.runs.values()) for _, _, op, p in run.calls.made
+             if op == "SendEmail" and p.get("ConfigurationSetName") in sets]
+    run = world.runs.setdefault(name, Run(name, world.environment(name)))
+    if not mails:
+        run.failures.append(f"nothing published to {sorted(topics)}: no mail went out with {sorted(sets)}")
+        return
+    handler = handler_of(world.template["Resources"][name])
+    with world.as_function(name) as run:
+        try:
+            handler(sns_delivery(sorted(topics)[0], ses_bounce(mails[0])), None)
+        except Exception as exc:  # noqa: BLE001 - what Lambda would report as the invocation's error
+            run.failures.append(f"{type(exc).__name__}: {exc}")
+
+
+def ses_bounce(sent: dict[str, Any]) -> dict[str, Any]:
+    """SES's Bounce record for a message sent with these SendEmail parameters (the `mail` object repeats the
+    message's tags; https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html)."""
+    to = sent["Destination"]["ToAddresses"]
+    [message_id, *_] = [m.message_id for m in reversed(sent_emails()) if m.to == ", ".join(to)]
+    tags = {t["Name"]: [t["Value"]] for t in sent.get("EmailTags", [])}
+    now = LATER.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {"eventType": "Bounce",
+            "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": now,
+                       "bouncedRecipients": [{"emailAddress": a, "action": "failed", "status": "5.1.1",
+                                              "diagnosticCode": "smtp; 550 5.1.1 user unknown"} for a in to],
+                       "feedbackId": "0100015-bounce-fa", "reportingMTA": "dsn; mta.example.test"},
+            "mail": {"timestamp": now, "source": sent["FromEmailAddress"], "sendingAccountId": fa.ACCOUNT,
+                     "messageId": message_id, "destination": to, "headersTruncated": False,
+                     "tags": {**tags, "ses:configuration-set": [sent["ConfigurationSetName"]]}}}
+
+
+def sns_delivery(topic: str, record: dict[str, Any]) -> dict[str, Any]:
+    """What SNS hands a subscribed Lambda function."""
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic}:fa",
+                         "Sns": {"Type": "Notification", "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                                 "TopicArn": topic, "Subject": None, "Message": json.dumps(record),
+                                 "Timestamp": LATER.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "SignatureVersion": "1",
+                                 "Signature": "EXAMPLE", "SigningCertUrl": "EXAMPLE", "UnsubscribeUrl": "EXAMPLE",
+                                 "MessageAttributes": {}}}]}
+
+
+# In this order: the API uploads the import file S3 announces; the sweep and the relay queue what the SQS
+# functions then handle; SES's bounce is for mail those sent.
 SCENARIOS: dict[str, Callable[[World, str], None]] = {
-    "api": api_scenario, "Schedule": schedule_scenario, "SQS": sqs_scenario}
+    "api": api_scenario, "S3": s3_scenario, "Schedule": schedule_scenario, "SQS": sqs_scenario,
+    "SNS": sns_scenario}
 
 
 # --- the world -----------------------------------------------------------------------------------------------
@@ -279,7 +416,8 @@ def world(template: dict[str, Any]) -> Iterator[World]:
                 made = fa.make_resource(name, resource, "fa")
                 if made is not None:
                     resources[name] = made
-            resolve = fa.Resolver({"SiteOrigin": SITE_ORIGIN}, resources)
+            defaults = {k: str(p["Default"]) for k, p in template["Parameters"].items() if "Default" in p}
+            resolve = fa.Resolver({**defaults, "SiteOrigin": SITE_ORIGIN}, resources)
             operator_fills_secrets(template, resolve, DEFAULT_API_KEY)
             world = World(template, resolve, clock, standin)
             infra.verify_sender(boto3.client("sesv2"), DEFAULT_POLICY.sender.from_email.split("@", 1)[1])
@@ -288,7 +426,7 @@ def world(template: dict[str, Any]) -> Iterator[World]:
 
                 _, world.broker_key = brokers.create_broker(bootstrap.store(), clock, "Acme", "ar@acme.test")
             world.runs.clear()
-            unknown = {trigger(template["Resources"][n]) for n in functions_of(template)} - set(SCENARIOS)
+            unknown = {trigger(template, n) for n in functions_of(template)} - set(SCENARIOS)
             assert not unknown, f"no scenario runs a function triggered by {unknown}: add one to SCENARIOS"
             for kind in SCENARIOS:
                 for name in world.functions(kind):
@@ -364,7 +502,8 @@ def test_no_role_grants_what_its_function_never_does(world):
         platform = PLATFORM | (SQS_TRIGGER if any(e["Type"] == "SQS" for e in function.get("Events", {}).values())
                                else set())
         wanted = needs_of(world, run) + [
-            fa.Need(action, world.resolve.get_att(resource, "Arn"), (), "not exercised here")
+            fa.Need(action, resource if resource.startswith("arn:") else world.resolve.get_att(resource, "Arn"), (),
+                    "not exercised here")
             for action, resource in NOT_EXERCISED.get(name, set()) if resource]
         unused = fa.unused(wanted, fa.statements(role_of(world, name), world.resolve), platform)
         if unused:
@@ -383,7 +522,7 @@ def test_every_resource_in_a_functions_environment_is_one_it_uses(world):
             if (variable, "") in NOT_EXERCISED.get(name, set()):
                 continue
             physical = world.resolve.resources[value["Ref"]]
-            names = {physical.ref, physical.attributes.get("Arn", ""), physical.attributes.get("QueueName", "-")}
+            names = {physical.ref, physical.attributes.get("Arn", ""), physical.attributes.get("QueueName", "")}
             if not any(n and n in touched for n in names):
                 unused.setdefault(name, []).append(variable)
     assert not unused

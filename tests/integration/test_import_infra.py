@@ -13,16 +13,15 @@ from chalicelib.services import brokers
 from portal import infra
 from portal.import_trigger import ImportTrigger
 from tests.conftest import IMPORTS
+from tests.integration import function_access as fa
 
 RESOURCES = infra.template()["Resources"]
 BUCKET_NAME = {"Fn::Sub": "${AWS::StackName}-imports-${AWS::AccountId}"}
-# S3 authorises HeadObject as s3:GetObject.
-IAM_ACTION = {("s3", "HeadObject"): "s3:GetObject"}
 
 
 def role_actions(role: str) -> set[str]:
     statements = RESOURCES[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    return {a for s in statements for a in s["Action"] if not a.startswith("logs:")}
+    return {a for s in statements for a in s["Action"] if not a.startswith(("logs:", "xray:"))}
 
 
 def test_the_bucket_is_private_stage_scoped_and_forgets_files():
@@ -42,10 +41,9 @@ class Calls:
         self.function = ""
         self.seen: dict[str, set[str]] = {"ImportUploaded": set(), "ImportWorker": set()}
 
-    def __call__(self, model: Any, **_: Any) -> None:
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self.function:
-            name = (model.service_model.service_name, model.name)
-            self.seen[self.function].add(IAM_ACTION.get(name, f"{model.service_model.signing_name}:{model.name}"))
+            self.seen[self.function] |= fa.iam_actions(model.service_model.signing_name, model.name, params)
 
     def running(self, function: str, handler: Any) -> Any:
         def run(event: dict[str, Any], context: Any) -> Any:
@@ -73,7 +71,7 @@ def test_each_import_function_may_do_exactly_what_it_was_seen_doing(trigger, mon
     monkeypatch.setattr(app, "import_uploaded", calls.running("ImportUploaded", app.import_uploaded))
     monkeypatch.setattr(app, "import_worker", calls.running("ImportWorker", app.import_worker))
     session = boto3._get_default_session()
-    session.events.register("before-call.*.*", calls, unique_id="import-infra")
+    session.events.register("provide-client-params.*.*", calls, unique_id="import-infra")
     bootstrap.reset()  # every client is built from here on, so each one hears the calls
     try:
         broker, _ = brokers.create_broker(bootstrap.store(), bootstrap.utc_now, "Infra Ltd", "ar@infra.test")
@@ -89,9 +87,8 @@ def test_each_import_function_may_do_exactly_what_it_was_seen_doing(trigger, mon
             status = bootstrap.import_service().get(broker.broker_id, job.import_id)
             assert status["status"] == "finished" and status["created"] + status["updated"] == 3
     finally:
-        session.events.unregister("before-call.*.*", unique_id="import-infra")
-    # A transaction's ConditionCheck entries are authorised as dynamodb:ConditionCheckItem.
+        session.events.unregister("provide-client-params.*.*", unique_id="import-infra")
     for function, seen in calls.seen.items():
-        allowed = role_actions(f"{function}Role") - {"dynamodb:ConditionCheckItem"}
-        received = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+        allowed = role_actions(f"{function}Role")
+        received = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}  # Lambda's SQS poller
         assert seen == allowed - (received if function == "ImportWorker" else set()), function

@@ -157,10 +157,14 @@ def test_errors_and_throttles_of_every_function_alarm_the_operators_topic(templa
     assert subscription["Condition"] == "HasAlarmEmail" and subscription["Properties"]["Protocol"] == "email"
 
 
-def test_a_dead_letter_a_slow_sweep_and_ses_reputation_alarm(template):
-    [dlq] = [a for a in alarms(template) if a["Namespace"] == "AWS/SQS"]
-    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ReminderDeadLetters", "QueueName"]}}]
-    assert (dlq["MetricName"], dlq["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+def test_every_dead_letter_queue_a_slow_sweep_and_ses_reputation_alarm(template):
+    targets = [q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+               for q in resources(template, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]]
+    assert {"ReminderDeadLetters", "WebhookDeadLetters", "ImportDeadLetters"} <= set(targets)
+    for queue in targets:
+        [dlq] = [a for a in alarms(template) if a["Namespace"] == "AWS/SQS" and a["Dimensions"] == [
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]]
+        assert (dlq["MetricName"], dlq["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0), queue
     [duration] = [a for a in alarms(template) if a["MetricName"] == "Duration"]
     assert duration["Dimensions"][0]["Value"] == {"Ref": "ReminderSweep"}
     assert duration["Threshold"] == 0.8 * functions(template)["ReminderSweep"]["Timeout"] * 1000
