@@ -110,7 +110,7 @@ class ImportService:
     def __init__(self, jobs: ImportStore, files: Files, cases: CaseService, queue: Callable[[], Queue],
                  clock: Clock, limits: Limits = Limits(), timer: Callable[[], float] = time.monotonic,
                  announce: Announce | None = None) -> None:
-        self._announce = announce  # the broker's webhooks: import.finished
+        self._tell_webhooks = announce  # the broker's webhooks: import.finished
         self._jobs = jobs
         self._files = files
         self._cases = cases
@@ -233,8 +233,8 @@ class ImportService:
         # `created` is a LogRecord attribute itself: the counters go under names of their own.
         log.info("import over", extra={"import_id": job.import_id, "broker_id": job.broker_id,
                                        "import_status": job.status, **{f"rows_{k}": n for k, n in job.counts.items()}})
-        if self._announce is not None:
-            self._announce(job.broker_id, "import.finished", job.view(), job.import_id)
+        if self._tell_webhooks is not None:
+            self._tell_webhooks(job.broker_id, "import.finished", job.view(), job.import_id)
 
     def _received(self, job: ImportJob) -> ImportJob:
         found = self._files.stat(self._files.object_key(job.broker_id, job.import_id))
