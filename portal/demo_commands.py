@@ -13,7 +13,8 @@ from portal.target import DEMO_FILE, Target
 from portal.terminal import safe
 
 
-def run(args: argparse.Namespace, target: Target, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
     if target.data_dir is None:
         print(f"portal {args.command}: needs a running demo (not --aws-endpoint)", file=sys.stderr)
         return 1

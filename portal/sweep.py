@@ -154,13 +154,14 @@ def print_run(result: SweepRun, out: TextIO, site_url: str | None) -> None:
     p(f"{sent} message(s) sent" + (f"; see them at {site_url}/outbox" if site_url and sent else ""))
 
 
-def command(args: argparse.Namespace, endpoint: str | None, out: TextIO = sys.stdout, table: str | None = None,
+def command(args: argparse.Namespace, endpoint: str | None, out: TextIO | None = None, table: str | None = None,
             secret_id: str | None = None, clock: DemoClock | None = None) -> int:
     """`portal sweep`: only against a local moto (time travel must never send real messages).
 
     With a running demo's `clock`, `--at` moves it there (default: the demo's now) and the worker reads
     it; against another endpoint the time simply stands at `--at` for this run.
     """
+    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
     if endpoint is None or endpoint == "AWS":
         print("portal sweep: time travel runs against the local demo only (not real AWS)", file=sys.stderr)
         return 1

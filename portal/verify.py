@@ -29,7 +29,8 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
     return command
 
 
-def command(args: argparse.Namespace, target: Target, out: TextIO = sys.stdout) -> int:
+def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
     broker = args.broker or target.demo_broker
     if not broker:
         print("portal verify: pass --broker BROKER_ID (no demo broker to default to)", file=sys.stderr)

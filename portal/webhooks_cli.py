@@ -39,7 +39,8 @@ def _call(method: str, url: str, key: str, body: bytes | None = None) -> tuple[i
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def command(args: argparse.Namespace, target: Target, out: TextIO = sys.stdout) -> int:
+def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
     demo = json.loads((target.data_dir / DEMO_FILE).read_text()) if target.data_dir else {}
     api_url = (args.api_url or demo.get("api_url") or "").rstrip("/")
     key = os.environ.get("PORTAL_API_KEY") or (demo.get("demo_broker") or {}).get("api_key")

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from app import app
 from chalicelib import bootstrap
 from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.services import brokers
+from portal import infra
 from tests.api.conftest import listing, open_case, read_case, token_of
-from tests.conftest import auth, case_body, get
+from tests.conftest import SITE, auth, case_body, get
 
 # Every admin route with a request that would succeed for the case's own broker.
 # `{case_id}` is filled with a case of the broker under test.
@@ -46,7 +49,27 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/imports/{import_id}/failed.csv", "GET"): None,
     ("/admin/import-mappings", "GET"): None,
     ("/admin/import-mappings/{name}", "PUT"): {"preset": "xero", "decimal": ","},
+    ("/admin/partners", "POST"): {"kind": "law_firm", "name": "Lex & Co", "email": "files@lex.test"},
+    ("/admin/partners", "GET"): None,
+    ("/admin/partners/{partner_id}", "GET"): None,
+    ("/admin/partners/{partner_id}", "PATCH"): {"fee_bp": 1200},
+    ("/admin/partners/{partner_id}", "DELETE"): None,
+    ("/admin/cases/{case_id}/escalate", "POST"): {"partner_id": "{partner_id}", "note": "please"},
+    ("/admin/cases/{case_id}/escalation/outcome", "POST"): {"closed": True, "returned_to_broker": True},
+    ("/admin/cases/{case_id}/mediation", "POST"): {"mediator_id": "{mediator_id}", "hold_until": "{in_a_month}"},
+    ("/admin/cases/{case_id}/write-off", "POST"): {"reason": "insolvent"},
+    ("/admin/cases/{case_id}/evidence-pack", "GET"): None,
 }
+
+
+@pytest.fixture(autouse=True)
+def evidence_bucket(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Packs (escalation, evidence-pack) are written to the evidence bucket, as the API is deployed with it."""
+    monkeypatch.setenv("EVIDENCE_BUCKET", "evidence-tenants")
+    infra.create_evidence_bucket(boto3.client("s3"), "evidence-tenants", SITE, "eu-west-1")
+    bootstrap.reset()
+
+
 CASE_ROUTES = [route for route in ADMIN_REQUESTS if "{case_id}" in route[0]]
 BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "field": None}}
 
@@ -61,10 +84,44 @@ def send(client, route: tuple[str, str], case_id: str, headers: dict[str, str]) 
     if "{import_id}" in path:  # an import of the key's broker, if the key is good (test_imports: other brokers)
         path = path.replace("{import_id}", _import_of(headers))
     path = path.replace("{name}", "my-mapping")
+    if "{partner_id}" in path:
+        path = path.replace("{partner_id}", _partner_of(headers, "collection_agency"))
+    body = json.dumps(ADMIN_REQUESTS[route])
+    if "{partner_id}" in body or "{mediator_id}" in body:
+        in_a_month = (bootstrap.utc_now() + timedelta(days=30)).isoformat().replace("+00:00", "Z")
+        body = body.replace("{partner_id}", _partner_of(headers, "collection_agency")).replace(
+            "{mediator_id}", _partner_of(headers, "mediator")).replace("{in_a_month}", in_a_month)
+    if path.endswith("/escalation/outcome"):
+        _escalated(case_id, headers)
     if method == "GET":
         return client.http.get(path, headers=headers)
-    return client.http.request(method, path, headers={**headers, "Content-Type": "application/json"},
-                               body=json.dumps(ADMIN_REQUESTS[route]))
+    return client.http.request(method, path, headers={**headers, "Content-Type": "application/json"}, body=body)
+
+
+def _owner(headers: dict[str, str]) -> str | None:
+    try:
+        return bootstrap.broker_auth().authenticate(headers.get("Authorization"))
+    except Unauthorized:
+        return None
+
+
+def _partner_of(headers: dict[str, str], kind: str) -> str:
+    """A partner of the key's broker (tests of other brokers' partners: test_closing.py)."""
+    owner = _owner(headers)
+    if owner is None:
+        return "p000000000000"
+    return bootstrap.closing_service().add_partner(owner, {"kind": kind, "name": "Agency", "email": "a@agency.test"}
+                                                   ).partner_id
+
+
+def _escalated(case_id: str, headers: dict[str, str]) -> None:
+    """An outcome needs a case with a partner: escalated when the key's broker owns the case."""
+    owner = _owner(headers)
+    try:
+        if owner is not None and bootstrap.store().load(owner, case_id)[0].status != "escalated":
+            bootstrap.closing_service().escalate(owner, case_id, {"partner_id": _partner_of(headers, "law_firm")})
+    except NotFound:
+        pass
 
 
 def _import_of(headers: dict[str, str]) -> str:
