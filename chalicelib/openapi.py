@@ -452,7 +452,9 @@ def _operation(path: str, method: str, spec: dict[str, Any]) -> dict[str, Any]:
             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     if spec["security"]:
         op["security"] = [{spec["security"]: []}]
-    params = [{"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+    # Every id the portal issues (and a mapping's name) is letters, digits, _ and -.
+    params = [{"name": seg[1:-1], "in": "path", "required": True,
+               "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}}
               for seg in path.split("/") if seg.startswith("{")]
     for name, schema in spec.get("query", {}).get("properties", {}).items():
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
