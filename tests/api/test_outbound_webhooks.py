@@ -214,8 +214,10 @@ def test_a_broker_event_is_emitted_once_however_often_its_work_retries(client, b
     _, key = broker
     register(client, key, receiver, ["import.finished"])
     service = bootstrap.webhooks_service()
-    first = service.emit_broker_event(broker[0], "import.finished", {"import_id": "imp_1", "created": 3}, "imp_1")
-    again = service.emit_broker_event(broker[0], "import.finished", {"import_id": "imp_1", "created": 3}, "imp_1")
+    done = {"import_id": "imp_1", "status": "finished", "rows_total": 3, "rows_done": 3, "created": 3, "updated": 0,
+            "skipped": 0, "failed": 0}
+    first = service.emit_broker_event(broker[0], "import.finished", done, "imp_1")
+    again = service.emit_broker_event(broker[0], "import.finished", done, "imp_1")
     pump(webhook_env)
     assert first == again
     [got] = receiver.inbox.received
