@@ -28,9 +28,16 @@ def error_response(exc: PortalError) -> Response:
     return Response(body=body, status_code=exc.status, headers=headers)
 
 
-def api(path: str, method: str = "GET", **options: Any) -> Callable[[Callable[..., Any]], Any]:
+# The least role each admin route needs ("viewer" < "collector" < "owner"), declared beside the route.
+ROUTE_ROLES: dict[tuple[str, str], str] = {}
+
+
+def api(path: str, method: str = "GET", role: str | None = None,
+        **options: Any) -> Callable[[Callable[..., Any]], Any]:
     """app.route plus the single mapping from the project's errors to JSON error responses."""
     def register(view: Callable[..., Any]) -> Any:
+        if role is not None:
+            ROUTE_ROLES[(path, method)] = role
         @functools.wraps(view)
         def handler(**params: Any) -> Any:
             try:
