@@ -1,0 +1,7 @@
+// Placeholder: the Case screen is built in its own branch (it replaces this file).
+import { html } from "../vendor/htm-preact.js";
+import { t } from "../i18n.js";
+
+export default function Case({ id }) {
+  return html`<h1 tabindex="-1">${t("nav.cases")}</h1><p>${id}</p>`;
+}
