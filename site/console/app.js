@@ -143,4 +143,8 @@ function App() {
   </div>`;
 }
 
-setLang(guess()).then(() => render(html`<${App} />`, document.getElementById("app")));
+setLang(guess()).then(() => {
+  const root = document.getElementById("app");
+  root.textContent = ""; // the static "Loading…" goes: Preact would keep it beside the app
+  render(html`<${App} />`, root);
+});
