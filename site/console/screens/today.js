@@ -1,10 +1,19 @@
 // Today: what needs a person now, grouped by why, each one click from its case.
 import { html } from "../vendor/htm-preact.js";
-import { dateTime, t } from "../i18n.js";
+import { date, dateTime, has, t } from "../i18n.js";
 import { ErrorNote, Loading, Money, Title, useApi } from "../ui.js";
 
 const KINDS = ["dispute", "already_paid", "email_bounced", "send_failed", "plan_defaulted", "promise_due",
   "ready_for_collections"];
+
+const CODES = { dispute: "reason", already_paid: "method", email_bounced: "bounce" };
+
+/** The API's detail in words: a dispute's reason, how a customer says they paid, why an email came back. */
+function detailText(item) {
+  if (item.kind === "promise_due") return t("today.promisedFor", { d: date(item.detail) });
+  const key = CODES[item.kind] && `${CODES[item.kind]}.${item.detail}`;
+  return key && has(key) ? t(key) : item.detail;
+}
 
 function Group({ kind, items }) {
   return html`<section class="group" aria-labelledby=${`k-${kind}`}>
@@ -17,7 +26,7 @@ function Group({ kind, items }) {
         </a>
         <span class="num"><${Money} value=${item.balance} /></span>
         <span class="muted">${t("today.since", { d: dateTime(item.since) })}</span>
-        ${item.detail && html`<span class="detail">${item.detail}</span>`}
+        ${item.detail && html`<span class="detail">${detailText(item)}</span>`}
       </li>`)}
     </ul>
   </section>`;
