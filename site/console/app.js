@@ -59,7 +59,7 @@ function Header({ me, current, onLang }) {
         aria-current=${current === r.name || (current === "case" && r.name === "cases") ? "page" : undefined}
         >${t(`nav.${r.name}`)}</a></li>`)}
     </ul></nav>
-    <div class="who">
+    <div class="account">
       <label class="sr-only" for="lang">${t("language")}</label>
       <select id="lang" value=${lang()} onChange=${(e) => onLang(e.target.value)}>
         ${Object.entries(LANGS).map(([code, name]) => html`<option value=${code} lang=${code}>${name}</option>`)}
