@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.services.reminders import ReminderWorker, Sweep
     from chalicelib.services.self_service import SelfService, SelfServiceTimers
     from chalicelib.services.self_service_notices import SelfServiceNotices
+    from chalicelib.services.staff import ConsoleSessions, StaffAuth, StaffDirectory
     from chalicelib.services.webhook_delivery import DeliveryWorker, Relay
     from chalicelib.services.webhooks import WebhookEndpoints
 
@@ -492,3 +493,38 @@ def closing_service() -> ClosingService:
     return ClosingService(cases=case_service(), partners=DynamoPartnerStore(aws("dynamodb"), settings().table_name),
                           policies=policy_service(), packs=evidence_packs(), renderer=Templates(),
                           mailer=SesMailer(sending_client("sesv2")), links=pay_links(), clock=utc_now)
+
+
+# --- staff: sign-in, roles, the team -------------------------------------------------------------------------
+
+@functools.cache
+def staff_auth() -> StaffAuth:
+    from chalicelib.adapters.cognito import Jwks, issuer, jwks_url
+    from chalicelib.services.staff import StaffAuth
+
+    pool, client = settings().user_pool_id, settings().user_pool_client_id
+    jwks = Jwks(jwks_url(pool, settings().cognito_endpoint)) if pool else None
+    return StaffAuth(broker_auth(), jwks, issuer(pool) if pool else None, client,
+                     clock=lambda: utc_now().timestamp())  # token expiry on the services' clock
+
+
+@functools.cache
+def console_sessions() -> ConsoleSessions:
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    from chalicelib.adapters.cognito import CognitoSignIn
+    from chalicelib.services.staff import ConsoleSessions
+
+    # Cognito's public operations take no IAM credentials: sent unsigned, the role needs no grant for them.
+    public = boto3.client("cognito-idp", region_name=settings().require("user_pool_id").split("_", 1)[0],
+                          config=Config(signature_version=UNSIGNED))
+    return ConsoleSessions(CognitoSignIn(public, settings().require("user_pool_client_id")), staff_auth())
+
+
+@functools.cache
+def staff_directory() -> StaffDirectory:
+    from chalicelib.adapters.cognito import CognitoStaff
+    from chalicelib.services.staff import StaffDirectory
+
+    return StaffDirectory(CognitoStaff(aws("cognito-idp"), settings().require("user_pool_id")))

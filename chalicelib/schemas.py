@@ -596,3 +596,39 @@ NOTICE_LOG_QUERY = {
         "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
     },
 }
+
+
+# --- staff: console sign-in, the team, API keys ---------------------------------------------------------
+STAFF_ROLES = ["viewer", "collector", "owner"]
+_EMAIL = {"type": "string", "minLength": 3, "maxLength": 254, "pattern": EMAIL}
+# Cognito's own limits: a password is at most 256 characters; its policy (length, classes) is Cognito's check.
+_PASSWORD = {"type": "string", "minLength": 1, "maxLength": 256, "writeOnly": True}
+_NEW_PASSWORD = {**_PASSWORD, "minLength": 12, "description": "at least 12 characters, with upper and lower case "
+                                                              "letters and a digit"}
+_OTP = {"type": "string", "pattern": "^[0-9]{6}$", "description": "the 6-digit code of the authenticator app"}
+_TOKEN = {"type": "string", "minLength": 1, "maxLength": 8192, "writeOnly": True}
+CONSOLE_SIGN_IN = {"type": "object", "additionalProperties": False, "required": ["email", "password"],
+                   "properties": {"email": _EMAIL, "password": _PASSWORD}}
+CONSOLE_CHALLENGE = {"type": "object", "additionalProperties": False,
+                     "required": ["email", "session", "challenge"], "properties": {
+                         "email": _EMAIL, "session": {"type": "string", "minLength": 1, "maxLength": 4096},
+                         "challenge": {"type": "string", "enum": ["SOFTWARE_TOKEN_MFA", "NEW_PASSWORD_REQUIRED"]},
+                         "code": _OTP, "new_password": _NEW_PASSWORD}}
+CONSOLE_REFRESH = {"type": "object", "additionalProperties": False, "required": ["refresh_token"],
+                   "properties": {"refresh_token": _TOKEN}}
+PASSWORD_FORGOT = {"type": "object", "additionalProperties": False, "required": ["email"],
+                   "properties": {"email": _EMAIL}}
+PASSWORD_RESET = {"type": "object", "additionalProperties": False, "required": ["email", "code", "new_password"],
+                  "properties": {"email": _EMAIL, "code": {"type": "string", "pattern": "^[0-9]{4,10}$",
+                                                           "description": "the code Cognito emailed"},
+                                 "new_password": _NEW_PASSWORD}}
+MFA_SETUP = {"type": "object", "additionalProperties": False, "required": ["access_token"],
+             "properties": {"access_token": _TOKEN}}
+MFA_VERIFY = {"type": "object", "additionalProperties": False, "required": ["access_token", "code"],
+              "properties": {"access_token": _TOKEN, "code": _OTP}}
+USER_INVITE = {"type": "object", "additionalProperties": False, "required": ["email", "name", "role"],
+               "properties": {"email": _EMAIL, "name": name(100), "role": {"type": "string", "enum": STAFF_ROLES}}}
+USER_ROLE = {"type": "object", "additionalProperties": False, "required": ["role"],
+             "properties": {"role": {"type": "string", "enum": STAFF_ROLES}}}
+API_KEY_CREATE = {"type": "object", "additionalProperties": False, "required": ["name"],
+                  "properties": {"name": name(60, description="what the key is for, e.g. \"ERP sync\"")}}
