@@ -98,13 +98,16 @@ def create_case() -> Response:
     return Response(body=view, status_code=201, headers={"Location": f"/admin/cases/{case.case_id}"})
 
 
-@api("/admin/cases", "GET")
+@api("/admin/cases", "GET", role="viewer")
 def list_cases() -> dict[str, Any]:
     broker = broker_id()
     params = query(schemas.LIST_QUERY)
     limit = params.get("limit", schemas.DEFAULT_LIMIT)
+    search = bootstrap.case_search()
+    if search.wanted(params):
+        return search.search(broker, params, limit, params.get("cursor"))
     cases, cursor = bootstrap.case_service().list_cases(broker, params.get("status"), limit, params.get("cursor"))
-    return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
+    return {"items": [search.listed(c) for c in cases], "next_cursor": cursor}
 
 
 def timeline_before() -> int | None:

@@ -492,3 +492,17 @@ def closing_service() -> ClosingService:
     return ClosingService(cases=case_service(), partners=DynamoPartnerStore(aws("dynamodb"), settings().table_name),
                           policies=policy_service(), packs=evidence_packs(), renderer=Templates(),
                           mailer=SesMailer(sending_client("sesv2")), links=pay_links(), clock=utc_now)
+
+
+# --- the console's read models: case search, today, previews, settings ------------------------------------
+
+if TYPE_CHECKING:
+    from chalicelib.services.case_search import CaseSearch
+
+
+@functools.cache
+def case_search() -> CaseSearch:
+    from chalicelib.adapters.dynamo_search import DynamoCaseSearch
+    from chalicelib.services.case_search import CaseSearch
+
+    return CaseSearch(DynamoCaseSearch(aws("dynamodb"), settings().table_name), utc_now)

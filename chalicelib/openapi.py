@@ -588,3 +588,14 @@ ROUTES[("/admin/notifications/log", "GET")] = {
     "summary": "The broker's notice log, newest first: each notice sent (with SES's message id), held for the "
                "digest, turned off or refused", "security": "broker", "query": schemas.NOTICE_LOG_QUERY,
     "response": NOTICE_LOG}
+
+
+# --- the console's read models: case search, today, previews, settings -------------------------------------
+LISTED_CASE = {"type": "object", "allOf": [CASE_SUMMARY], "required": ["days_overdue", "stage", "tier"], "properties": {
+    "days_overdue": {"type": "integer", "minimum": 0, "description": "days past the due date (UTC), 0 before it"},
+    "stage": {"type": ["string", "null"], "description": "stage of the last ladder step started; null: none yet"},
+    "tier": {"type": ["string", "null"]}}}
+CASE_LIST["properties"]["items"]["items"] = LISTED_CASE  # type: ignore[index]
+ROUTES[("/admin/cases", "GET")]["summary"] = (
+    "List cases: newest opened first; with any of stage, tier, currency, overdue_min, overdue_max, q, sort or "
+    "order, the filtered, searched list in that order (default due_date asc)")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from chalicelib.domain.case_query import ORDERS as CASE_ORDERS
+from chalicelib.domain.case_query import SORTS as CASE_SORTS
 from chalicelib.domain.money import EXPONENTS
 from chalicelib.domain.vocabulary import BROKER_NOTICES, LOCALES, NOTE_KINDS, NOTICE_DELIVERIES, STATUSES
 
@@ -124,6 +126,16 @@ LIST_QUERY = {
         "status": {"type": "string", "enum": list(STATUSES)},
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
         "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
+        # The console's search (any of these): sorted by `sort`, filtered by all that are given.
+        "stage": {"type": "string", "enum": ["courtesy", "reminder", "formal", "late_fee", "final", "escalation",
+                                             "none"], "description": "stage of the last step started"},
+        "tier": _str(40, pattern=TIER, description="the customer's tier ('none': cases without one)"),
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "overdue_min": {"type": "integer", "minimum": 0, "maximum": 36500, "description": "days past due, at least"},
+        "overdue_max": {"type": "integer", "minimum": 0, "maximum": 36500, "description": "days past due, at most"},
+        "q": _str(100, description="case-insensitive part of the customer's name or email, or the invoice number"),
+        "sort": {"type": "string", "enum": list(CASE_SORTS), "default": "due_date"},
+        "order": {"type": "string", "enum": list(CASE_ORDERS), "default": "asc"},
     },
 }
 

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.anchors import S3Anchors, anchor_changes
+from chalicelib.adapters.case_index import index_attributes
 from chalicelib.adapters.webhook_store import outbox_puts
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
@@ -94,6 +95,7 @@ def case_item(case: Case) -> dict[str, Any]:
     if case.next_action_at:  # sparse: only cases with work ahead are in the sweep index
         item["SweepPK"] = _s(keys.sweep_pk(keys.sweep_shard(case.case_id)))
         item["SweepSK"] = _s(keys.sweep_sk(case.next_action_at, case.broker_id, case.case_id))
+    item.update(index_attributes(case))  # the console's listing orders and its attention list
     return item
 
 
