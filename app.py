@@ -570,3 +570,11 @@ def evidence_pack(case_id: str) -> dict[str, Any]:
     broker = broker_id()
     locale = query(schemas.PACK_QUERY).get("locale")
     return bootstrap.evidence_packs().for_broker(broker, case_id, locale)
+
+
+# --- the console's read models: today, case previews, policy preview and versions, settings ----------------
+
+@api("/admin/today", "GET", role="viewer")
+def today() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.today().view(broker)

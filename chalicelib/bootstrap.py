@@ -498,6 +498,7 @@ def closing_service() -> ClosingService:
 
 if TYPE_CHECKING:
     from chalicelib.services.case_search import CaseSearch
+    from chalicelib.services.today import Today
 
 
 @functools.cache
@@ -506,3 +507,12 @@ def case_search() -> CaseSearch:
     from chalicelib.services.case_search import CaseSearch
 
     return CaseSearch(DynamoCaseSearch(aws("dynamodb"), settings().table_name), utc_now)
+
+
+@functools.cache
+def today() -> Today:
+    from chalicelib.adapters.dynamo_search import DynamoCaseSearch
+    from chalicelib.services.today import Today
+
+    return Today(DynamoCaseSearch(aws("dynamodb"), settings().table_name),
+                 lambda broker_id: broker_notices().preferences(broker_id).timezone, utc_now)

@@ -599,3 +599,21 @@ CASE_LIST["properties"]["items"]["items"] = LISTED_CASE  # type: ignore[index]
 ROUTES[("/admin/cases", "GET")]["summary"] = (
     "List cases: newest opened first; with any of stage, tier, currency, overdue_min, overdue_max, q, sort or "
     "order, the filtered, searched list in that order (default due_date asc)")
+MONEY = {"type": "object", "required": ["amount", "currency"], "properties": {
+    "amount": {"type": "integer", "description": "minor units"}, "currency": schemas.CURRENCY}}
+_ATTENTION_KINDS = ["dispute", "already_paid", "email_bounced", "send_failed", "plan_defaulted", "promise_due",
+                    "ready_for_collections"]
+TODAY_VIEW = {"type": "object", "required": ["items", "counts"], "properties": {
+    "items": {"type": "array", "items": {"type": "object", "required": [
+        "kind", "case_id", "customer_name", "invoice_number", "balance", "since"], "properties": {
+        "kind": {"type": "string", "enum": _ATTENTION_KINDS}, "case_id": {"type": "string"},
+        "customer_name": {"type": "string"}, "invoice_number": {"type": "string"}, "balance": MONEY,
+        "since": {"type": "string", "format": "date-time", "description": "when it started to need a person"},
+        "detail": {"type": "string", "description": "dispute reason, payment method, bounced/complained, the send "
+                                                    "error, or the promised date (promise_due)"}}}},
+    "counts": {"type": "object", "required": _ATTENTION_KINDS,
+               "properties": {k: {"type": "integer"} for k in _ATTENTION_KINDS}}}}
+ROUTES[("/admin/today", "GET")] = {
+    "summary": "What needs a person now, by kind, newest first: disputes awaiting a decision, payment claims to "
+               "reconcile, bounced emails, failed sends, defaulted plans, promises due today (the broker's time "
+               "zone), cases ready for escalation", "security": "broker", "response": TODAY_VIEW, "errors": [401]}

@@ -145,3 +145,17 @@ class DynamoCaseSearch:
             stats.read_units += sum(c.get("CapacityUnits", 0.0) for c in answer.get("ConsumedCapacity", []))
             request = answer.get("UnprocessedKeys") or {}
         return [case_from_state(json.loads(states[i["PK"]["S"]])) for i in found if i["PK"]["S"] in states]
+
+    def needing_attention(self, broker_id: str) -> list[Case]:
+        """The broker's cases that carry an attention flag: a Query on the sparse index, which holds only them."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "by_attention", "ScanIndexForward": False,
+            "KeyConditionExpression": "AttentionPK = :pk",
+            "ExpressionAttributeValues": {":pk": _s(keys.cases_by_broker(broker_id))}}
+        cases: list[Case] = []
+        while True:
+            page = self._db.query(**kwargs)
+            cases += [case_from_state(json.loads(i["state"]["S"])) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return cases
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
