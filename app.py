@@ -578,3 +578,18 @@ def evidence_pack(case_id: str) -> dict[str, Any]:
 def today() -> dict[str, Any]:
     broker = broker_id()
     return bootstrap.today().view(broker)
+
+
+@api("/admin/policy/preview", "POST", role="viewer")
+def preview_policy() -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.POLICY_PREVIEW)
+    if "policy" in payload:
+        validation.validate(payload["policy"], schemas.POLICY)  # the very errors PUT /admin/policy gives
+    return bootstrap.policy_console().preview(broker, payload)
+
+
+@api("/admin/policy/versions", "GET", role="viewer")
+def policy_versions() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.policy_console().versions(broker)

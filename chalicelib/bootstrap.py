@@ -498,6 +498,7 @@ def closing_service() -> ClosingService:
 
 if TYPE_CHECKING:
     from chalicelib.services.case_search import CaseSearch
+    from chalicelib.services.policy_console import PolicyConsole
     from chalicelib.services.today import Today
 
 
@@ -516,3 +517,12 @@ def today() -> Today:
 
     return Today(DynamoCaseSearch(aws("dynamodb"), settings().table_name),
                  lambda broker_id: broker_notices().preferences(broker_id).timezone, utc_now)
+
+
+@functools.cache
+def policy_console() -> PolicyConsole:
+    from chalicelib.adapters.dynamo_policy import DynamoPolicyStore
+    from chalicelib.services.policy_console import PolicyConsole
+
+    return PolicyConsole(DynamoPolicyStore(aws("dynamodb"), settings().table_name), policy_service().policy_for,
+                         utc_now)

@@ -617,3 +617,31 @@ ROUTES[("/admin/today", "GET")] = {
     "summary": "What needs a person now, by kind, newest first: disputes awaiting a decision, payment claims to "
                "reconcile, bounced emails, failed sends, defaulted plans, promises due today (the broker's time "
                "zone), cases ready for escalation", "security": "broker", "response": TODAY_VIEW, "errors": [401]}
+ACTOR = {"type": "object", "required": ["kind", "id", "name"], "properties": {
+    "kind": {"type": "string", "enum": ["user", "api_key"]}, "id": {"type": "string"}, "name": {"type": "string"}}}
+POLICY_VERSIONS = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+    "type": "object", "required": ["version", "updated_at", "updated_by", "changed"], "properties": {
+        "version": {"type": "integer", "minimum": 1}, "updated_at": {"type": "string", "format": "date-time"},
+        "updated_by": ACTOR,
+        "changed": {"type": "array", "items": {"type": "string"},
+                    "description": "top-level keys unlike the version before (the default policy, for the first)"}}}}}}
+POLICY_PREVIEW_VIEW = {"type": "object", "required": ["contacts"], "properties": {"contacts": {
+    "type": "array", "items": {"type": "object", "required": ["at", "local_time", "step", "stage", "channels"],
+                               "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "local_time": {"type": "string", "description": "the same moment in the customer's time zone, with offset"},
+        "step": {"type": "string", "description": "the step's offset from the due date, e.g. +10"},
+        "stage": {"type": "string"}, "template": {"type": "string"},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}},
+        "notify_broker": {"type": "boolean", "description": "the broker is told too (escalation)"},
+        "fee": {**MONEY, "description": "fees the step charges (late fee, fixed compensation)"}}}}}}
+ROUTES.update({
+    ("/admin/policy/preview", "POST"): {
+        "summary": "Every contact a sample invoice would get, and when, under the posted policy (or the current one), "
+                   "if nobody paid: the sweep's own ladder code. An invalid policy is PUT /admin/policy's 400",
+        "security": "broker", "request": schemas.POLICY_PREVIEW, "response": POLICY_PREVIEW_VIEW,
+        "errors": [400, 401, 413]},
+    ("/admin/policy/versions", "GET"): {"summary": "The policy's versions, newest first: who stored each, when, and "
+                                                   "what it changed", "security": "broker",
+                                        "response": POLICY_VERSIONS, "errors": [401]},
+})

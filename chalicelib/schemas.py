@@ -608,3 +608,29 @@ NOTICE_LOG_QUERY = {
         "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
     },
 }
+
+
+# --- the console: policy preview, broker settings ----------------------------------------------------------
+
+POLICY_PREVIEW = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["invoice"],
+    "properties": {
+        # Checked against POLICY on its own, so its errors name the same fields as PUT /admin/policy's.
+        "policy": {"type": "object", "description": "a policy as PUT /admin/policy takes it; default: the current one"},
+        "invoice": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["amount", "currency", "due_date", "timezone"],
+            "properties": {
+                "amount": INVOICE["properties"]["amount"],  # type: ignore[index]
+                "currency": CURRENCY,
+                "due_date": {"type": "string", "format": "date"},
+                "timezone": TIME_ZONE,
+                "language": {"type": "string", "enum": list(LOCALES)},
+                "tier": CUSTOMER["properties"]["tier"],  # type: ignore[index]
+            },
+        },
+    },
+}

@@ -60,6 +60,9 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/cases/{case_id}/write-off", "POST"): {"reason": "insolvent"},
     ("/admin/cases/{case_id}/evidence-pack", "GET"): None,
     ("/admin/today", "GET"): None,
+    ("/admin/policy/preview", "POST"): {"invoice": {"amount": 5000, "currency": "EUR", "due_date": "2026-11-30",
+                                                    "timezone": "Europe/Paris"}},
+    ("/admin/policy/versions", "GET"): None,
 }
 
 
