@@ -593,3 +593,9 @@ def preview_policy() -> dict[str, Any]:
 def policy_versions() -> dict[str, Any]:
     broker = broker_id()
     return bootstrap.policy_console().versions(broker)
+
+
+@api("/admin/cases/{case_id}/next-reminder", "GET", role="viewer")
+def next_reminder(case_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.next_reminder().view(broker, case_id)

@@ -499,6 +499,7 @@ def closing_service() -> ClosingService:
 if TYPE_CHECKING:
     from chalicelib.services.case_search import CaseSearch
     from chalicelib.services.policy_console import PolicyConsole
+    from chalicelib.services.reminder_preview import NextReminder
     from chalicelib.services.today import Today
 
 
@@ -526,3 +527,18 @@ def policy_console() -> PolicyConsole:
 
     return PolicyConsole(DynamoPolicyStore(aws("dynamodb"), settings().table_name), policy_service().policy_for,
                          utc_now)
+
+
+PREVIEW_PAY_PATH = "/pay#preview"  # where a preview shows the pay link: the page, never a token
+
+
+@functools.cache
+def next_reminder() -> NextReminder:
+    from chalicelib.adapters.templates import Templates
+    from chalicelib.services.reminder_preview import NextReminder
+
+    def load(broker_id: str, case_id: str) -> Any:
+        return store().load_page(broker_id, case_id, before=None, limit=1)[0]
+
+    return NextReminder(load, policy_service().policy_for, Templates(), utc_now,
+                        settings().require("site_url") + PREVIEW_PAY_PATH)

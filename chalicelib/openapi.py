@@ -645,3 +645,19 @@ ROUTES.update({
                                                    "what it changed", "security": "broker",
                                         "response": POLICY_VERSIONS, "errors": [401]},
 })
+NEXT_REMINDER = {"type": "object", "required": ["next"], "properties": {"next": {
+    "type": ["object", "null"], "description": "null: no reminder ahead (paused, closed, ladder finished...)",
+    "required": ["at", "local_time", "step", "stage", "channels", "language", "email", "sms"], "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "local_time": {"type": "string", "description": "the same moment in the customer's time zone, with offset"},
+        "step": {"type": "string"}, "stage": {"type": "string"}, "template": {"type": "string"},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}},
+        "language": {"type": "string"},
+        "email": {"type": ["object", "null"], "required": ["subject", "text", "html"], "properties": {
+            "subject": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"}}},
+        "sms": {"type": ["object", "null"], "required": ["text"], "properties": {"text": {"type": "string"}}},
+        "balance": {**MONEY, "description": "what the message will ask for (with any fee the step charges)"}}}}}
+ROUTES[("/admin/cases/{case_id}/next-reminder", "GET")] = {
+    "summary": "The case's next reminder: when, and the exact email and/or SMS its customer will get, rendered from "
+               "the real templates in their language (the pay link is a placeholder, never a live token)",
+    "security": "broker", "response": NEXT_REMINDER}

@@ -63,6 +63,7 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/policy/preview", "POST"): {"invoice": {"amount": 5000, "currency": "EUR", "due_date": "2026-11-30",
                                                     "timezone": "Europe/Paris"}},
     ("/admin/policy/versions", "GET"): None,
+    ("/admin/cases/{case_id}/next-reminder", "GET"): None,
 }
 
 
