@@ -599,3 +599,15 @@ def policy_versions() -> dict[str, Any]:
 def next_reminder(case_id: str) -> dict[str, Any]:
     broker = broker_id()
     return bootstrap.next_reminder().view(broker, case_id)
+
+
+@api("/admin/settings", "GET", role="viewer")
+def get_settings() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.broker_settings().get(broker)
+
+
+@api("/admin/settings", "PUT", role="owner")
+def put_settings() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.broker_settings().put(broker, body(schemas.BROKER_SETTINGS))

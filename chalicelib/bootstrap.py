@@ -497,6 +497,7 @@ def closing_service() -> ClosingService:
 # --- the console's read models: case search, today, previews, settings ------------------------------------
 
 if TYPE_CHECKING:
+    from chalicelib.services.broker_settings import BrokerSettings
     from chalicelib.services.case_search import CaseSearch
     from chalicelib.services.policy_console import PolicyConsole
     from chalicelib.services.reminder_preview import NextReminder
@@ -542,3 +543,11 @@ def next_reminder() -> NextReminder:
 
     return NextReminder(load, policy_service().policy_for, Templates(), utc_now,
                         settings().require("site_url") + PREVIEW_PAY_PATH)
+
+
+@functools.cache
+def broker_settings() -> BrokerSettings:
+    from chalicelib.adapters.dynamo_settings import DynamoBrokerSettings
+    from chalicelib.services.broker_settings import BrokerSettings
+
+    return BrokerSettings(broker_reader(), DynamoBrokerSettings(aws("dynamodb"), settings().table_name))

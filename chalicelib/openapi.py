@@ -661,3 +661,15 @@ ROUTES[("/admin/cases/{case_id}/next-reminder", "GET")] = {
     "summary": "The case's next reminder: when, and the exact email and/or SMS its customer will get, rendered from "
                "the real templates in their language (the pay link is a placeholder, never a live token)",
     "security": "broker", "response": NEXT_REMINDER}
+SETTINGS_VIEW = {"type": "object", "required": ["name", "email", "phone", "reply_to", "sender_name"],
+                 "additionalProperties": False, "properties": {
+    k: {**v, "type": ["string", "null"]} if k not in ("name",) else v
+    for k, v in schemas.BROKER_SETTINGS["properties"].items()}}  # type: ignore[attr-defined]
+ROUTES.update({
+    ("/admin/settings", "GET"): {"summary": "The broker's sender and contact details that reminders and the pay "
+                                            "page use", "security": "broker", "response": SETTINGS_VIEW,
+                                 "errors": [401]},
+    ("/admin/settings", "PUT"): {"summary": "Replace them (optional ones left out are removed); cases opened from "
+                                            "then on carry them" + _OWNER, "security": "broker",
+                                 "request": schemas.BROKER_SETTINGS, "response": SETTINGS_VIEW},
+})

@@ -634,3 +634,17 @@ POLICY_PREVIEW = {
         },
     },
 }
+
+_CUSTOMER_FIELDS: dict[str, Any] = CUSTOMER["properties"]  # type: ignore[assignment]
+BROKER_SETTINGS = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "email"],
+    "properties": {
+        "name": name(100, description="signs reminders; shown on the pay page"),
+        "email": {**_CUSTOMER_FIELDS["email"], "description": "shown on the pay page; where broker notices go"},
+        "phone": {**_CUSTOMER_FIELDS["phone"], "description": "shown on the pay page"},
+        "reply_to": {**_CUSTOMER_FIELDS["email"], "description": "Reply-To of reminder emails (else email)"},
+        "sender_name": name(100, description="From name of reminder emails (else name)"),
+    },
+}

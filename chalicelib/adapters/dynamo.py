@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 INDEX_BY_BROKER = "by_broker"
 INDEX_BY_STATUS = "by_status"
 INDEX_BY_NEXT_ACTION = "by_next_action"
+SETTINGS = ("phone", "reply_to", "sender_name")  # the broker's optional contact details, in Broker's order
 
 
 def _s(value: str) -> dict[str, str]:
@@ -308,7 +309,7 @@ class DynamoStore:
         if not item:
             raise NotFound("no such broker", "broker_id")
         return Broker(broker_id, item["name"]["S"], item.get("email", {}).get("S"),
-                      item.get("locale", {}).get("S", "en"))
+                      item.get("locale", {}).get("S", "en"), *(item.get(k, {}).get("S") for k in SETTINGS))
 
     def add_api_key(self, broker_id: str, key_hash: str, created_at: str) -> None:
         self._db.put_item(TableName=self._table, Item={

@@ -137,6 +137,8 @@ class BrokerContact:
     name: str
     email: str | None = None
     phone: str | None = None
+    reply_to: str | None = None  # where customers' replies to reminders go (else `email`)
+    sender_name: str | None = None  # the From name of reminders (else `name`)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
                                                     "timezone": "Europe/Paris"}},
     ("/admin/policy/versions", "GET"): None,
     ("/admin/cases/{case_id}/next-reminder", "GET"): None,
+    ("/admin/settings", "GET"): None,
+    ("/admin/settings", "PUT"): {"name": "Acme Receivables", "email": "ar@acme.test", "phone": "+442071234567"},
 }
 
 
@@ -210,6 +212,16 @@ def test_listings_never_show_another_brokers_cases(client, broker, other_broker)
     for search in ("&sort=customer", "&q=inv-", "&currency=EUR&sort=balance&order=desc", "&overdue_min=0"):
         assert set(listing(client, key, search)) == mine
         assert set(listing(client, other_key, search)) == theirs
+
+
+def test_settings_are_each_brokers_own(client, broker, other_broker):
+    _, key = broker
+    _, other_key = other_broker
+    changed = client.http.put("/admin/settings", headers=auth(key), body=json.dumps(
+        {"name": "Acme Receivables", "email": "ar@acme.test", "phone": "+442071234567"}))
+    assert changed.status_code == 200
+    assert get(client, "/admin/settings", other_key).json_body["name"] == "Other Ltd"
+    assert get(client, "/admin/settings", other_key).json_body["phone"] is None
 
 
 def test_today_never_shows_another_brokers_cases(client, broker, other_broker):
