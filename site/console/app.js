@@ -3,6 +3,7 @@ import { html, render, useEffect, useRef, useState } from "./vendor/htm-preact.j
 import { api, endSession } from "./api.js";
 import { idToken, session, signOut } from "./auth.js";
 import { LANGS, guess, lang, setLang, t, use } from "./i18n.js";
+import { ErrorNote } from "./ui.js";
 import Today from "./screens/today.js";
 import Receivables from "./screens/receivables.js";
 import Cases from "./screens/cases.js";
@@ -84,7 +85,7 @@ function App() {
   // Signing in or out re-renders the shell even when the address does not change.
   useEffect(() => {
     const gone = () => setMe(null);
-    const came = () => setVersion((v) => v + 1);
+    const came = () => { setFailure(null); setVersion((v) => v + 1); };
     window.addEventListener("console:signed-out", gone);
     window.addEventListener("console:signed-in", came);
     return () => {
@@ -107,9 +108,9 @@ function App() {
   }, [hash, signedIn]);
 
   useEffect(() => {
-    if (!signedIn || me) return;
+    if (!signedIn || me || failure) return;
     api("/admin/me").then(setMe, (error) => setFailure(error));
-  }, [signedIn, me]);
+  }, [signedIn, me, failure]);
 
   const ns = found?.route.ns;
   useEffect(() => {
@@ -144,7 +145,7 @@ function App() {
     <a class="skip" href="#main" onClick=${skip}>${t("skip")}</a>
     ${!open && html`<${Header} me=${me} current=${found.route.name} onLang=${onLang} />`}
     <main id="main" ref=${main} tabindex="-1" class=${open ? "narrow" : ""}>
-      ${failure && !me && !open ? html`<div class="alert" role="alert"><p>${t("error.server")}</p></div>`
+      ${failure && !me && !open ? html`<${ErrorNote} error=${failure} retry=${() => setFailure(null)} />`
         : waiting ? html`<p class="muted" role="status">${t("loading")}</p>`
         : html`<${Screen} me=${me} id=${found.id} query=${found.query} navigate=${navigate} onLang=${onLang} />`}
     </main>
