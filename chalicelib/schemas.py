@@ -596,3 +596,28 @@ NOTICE_LOG_QUERY = {
         "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
     },
 }
+
+# --- reports ---------------------------------------------------------------------------------------------
+
+_DAY = {"type": "string", "format": "date", "maxLength": 10}
+RECEIVABLES_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "as_of": {**_DAY, "description": "count days past due up to this date (default: today, broker's time zone)"},
+        "currency": {"type": "string", "enum": sorted(EXPONENTS), "description": "only this currency"},
+    },
+}
+PERFORMANCE_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "from": {**_DAY, "description": "first day (UTC) of the period (default: 29 days before `to`)"},
+        "to": {**_DAY, "description": "last day (UTC), at most 366 days after `from` (default: today)"},
+    },
+}
+FORECAST_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}},
+}

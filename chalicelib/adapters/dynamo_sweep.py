@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import keys
 from chalicelib.adapters.anchors import S3Anchors, anchor_changes
 from chalicelib.adapters.dynamo import INDEX_BY_NEXT_ACTION, case_from_state, case_item, event_item
+from chalicelib.adapters.report_counters import report_updates
 from chalicelib.adapters.webhook_store import outbox_puts
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import NotFound, VersionConflict
@@ -90,6 +91,7 @@ class DynamoSweepIndex:
             actions += [{"Put": {"TableName": self._table, "Item": event_item(case.broker_id, case.case_id, event),
                                  "ConditionExpression": "attribute_not_exists(PK)"}} for event in change.events]
         actions += outbox_puts(self._table, changes)  # their webhook events, stored with them
+        actions += report_updates(self._table, changes)
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise VersionConflict("too many changes for one transaction")
         try:

@@ -37,6 +37,7 @@ from chalicelib.domain import ladder
 from chalicelib.domain.cases import Case, Change, iso, parse_iso
 from chalicelib.domain.fees import discount_deadline, early_payment_discount
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.report_figures import reminder_ref, utc_day
 from chalicelib.ports import CaseStore, Clock, DeliveryRefused, DeliveryThrottled, Queue, RenderError
 from chalicelib.services.channels import Channel, Delivery
 from chalicelib.services.links import PayLinks
@@ -441,7 +442,8 @@ class ReminderWorker:
             "broker_name": case.broker.name, "invoice_number": case.invoice.number, "due_on": case.invoice.due_on,
             "currency": case.balance.currency, "balance": case.balance.as_dict(),
             "days_overdue": max(0, (today - case.invoice.due_on).days),
-            "pay_url": self._links.url(case, ref=claim.claim), "discount": discount,
+            "pay_url": self._links.url(case, ref=reminder_ref(claim.claim, claim.step_id, utc_day(self._clock()))),
+            "discount": discount,
             "interest_provisional": case.ladder.interest_provisional,
             "final_on": case.ladder.final_on or "",
         }
