@@ -1,11 +1,10 @@
 """What the reports read: the broker's counters (written by report_counters.py), and its cases due soon."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import INDEX_BY_NEXT_ACTION, case_from_state
+from chalicelib.adapters.dynamo_sweep import DynamoSweepIndex
 from chalicelib.domain import report_figures
 from chalicelib.domain.cases import Case
 
@@ -16,6 +15,7 @@ class DynamoReports:
     def __init__(self, client: Any, table_name: str) -> None:
         self._db = client
         self._table = table_name
+        self._sweep = DynamoSweepIndex(client, table_name)
 
     def rows(self, broker_id: str, first: str, last: str) -> Rows:
         """Every counter row of the broker whose name is between `first` and `last`, summed over the shards."""
@@ -41,23 +41,10 @@ class DynamoReports:
 
     def upcoming(self, broker_id: str, until: str) -> list[Case]:
         """The broker's cases whose next action is before `until` (ISO UTC), from the sweep's own index."""
-        found: list[Case] = []
-        for shard in range(keys.SWEEP_SHARDS):
-            kwargs: dict[str, Any] = {
-                "TableName": self._table, "IndexName": INDEX_BY_NEXT_ACTION,
-                "KeyConditionExpression": "SweepPK = :pk AND SweepSK < :bound",
-                "FilterExpression": "contains(SweepSK, :broker)",
-                "ExpressionAttributeValues": {":pk": {"S": keys.sweep_pk(shard)},
-                                              ":bound": {"S": keys.sweep_bound(until)},
-                                              ":broker": {"S": f"#{broker_id}#"}},
-            }
-            while True:
-                page = self._db.query(**kwargs)
-                for item in page["Items"]:
-                    case = case_from_state(json.loads(item["state"]["S"]))
-                    if case.broker_id == broker_id:  # the filter matches the key's broker segment; make sure
-                        found.append(case)
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = []
+        for shard in range(self._sweep.shards):
+            for due in self._sweep.due(shard, until, broker_id):
+                if due.broker_id == broker_id:  # the filter matched the key's broker part; make sure
+                    found.append(self._sweep.parse(due.state) if due.state
+                                 else self._sweep.get_case(due.broker_id, due.case_id))
         return found

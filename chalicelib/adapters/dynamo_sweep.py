@@ -43,14 +43,18 @@ class DynamoSweepIndex:
     def shards(self) -> int:
         return keys.SWEEP_SHARDS
 
-    def due(self, shard: int, now: str) -> Iterator[DueCase]:
-        """Cases of one shard whose next action is at or before `now` (ISO UTC), oldest first."""
+    def due(self, shard: int, now: str, broker_id: str | None = None) -> Iterator[DueCase]:
+        """Cases of one shard whose next action is at or before `now` (ISO UTC), oldest first; only one
+        broker's when `broker_id` is given (filtered by DynamoDB: read, but never returned)."""
         kwargs: dict[str, Any] = {
             "TableName": self._table, "IndexName": INDEX_BY_NEXT_ACTION,
             "KeyConditionExpression": "SweepPK = :pk AND SweepSK < :bound",
             "ExpressionAttributeValues": {":pk": {"S": keys.sweep_pk(shard)},
                                           ":bound": {"S": keys.sweep_bound(now)}},
         }
+        if broker_id is not None:  # the sort key is <time>#<broker>#<case>, and ids hold no '#'
+            kwargs["FilterExpression"] = "contains(SweepSK, :broker)"
+            kwargs["ExpressionAttributeValues"][":broker"] = {"S": f"#{broker_id}#"}
         while True:
             page = self._db.query(**kwargs)
             for item in page["Items"]:
