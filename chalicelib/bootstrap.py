@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from chalicelib.services.policies import PolicyService
     from chalicelib.services.reminder_control import ReminderControl
     from chalicelib.services.reminders import ReminderWorker, Sweep
+    from chalicelib.services.reports import ReportService
     from chalicelib.services.self_service import SelfService, SelfServiceTimers
     from chalicelib.services.self_service_notices import SelfServiceNotices
     from chalicelib.services.staff import ConsoleSessions, StaffAuth, StaffDirectory
@@ -587,3 +588,20 @@ def broker_settings() -> BrokerSettings:
     from chalicelib.services.broker_settings import BrokerSettings
 
     return BrokerSettings(broker_reader(), DynamoBrokerSettings(aws("dynamodb"), settings().table_name))
+
+
+def broker_time_zone(broker_id: str) -> str:
+    """The time zone of the broker's notification settings (UTC until they set one)."""
+    from chalicelib.domain.notifications import preferences
+
+    stored = notice_store().preferences(broker_id)
+    return preferences(stored[0], stored[1]).timezone if stored else "UTC"
+
+
+@functools.cache
+def report_service() -> ReportService:
+    from chalicelib.adapters.dynamo_reports import DynamoReports
+    from chalicelib.services.reports import ReportService
+
+    return ReportService(DynamoReports(aws("dynamodb"), settings().table_name), policy_service(), broker_time_zone,
+                         utc_now)

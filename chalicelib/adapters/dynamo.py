@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import keys
 from chalicelib.adapters.anchors import S3Anchors, anchor_changes
 from chalicelib.adapters.case_index import index_attributes
+from chalicelib.adapters.report_counters import report_updates
 from chalicelib.adapters.webhook_store import outbox_puts
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
@@ -238,6 +239,7 @@ class DynamoStore:
         # The webhook events of this change, in its transaction: stored with it, or not at all. Before the
         # unique items, whose cancellation reasons _translate reads from the end.
         actions += outbox_puts(self._table, [change])
+        actions += report_updates(self._table, [change])  # the broker's report counters move with the case
         for item in unique.values():
             actions.append({"Put": {"TableName": self._table, "Item": item,
                                     "ConditionExpression": "attribute_not_exists(PK)"}})
