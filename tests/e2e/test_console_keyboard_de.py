@@ -8,24 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import axe_violations
-from tests.e2e.conftest import PageProblems
 from tests.e2e.console import console_url, id_token, settled, staff_email, staff_password
 from tests.e2e.stack import Demo, api_json, create_case
+from tests.e2e.test_page_keyboard import tab
 
 pytestmark = pytest.mark.e2e
 
 NBSP = "\u00a0"
-FOCUSED = """() => {
-  const e = document.activeElement, style = getComputedStyle(e);
-  return {tag: e.tagName.toLowerCase(), id: e.id, text: (e.innerText || e.value || '').trim().slice(0, 60),
-          outline: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth)};
-}"""
-
-
-def tab(page: Any, key: str = "Tab") -> dict[str, Any]:
-    page.keyboard.press(key)
-    focused: dict[str, Any] = page.evaluate(FOCUSED)
-    return focused
 
 
 def tab_to(page: Any, text: str, key: str = "Tab", limit: int = 25) -> dict[str, Any]:
@@ -43,19 +32,9 @@ def euros_de(minor: int) -> str:
     return f"{major:,}".replace(",", ".") + f",{cents:02d}{NBSP}€"
 
 
-@pytest.fixture
-def german_keyboard_tab(browser: Any) -> Any:
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    problems = PageProblems(page)
-    yield page
-    context.close()
-    assert problems.items == []
-
-
-def test_a_german_broker_works_the_console_by_keyboard_alone(stack: Demo, german_keyboard_tab: Any) -> None:
+def test_a_german_broker_works_the_console_by_keyboard_alone(stack: Demo, console_tab: Any) -> None:
     case = create_case(stack, name="Jürgen Tastatur", currency="EUR", amount=123_456, days_overdue=20)
-    page = german_keyboard_tab
+    page = console_tab
     page.goto(console_url(stack))
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
