@@ -1,0 +1,146 @@
+// The console's shell: sign-in gate, header and navigation, and a router on location.hash.
+import { html, render, useEffect, useRef, useState } from "./vendor/htm-preact.js";
+import { api, endSession } from "./api.js";
+import { idToken, session, signOut } from "./auth.js";
+import { LANGS, guess, lang, setLang, t, use } from "./i18n.js";
+import Today from "./screens/today.js";
+import Receivables from "./screens/receivables.js";
+import Cases from "./screens/cases.js";
+import Case from "./screens/case.js";
+import Policy from "./screens/policy.js";
+import Settings from "./screens/settings.js";
+import SignIn from "./screens/sign_in.js";
+
+// name: the screen; ns: its own strings (i18n/<ns>.<lang>.json), loaded before it shows.
+const ROUTES = [
+  { path: /^today$/, name: "today", screen: Today, nav: true },
+  { path: /^receivables$/, name: "receivables", screen: Receivables, nav: true },
+  { path: /^cases$/, name: "cases", screen: Cases, nav: true },
+  { path: /^cases\/([\w-]+)$/, name: "case", screen: Case, ns: "case" },
+  { path: /^policy$/, name: "policy", screen: Policy, ns: "policy", nav: true },
+  { path: /^settings$/, name: "settings", screen: Settings, nav: true },
+  { path: /^sign-in$/, name: "sign-in", screen: SignIn, open: true },
+];
+
+/** "#/cases/c_1?status=open" -> {route, id, query} */
+function parse(hash) {
+  const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
+  for (const route of ROUTES) {
+    const match = route.path.exec(path);
+    if (match) return { route, id: match[1] ? decodeURIComponent(match[1]) : null,
+      query: Object.fromEntries(new URLSearchParams(search)) };
+  }
+  return null;
+}
+
+export const navigate = (hash) => { location.hash = hash; };
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const changed = () => setHash(location.hash);
+    window.addEventListener("hashchange", changed);
+    return () => window.removeEventListener("hashchange", changed);
+  }, []);
+  return hash;
+}
+
+function Header({ me, current, onLang }) {
+  const [busy, setBusy] = useState(false);
+  const out = async () => {
+    setBusy(true);
+    await signOut();
+    endSession("signed_out");
+  };
+  return html`<header class="top">
+    <a class="brand" href="#/today">${t("app.name")}${me && html`<span class="broker"> · ${me.broker.name}</span>`}</a>
+    <nav aria-label=${t("nav.label")}><ul>
+      ${ROUTES.filter((r) => r.nav).map((r) => html`<li><a href=${`#/${r.name}`}
+        aria-current=${current === r.name || (current === "case" && r.name === "cases") ? "page" : undefined}
+        >${t(`nav.${r.name}`)}</a></li>`)}
+    </ul></nav>
+    <div class="who">
+      <label class="sr-only" for="lang">${t("language")}</label>
+      <select id="lang" value=${lang()} onChange=${(e) => onLang(e.target.value)}>
+        ${Object.entries(LANGS).map(([code, name]) => html`<option value=${code} lang=${code}>${name}</option>`)}
+      </select>
+      ${me && html`<span class="user">${me.user.name || me.user.email}
+        <span class="role">${t(`role.${me.user.role}`)}</span></span>`}
+      <button type="button" class="quiet" onClick=${out} disabled=${busy}>${t("signOut")}</button>
+    </div>
+  </header>`;
+}
+
+function App() {
+  const hash = useHash();
+  const [me, setMe] = useState(null);
+  const [failure, setFailure] = useState(null);
+  const [ready, setReady] = useState(false);
+  const [, setVersion] = useState(0); // a language switch re-renders every screen
+  const [loadedNs, setLoadedNs] = useState(() => new Set());
+  const main = useRef(null);
+  const first = useRef(true);
+  const found = parse(hash);
+  const signedIn = Boolean(idToken());
+
+  useEffect(() => {
+    const gone = () => setMe(null);
+    window.addEventListener("console:signed-out", gone);
+    return () => window.removeEventListener("console:signed-out", gone);
+  }, []);
+
+  // Where to go: the sign-in screen without a session, Today for an unknown address.
+  useEffect(() => {
+    if (!found) navigate(signedIn ? "#/today" : "#/sign-in");
+    else if (!found.route.open && !signedIn) {
+      sessionStorage.setItem("console.next", hash);
+      navigate("#/sign-in");
+    } else if (found.route.name === "sign-in" && signedIn) {
+      const next = sessionStorage.getItem("console.next");
+      sessionStorage.removeItem("console.next");
+      navigate(next && next !== "#/sign-in" ? next : "#/today");
+    }
+  }, [hash, signedIn]);
+
+  useEffect(() => {
+    if (!signedIn || me) return;
+    api("/admin/me").then(setMe, (error) => setFailure(error));
+  }, [signedIn, me]);
+
+  const ns = found?.route.ns;
+  useEffect(() => {
+    if (ns && !loadedNs.has(ns)) use(ns).then(() => setLoadedNs(new Set([...loadedNs, ns])));
+  }, [ns]);
+
+  useEffect(() => { setReady(true); }, []);
+
+  // A new screen: its heading takes the focus (so a screen reader announces it) and names the tab.
+  useEffect(() => {
+    const heading = main.current?.querySelector("h1");
+    document.title = heading ? `${heading.textContent} – ${t("app.name")}` : t("app.name");
+    if (first.current) { first.current = false; return; }
+    (heading || main.current)?.focus({ preventScroll: false });
+  }, [hash, me, loadedNs]);
+
+  const onLang = async (code) => {
+    await setLang(code, true);
+    setVersion((v) => v + 1);
+  };
+
+  if (!ready || !found) return null;
+  const Screen = found.route.screen;
+  const open = found.route.open;
+  const waiting = (!open && (!me || (ns && !loadedNs.has(ns))));
+  const skip = (e) => { e.preventDefault(); main.current.focus(); };
+  return html`<div class="shell">
+    <a class="skip" href="#main" onClick=${skip}>${t("skip")}</a>
+    ${!open && html`<${Header} me=${me} current=${found.route.name} onLang=${onLang} />`}
+    <main id="main" ref=${main} tabindex="-1" class=${open ? "narrow" : ""}>
+      ${failure && !me && !open ? html`<div class="alert" role="alert"><p>${t("error.server")}</p></div>`
+        : waiting ? html`<p class="muted" role="status">${t("loading")}</p>`
+        : html`<${Screen} me=${me} id=${found.id} query=${found.query} navigate=${navigate} onLang=${onLang} />`}
+    </main>
+  </div>`;
+}
+
+setLang(guess()).then(() => render(html`<${App} />`, document.getElementById("app")));

@@ -1,0 +1,43 @@
+// Small pieces every screen uses: loading an API answer, showing an error, amounts, headings.
+import { html, useCallback, useEffect, useState } from "./vendor/htm-preact.js";
+import { api } from "./api.js";
+import { has, money, t } from "./i18n.js";
+
+export { html };
+
+/** GET `path` (with `query`) whenever they change: {data, error, loading, reload}. */
+export function useApi(path, query) {
+  const key = JSON.stringify([path, query]);
+  const [state, setState] = useState({ data: null, error: null, loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true, error: null }));
+    api(path, { query })
+      .then((data) => live && setState({ data, error: null, loading: false }))
+      .catch((error) => live && setState({ data: null, error, loading: false }));
+    return () => { live = false; };
+  }, [key, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { ...state, reload };
+}
+
+/** What went wrong, in words a person can act on. */
+export function errorText(error) {
+  if (!error) return "";
+  if (has(`error.${error.code}`)) return t(`error.${error.code}`, { field: error.field || "" });
+  return error.status >= 400 && error.status < 500 && error.message ? error.message : t("error.server");
+}
+
+export function ErrorNote({ error, retry }) {
+  if (!error || error.status === 401) return null;
+  return html`<div class="alert" role="alert"><p>${errorText(error)}</p>
+    ${retry && html`<button type="button" onClick=${retry}>${t("retry")}</button>`}</div>`;
+}
+
+export const Loading = () => html`<p class="muted" role="status">${t("loading")}</p>`;
+
+export const Money = ({ value }) => html`<span class="num">${money(value)}</span>`;
+
+/** The screen's heading: the shell moves focus here when the route changes. */
+export const Title = ({ children }) => html`<h1 tabindex="-1">${children}</h1>`;
