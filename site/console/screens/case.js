@@ -61,9 +61,13 @@ function NextReminder({ id, version }) {
 const MONEY_KEYS = new Set(["amount", "credit", "credit_amount", "fee", "interest", "discount", "paid", "due",
   "disputed", "collected_amount", "partner_fee", "first_amount", "written_off"]);
 
+// Identifiers and storage details stay out of the history a person reads (the API keeps them all).
+const HIDDEN_KEYS = new Set(["by", "key", "link_id", "link_version", "attachment_id", "dispute_id", "content_type",
+  "size", "currency", "issued_on", "expires_at", "from", "plan_id", "offer_id", "payment_intent", "event_id"]);
+
 function details(data, currency) {
-  return Object.entries(data || {}).filter(([k, v]) => k !== "by" && v !== null && typeof v !== "object")
-    .map(([k, v]) => `${label("case.f", k)}: ${MONEY_KEYS.has(k) && Number.isInteger(v)
+  return Object.entries(data || {}).filter(([k, v]) => !HIDDEN_KEYS.has(k) && v !== null && typeof v !== "object")
+    .map(([k, v]) => `${label("case.d", k)}: ${MONEY_KEYS.has(k) && Number.isInteger(v)
       ? money({ amount: v, currency }) : typeof v === "boolean" ? (v ? "✓" : "–") : v}`).join(" · ");
 }
 
