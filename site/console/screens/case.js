@@ -65,10 +65,20 @@ const MONEY_KEYS = new Set(["amount", "credit", "credit_amount", "fee", "interes
 const HIDDEN_KEYS = new Set(["by", "key", "link_id", "link_version", "attachment_id", "dispute_id", "content_type",
   "size", "currency", "issued_on", "expires_at", "from", "plan_id", "offer_id", "payment_intent", "event_id"]);
 
+// Values that are words of the API's vocabulary, shown in the reader's language.
+const VALUE_WORDS = { reason: "case.reason", status: "case.st", stage: "case.stg", method: "case.method",
+  kind: "case.kind", outcome: "case.dstatus", channel: "case.ch" };
+
+function value(k, v, currency) {
+  if (MONEY_KEYS.has(k) && Number.isInteger(v)) return money({ amount: v, currency });
+  if (typeof v === "boolean") return v ? "✓" : "–";
+  if (VALUE_WORDS[k] && has(`${VALUE_WORDS[k]}.${v}`)) return t(`${VALUE_WORDS[k]}.${v}`);
+  return v;
+}
+
 function details(data, currency) {
   return Object.entries(data || {}).filter(([k, v]) => !HIDDEN_KEYS.has(k) && v !== null && typeof v !== "object")
-    .map(([k, v]) => `${label("case.d", k)}: ${MONEY_KEYS.has(k) && Number.isInteger(v)
-      ? money({ amount: v, currency }) : typeof v === "boolean" ? (v ? "✓" : "–") : v}`).join(" · ");
+    .map(([k, v]) => `${label("case.d", k)}: ${value(k, v, currency)}`).join(" · ");
 }
 
 /** Who did it: the person or key the API names, else the kind of actor (customer, system, Stripe). */
@@ -98,8 +108,7 @@ function Timeline({ kase }) {
     <ol class="timeline" id="timeline">
       ${events.map((e) => html`<li key=${e.seq}>
         <span class="when">${dateTime(e.at)}</span>
-        <span class="what">${label("case.ev", e.type)}</span>
-        <span class="who">${who(e)}</span>
+        <span><span class="what">${label("case.ev", e.type)}</span> · <span class="who">${who(e)}</span></span>
         ${details(e.data, cur) && html`<span class="data">${details(e.data, cur)}</span>`}
       </li>`)}
     </ol>
