@@ -192,8 +192,8 @@ export default function Policy({ me, query = {} }) {
   const change = (path, value) => setDraft((d) => setIn(d, path, value));
   const own = Boolean(me?.permissions?.own);
 
-  const save = async (e) => {
-    e.preventDefault();
+  // No <form>: Enter in the sample invoice's fields must never save the policy.
+  const save = async () => {
     setBusy(true);
     setFailure(null);
     setSaved(null);
@@ -221,21 +221,21 @@ export default function Policy({ me, query = {} }) {
     <p id="policy-version">${info.is_default ? t("policy.isDefault") : t("policy.versionInfo", { n: info.version,
       when: dateTime(info.updated_at), who: author(info.updated_by) })}</p>
     ${version && html`<p class="note">${t("policy.viewingOld", { n: version })} <a href="#/policy">${t("policy.backToCurrent")}</a></p>`}
-    <form ref=${form} onSubmit=${save} novalidate aria-labelledby="ladder-h">
+    <div ref=${form}>
       <h2 id="ladder-h">${t("policy.ladder")}</h2>
       <p class="hint">${t("policy.ladderHint")}</p>
       <${Ladder} steps=${draft.ladder} path=${["ladder"]} errors=${errors} change=${change} caption=${t("policy.ladder")} />
+      <${Preview} draft=${draft} currency=${sample.currency} sample=${sample} setSample=${setSample}
+        tiers=${draft.tiers.map((x) => x.tier)} onErrors=${setErrors} />
       <${Tiers} draft=${draft} errors=${errors} change=${change} />
       <h2>${t("policy.rules")}</h2>
       <${Contact} draft=${draft} errors=${errors} change=${change} />
       <${Fees} draft=${draft} errors=${errors} change=${change} currency=${sample.currency} />
       <p class="alert" role="alert">${failure ? (failure.field ? `${failure.field}: ${errorText(failure)}` : errorText(failure)) : ""}</p>
       ${saved && html`<p class="ok" role="status">${t("policy.saved", { n: saved.version })}</p>`}
-      ${own && html`<div class="buttons"><button type="submit" class="primary" disabled=${busy}
+      ${own && html`<div class="buttons"><button type="button" class="primary" onClick=${save} disabled=${busy}
         >${version ? t("policy.saveOld", { n: version }) : t("policy.save")}</button></div>`}
-    </form>
-    <${Preview} draft=${draft} currency=${sample.currency} sample=${sample} setSample=${setSample}
-      tiers=${draft.tiers.map((x) => x.tier)} onErrors=${setErrors} />
+    </div>
     <${Versions} tick=${tick} current=${info.version} />
   </div>`;
 }
