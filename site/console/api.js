@@ -50,6 +50,10 @@ export const NOTICE = "console.notice";
 export function endSession(reason) {
   clear();
   sessionStorage.setItem(NOTICE, reason);
+  // After an expiry, signing in again leads back to the screen the person was on.
+  if (reason === "expired" && location.hash.startsWith("#/") && location.hash !== "#/sign-in") {
+    sessionStorage.setItem("console.next", location.hash);
+  }
   if (location.hash !== "#/sign-in") location.hash = "#/sign-in";
   window.dispatchEvent(new Event("console:signed-out"));
 }

@@ -75,11 +75,9 @@ function App() {
   const hash = useHash();
   const [me, setMe] = useState(null);
   const [failure, setFailure] = useState(null);
-  const [ready, setReady] = useState(false);
   const [, setVersion] = useState(0); // a language switch re-renders every screen
   const [loadedNs, setLoadedNs] = useState(() => new Set());
   const main = useRef(null);
-  const first = useRef(true);
   const found = parse(hash);
   const signedIn = Boolean(idToken());
 
@@ -109,28 +107,32 @@ function App() {
 
   const ns = found?.route.ns;
   useEffect(() => {
-    if (ns && !loadedNs.has(ns)) use(ns).then(() => setLoadedNs(new Set([...loadedNs, ns])));
+    if (ns && !loadedNs.has(ns)) use(ns).then(() => setLoadedNs((had) => new Set([...had, ns])));
   }, [ns]);
 
-  useEffect(() => { setReady(true); }, []);
+  const open = Boolean(found?.route.open);
+  const waiting = !open && (!me || Boolean(ns && !loadedNs.has(ns)));
 
-  // A new screen: its heading takes the focus (so a screen reader announces it) and names the tab.
+  // A new screen: its heading takes the focus (so a screen reader announces it) and names the tab. The first
+  // screen of a visit keeps the focus at the top (the skip link comes first); a new query on the same screen
+  // (filters, paging) leaves it where the person is.
+  const screenKey = found ? `${found.route.name}/${found.id || ""}` : "";
+  const shown = useRef(null);
   useEffect(() => {
+    if (!found || waiting) return;
     const heading = main.current?.querySelector("h1");
     document.title = heading ? `${heading.textContent} – ${t("app.name")}` : t("app.name");
-    if (first.current) { first.current = false; return; }
-    (heading || main.current)?.focus({ preventScroll: false });
-  }, [hash, me, loadedNs]);
+    if (shown.current !== null && shown.current !== screenKey) (heading || main.current)?.focus();
+    shown.current = screenKey;
+  }, [screenKey, waiting, lang()]);
 
   const onLang = async (code) => {
     await setLang(code, true);
     setVersion((v) => v + 1);
   };
 
-  if (!ready || !found) return null;
+  if (!found) return null;
   const Screen = found.route.screen;
-  const open = found.route.open;
-  const waiting = (!open && (!me || (ns && !loadedNs.has(ns))));
   const skip = (e) => { e.preventDefault(); main.current.focus(); };
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${skip}>${t("skip")}</a>
@@ -143,4 +145,8 @@ function App() {
   </div>`;
 }
 
-setLang(guess()).then(() => render(html`<${App} />`, document.getElementById("app")));
+setLang(guess()).then(() => {
+  const root = document.getElementById("app");
+  root.textContent = ""; // the static "Loading…" goes: Preact would keep it beside the app
+  render(html`<${App} />`, root);
+});

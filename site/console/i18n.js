@@ -30,6 +30,9 @@ export function guess() {
 
 export const lang = () => current;
 
+// Formats follow the reader's own variant of the language (en-GB: 30 Nov 2026; en-US: Nov 30, 2026).
+const locale = () => navigator.languages.find((n) => n.slice(0, 2) === current) || current;
+
 /** Switch language (loading every namespace in use); `remember` keeps the reader's choice. */
 export async function setLang(next, remember = false) {
   const [mine, en] = await Promise.all([bundle(next), next === "en" ? null : bundle("en")]);
@@ -53,7 +56,7 @@ export async function use(ns) {
 /** `t("key", {n: 3})`: "{n}" placeholders; a value {one, other} is chosen by Intl plural rules on `n`. */
 export function t(key, vars = {}) {
   let s = strings[key] ?? english[key] ?? key;
-  if (typeof s === "object") s = s[new Intl.PluralRules(current).select(vars.n ?? 0)] ?? s.other;
+  if (typeof s === "object") s = s[new Intl.PluralRules(locale()).select(vars.n ?? 0)] ?? s.other;
   return s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
@@ -70,7 +73,7 @@ function decimal(amount, digits) {
 export function money(value, options = {}) {
   if (!value || value.currency == null) return "";
   const digits = exponent(value.currency);
-  return new Intl.NumberFormat(current, { style: "currency", currency: value.currency,
+  return new Intl.NumberFormat(locale(), { style: "currency", currency: value.currency,
     minimumFractionDigits: digits, maximumFractionDigits: digits, ...options }).format(decimal(value.amount, digits));
 }
 
@@ -82,14 +85,14 @@ export function minorUnits(text, currency) {
   return Number(match[1]) * 10 ** digits + Number((match[2] || "").padEnd(digits, "0") || 0);
 }
 
-export const number = (n, options) => new Intl.NumberFormat(current, options).format(n);
+export const number = (n, options) => new Intl.NumberFormat(locale(), options).format(n);
 
 /** "2026-11-30" is a calendar day (shown as is); a full ISO time is shown in the reader's time zone. */
 export function date(iso, options = { dateStyle: "medium" }) {
   if (!iso) return "";
   const day = /^\d{4}-\d{2}-\d{2}$/.test(iso);
   const when = new Date(day ? `${iso}T00:00:00Z` : iso);
-  return new Intl.DateTimeFormat(current, day ? { ...options, timeZone: "UTC" } : options).format(when);
+  return new Intl.DateTimeFormat(locale(), day ? { ...options, timeZone: "UTC" } : options).format(when);
 }
 
 export const dateTime = (iso) => date(iso, { dateStyle: "medium", timeStyle: "short" });

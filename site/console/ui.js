@@ -41,3 +41,33 @@ export const Money = ({ value }) => html`<span class="num">${money(value)}</span
 
 /** The screen's heading: the shell moves focus here when the route changes. */
 export const Title = ({ children }) => html`<h1 tabindex="-1">${children}</h1>`;
+
+/** A button's work: {busy, error, run(fn)}; run returns fn's answer, or undefined when it failed. */
+export function useAction() {
+  const [state, setState] = useState({ busy: false, error: null });
+  const run = async (fn) => {
+    setState({ busy: true, error: null });
+    try {
+      const answer = await fn();
+      setState({ busy: false, error: null });
+      return answer;
+    } catch (error) {
+      setState({ busy: false, error });
+      return undefined;
+    }
+  };
+  return { ...state, run };
+}
+
+/** A labelled input whose API error (matched by `field`) is shown beside it and read with it. */
+export function Field({ id, label, error, field, hint, as = "input", ...rest }) {
+  const mine = error && error.field && error.field === (field || rest.name) ? errorText(error) : null;
+  const described = [hint && `${id}-hint`, mine && `${id}-err`].filter(Boolean).join(" ") || undefined;
+  const Tag = as;
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
+    <${Tag} id=${id} aria-invalid=${mine ? "true" : undefined} aria-describedby=${described} ...${rest} />
+    ${mine && html`<p class="err" id=${`${id}-err`}>${mine}</p>`}
+  </div>`;
+}
