@@ -26,7 +26,9 @@ export function Dialog({ title, onClose, children, wide }) {
     const opener = document.activeElement;
     const dialog = ref.current;
     dialog.showModal();
-    (dialog.querySelector("[autofocus]") || dialog.querySelector(FOCUSABLE))?.focus();
+    // The first field, not the close button: what the person came to the dialog for.
+    (dialog.querySelector(".dialog-body [autofocus]") || dialog.querySelector(`.dialog-body :is(${FOCUSABLE})`)
+      || dialog.querySelector(FOCUSABLE))?.focus();
     return () => {
       if (dialog.open) dialog.close();
       if (opener && opener.isConnected) opener.focus();
@@ -46,7 +48,7 @@ export function Dialog({ title, onClose, children, wide }) {
       onCancel=${cancel}>
     <div class="dialog-head"><h2 id=${`${id}-t`}>${title}</h2>
       <button type="button" class="quiet" onClick=${onClose} aria-label=${t("case.close")}>×</button></div>
-    ${children}
+    <div class="dialog-body">${children}</div>
   </dialog>`;
 }
 
