@@ -202,6 +202,7 @@ export default function Policy({ me, query = {} }) {
       setErrors({});
       setSaved(answer);
       setTick((n) => n + 1);
+      if (!version) loaded.reload(); // the heading's "version N, saved by" now names this one
     } catch (error) {
       const target = error.field && form.current.querySelector(`[data-field="${CSS.escape(error.field)}"]`);
       if (target) {
