@@ -176,7 +176,7 @@ function Versions({ tick, current }) {
   </section>`;
 }
 
-export default function Policy({ me, query = {} }) {
+export default function Policy({ me, query = {}, navigate }) {
   useScreenStyles();
   const version = query.version;
   const loaded = useApi("/admin/policy", version ? { version } : undefined);
@@ -202,7 +202,9 @@ export default function Policy({ me, query = {} }) {
       setErrors({});
       setSaved(answer);
       setTick((n) => n + 1);
-      if (!version) loaded.reload(); // the heading's "version N, saved by" now names this one
+      // The heading's "version N, saved by" now names this one (saved from an old one: back to the current).
+      if (version) navigate("#/policy");
+      else loaded.reload();
     } catch (error) {
       const target = error.field && form.current.querySelector(`[data-field="${CSS.escape(error.field)}"]`);
       if (target) {
