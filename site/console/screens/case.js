@@ -140,14 +140,15 @@ export default function Case({ id, me }) {
     setVersion((v) => v + 1);
     reload();
   };
-  if (!kase) {
-    return html`<${Title}>${t("case.title")}</${Title}>
-      ${loading ? html`<${Loading} />` : html`<${ErrorNote} error=${error} retry=${reload} />`}`;
-  }
   const can = me?.permissions || {};
-  return html`<div class="case">
-    <p class="crumb"><a href="#/cases">${t("nav.cases")}</a></p>
-    <${Title}>${kase.customer.name} – ${kase.invoice.number}</${Title}>
+  // The same heading element while loading and after: the shell gave it the focus, and it keeps it.
+  const head = html`<p class="crumb"><a href="#/cases">${t("nav.cases")}</a></p>
+    <${Title}>${kase ? `${kase.customer.name} – ${kase.invoice.number}` : t("case.title")}</${Title}>`;
+  if (!kase) {
+    return html`<div class="case">${head}
+      ${loading ? html`<${Loading} />` : html`<${ErrorNote} error=${error} retry=${reload} />`}</div>`;
+  }
+  return html`<div class="case">${head}
     <p class="ok" role="status" hidden=${!flash}>${flash}</p>
     <${Facts} kase=${kase} />
     ${can.write && html`<${Actions} kase=${kase} can=${can} done=${done} />`}

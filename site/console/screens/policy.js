@@ -218,7 +218,10 @@ export default function Policy({ me, query = {}, navigate }) {
   };
 
   const head = html`<${Title}>${t("policy.title")}</${Title}>`;
-  if (!draft) return html`${head}${loaded.error ? html`<${ErrorNote} error=${loaded.error} retry=${loaded.reload} />` : html`<${Loading} />`}`;
+  if (!draft) {
+    return html`<div class="policy">${head}${loaded.error ? html`<${ErrorNote} error=${loaded.error} retry=${loaded.reload} />`
+      : html`<${Loading} />`}</div>`;
+  }
   const info = loaded.data;
   return html`<div class="policy">${head}
     <p id="policy-version">${info.is_default ? t("policy.isDefault") : t("policy.versionInfo", { n: info.version,
