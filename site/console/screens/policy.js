@@ -103,6 +103,12 @@ function Tiers({ draft, errors, change }) {
       >${t("policy.addTier")}</button></section>`;
 }
 
+function contactText(c) {
+  const channels = c.channels.length ? c.channels.map((ch) => t(`policy.ch.${ch}`)).join(" + ") : t("policy.brokerOnly");
+  return [t("policy.stepLabel", { step: c.step }), t(`policy.stg.${c.stage}`), channels,
+    c.fee ? `${t("policy.fee")} ${money(c.fee)}` : ""].filter(Boolean).join(" · ");
+}
+
 /** Every contact the sample invoice would get under the draft, from the API's own ladder code. */
 function Preview({ draft, currency, sample, setSample, tiers, onErrors }) {
   const [answer, setAnswer] = useState(null);
@@ -154,9 +160,7 @@ function Preview({ draft, currency, sample, setSample, tiers, onErrors }) {
         : !answer ? html`<${Loading} />`
         : !answer.contacts.length ? html`<p>${t("policy.noContacts")}</p>`
         : html`<ol id="preview-list">${answer.contacts.map((c) => html`<li>
-            <strong>${c.local_time.slice(0, 16).replace("T", " ")}</strong> · ${t("policy.stepLabel", { step: c.step })}
-            · ${t(`policy.stg.${c.stage}`)} · ${c.channels.length ? c.channels.map((ch) => t(`policy.ch.${ch}`)).join(" + ")
-              : t("policy.brokerOnly")}${c.fee ? ` · ${t("policy.fee")} ${money(c.fee)}` : ""}</li>`)}</ol>`}
+            <strong>${c.local_time.slice(0, 16).replace("T", " ")}</strong>${` · ${contactText(c)}`}</li>`)}</ol>`}
     </div></section>`;
 }
 
