@@ -95,7 +95,7 @@ function Tiers({ draft, errors, change }) {
       <${Input} id=${`tier-${i}`} path=${["tiers", i, "tier"]} label=${t("policy.tierName")} value=${tier.tier}
         errors=${errors} change=${change} />
       <${Ladder} steps=${tier.ladder} path=${["tiers", i, "ladder"]} errors=${errors} change=${change}
-        caption=${t("policy.tierN", { name: tier.tier })} />
+        caption=${t("policy.tierN", { name: tier.tier })} prefix=${`${t("policy.tierN", { name: tier.tier })}, `} />
       <button type="button" class="danger" onClick=${() => change(["tiers"], draft.tiers.filter((_, j) => j !== i))}
         >${t("policy.removeTier", { name: tier.tier })}</button></fieldset>`)}
     <${Err} id="tiers" errors=${errors} name="tiers" />

@@ -17,14 +17,14 @@ function toggle(list, item, on) {
   return on ? [...list.filter((x) => x !== item), item] : list.filter((x) => x !== item);
 }
 
-export function Ladder({ steps, path, errors, change, caption }) {
+export function Ladder({ steps, path, errors, change, caption, prefix = "" }) {
   const base = fieldName(path).replace(/[^\w]+/g, "-");
   const row = (step, i) => {
     const at = [...path, i];
     const id = `${base}-${i}`;
     const name = (key) => fieldName([...at, key]);
     const set = (key) => (e) => change([...at, key], e.target.value);
-    const sub = t("policy.stepN", { n: i + 1 });
+    const sub = `${prefix}${t("policy.stepN", { n: i + 1 })}`; // a tier's steps are named with their tier
     return html`<tr key=${i}>
       <td><label class="sr-only" for=${`${id}-off`}>${sub}: ${t("policy.offset")}</label>
         <input id=${`${id}-off`} type="number" min="-60" max="365" data-field=${name("offset_days")} value=${step.offset_days}
