@@ -54,22 +54,22 @@ def test_an_owner_edits_the_ladder_sees_the_preview_saves_and_the_next_sweep_fol
     before = contacts(page)
     assert before[2].startswith("step +3 · Reminder · Email + SMS"), before
 
-    page.get_by_label("Step 3: Days from due date").fill("4")
-    page.get_by_label("Step 3: Message").select_option("formal")
-    page.get_by_label("Step 3: Stage").select_option("formal")
+    page.get_by_label("Step 3: Days from due date", exact=True).fill("4")
+    page.get_by_label("Step 3: Message", exact=True).select_option("formal")
+    page.get_by_label("Step 3: Stage", exact=True).select_option("formal")
     expect(page.locator("#preview-list li").nth(2)).to_contain_text("step +4 · Formal · Email + SMS")
     after = contacts(page)
     assert after[:2] == before[:2] and after[3:] == before[3:]
 
     # A rule across fields: the API names the step, and its message stands beside that step's offset.
-    page.get_by_label("Step 2: Days from due date").fill("5")
-    offset = page.get_by_label("Step 3: Days from due date")
+    page.get_by_label("Step 2: Days from due date", exact=True).fill("5")
+    offset = page.get_by_label("Step 3: Days from due date", exact=True)
     expect(offset).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#ladder-2-off-err")).to_have_text(
         "steps must be in increasing order of offset_days, each offset once")
     expect(page.get_by_role("region", name="Preview")).to_contain_text("Fix the field marked above")
     assert axe_violations(page) == []
-    page.get_by_label("Step 2: Days from due date").fill("0")
+    page.get_by_label("Step 2: Days from due date", exact=True).fill("0")
     expect(offset).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#preview-list li").nth(2)).to_contain_text("step +4")
 
@@ -91,7 +91,7 @@ def test_an_owner_edits_the_ladder_sees_the_preview_saves_and_the_next_sweep_fol
     # An old version reads as it was saved.
     versions.get_by_role("link", name="Version 1").click()
     expect(page.get_by_text("You are looking at version 1.")).to_be_visible()
-    expect(page.get_by_label("Step 3: Days from due date")).to_have_value("4")
+    expect(page.get_by_label("Step 3: Days from due date", exact=True)).to_have_value("4")
 
 
 def test_a_viewer_previews_a_change_but_has_nothing_to_save(policy_stack: Demo, console_tab: Any) -> None:
