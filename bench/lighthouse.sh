@@ -81,7 +81,7 @@ if [ ! -d "$LH_NODE/node_modules/lighthouse" ]; then
 fi
 cp bench/lighthouse_console.mjs "$LH_NODE/"
 site_url=$(grep -oE '^\s+Site\s+http\S+' "$work/demo.out" | awk '{print $2}')
-password=$(grep -ioE 'password\W+\S+' "$work/demo.out" | head -1 | awk '{print $NF}')
+password=$(grep -E '^\s+Console ' "$work/demo.out" | grep -oE 'password [^ ;,)]+' | awk '{print $2}')
 echo "Lighthouse 12, desktop, the console"
 FLAGS="$FLAGS" node "$LH_NODE/lighthouse_console.mjs" "$site_url/console" owner@demo.example "$password" "$OUT"
 echo "report: $OUT/console.flow.html"

@@ -59,7 +59,7 @@ function Header({ me, current, onLang }) {
         aria-current=${current === r.name || (current === "case" && r.name === "cases") ? "page" : undefined}
         >${t(`nav.${r.name}`)}</a></li>`)}
     </ul></nav>
-    <div class="who">
+    <div class="account">
       <label class="sr-only" for="lang">${t("language")}</label>
       <select id="lang" value=${lang()} onChange=${(e) => onLang(e.target.value)}>
         ${Object.entries(LANGS).map(([code, name]) => html`<option value=${code} lang=${code}>${name}</option>`)}
@@ -81,10 +81,16 @@ function App() {
   const found = parse(hash);
   const signedIn = Boolean(idToken());
 
+  // Signing in or out re-renders the shell even when the address does not change.
   useEffect(() => {
     const gone = () => setMe(null);
+    const came = () => setVersion((v) => v + 1);
     window.addEventListener("console:signed-out", gone);
-    return () => window.removeEventListener("console:signed-out", gone);
+    window.addEventListener("console:signed-in", came);
+    return () => {
+      window.removeEventListener("console:signed-out", gone);
+      window.removeEventListener("console:signed-in", came);
+    };
   }, []);
 
   // Where to go: the sign-in screen without a session, Today for an unknown address.

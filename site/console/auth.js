@@ -22,6 +22,7 @@ function keep(answer) {
   const tokens = { ...before?.tokens, ...answer.tokens };
   sessionStorage.setItem(KEY, JSON.stringify({ tokens, user: answer.user || before?.user,
     expires_at: Date.now() + (answer.tokens.expires_in || 3600) * 1000 }));
+  if (!before) window.dispatchEvent(new Event("console:signed-in"));
 }
 
 /** Password sign-in: {user} when signed in, or {challenge, session} for a TOTP code or a new password. */

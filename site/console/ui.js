@@ -1,6 +1,6 @@
 // Small pieces every screen uses: loading an API answer, showing an error, amounts, headings.
 import { html, useCallback, useEffect, useState } from "./vendor/htm-preact.js";
-import { api } from "./api.js";
+import { api, download } from "./api.js";
 import { has, money, t } from "./i18n.js";
 
 export { html };
@@ -70,4 +70,12 @@ export function Field({ id, label, error, field, hint, as = "input", ...rest }) 
     <${Tag} id=${id} aria-invalid=${mine ? "true" : undefined} aria-describedby=${described} ...${rest} />
     ${mine && html`<p class="err" id=${`${id}-err`}>${mine}</p>`}
   </div>`;
+}
+
+/** Saves a CSV export of the API (with the screen's filters) as a file. */
+export function CsvButton({ path, name, query }) {
+  const [error, setError] = useState(null);
+  const save = () => download(path, name, query).then(() => setError(null), setError);
+  return html`<button type="button" class="quiet" onClick=${save}>${t("rec.csv", { name })}</button>
+    ${error && html`<span class="err" role="alert">${errorText(error)}</span>`}`;
 }

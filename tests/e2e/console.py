@@ -23,7 +23,7 @@ def staff_email(role: str) -> str:
 
 def staff_password(demo: Demo) -> str:
     """The demo staff's password, as `portal demo` prints it beside the console's URL."""
-    match = re.search(r"password\W+(\S+)", demo.output, re.I)
+    match = re.search(r"^\s+Console .*\bpassword\s+([^\s;,)]+)", demo.output, re.M)
     assert match, demo.output
     return match.group(1)
 

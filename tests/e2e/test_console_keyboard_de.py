@@ -100,6 +100,7 @@ def test_a_german_broker_works_the_console_by_keyboard_alone(stack: Demo, german
     tab_to(page, "Fälle", key="Shift+Tab")
     page.keyboard.press("Enter")
     expect(heading).to_have_text("Fälle")
+    expect(heading).to_be_focused()
     assert tab(page)["id"] == "f-q"  # the search comes first
     page.keyboard.type("Jürgen Tastatur")
     page.keyboard.press("Enter")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 BUCKETS = {"current": "Not yet due", "1-30": "1–30 days", "31-60": "31–60 days", "61-90": "61–90 days",
            "90+": "Over 90 days"}
-SYMBOLS = {"EUR": "€", "JPY": "JP¥"}  # as an en-GB browser writes them
+SYMBOLS = {"EUR": "€", "JPY": "JP¥", "GBP": "£", "USD": "US$"}  # as an en-GB browser writes them
 
 
 def shown(amount: int, currency: str) -> str:
@@ -31,8 +31,8 @@ def shown(amount: int, currency: str) -> str:
 def book(stack: Demo) -> None:
     """Cases in every bucket in EUR and JPY, and a payment today in each currency."""
     for currency, amount in (("EUR", 120_050), ("JPY", 98_000)):
-        cases = [create_case(stack, currency=currency, amount=amount + days, days_overdue=days)
-                 for days in (-10, 12, 45, 75, 130)]
+        cases = [create_case(stack, currency=currency, amount=amount * (n + 1), days_overdue=days)
+                 for n, days in enumerate((-10, 12, 45, 75, 130))]
         status, _ = api_json(f"{stack.api_url}/admin/cases/{cases[1]['case_id']}/payments", stack.api_key, {
             "amount": amount // 4, "method": "bank_transfer", "reference": f"E2E-{currency}",
             "received_on": date.today().isoformat()})
@@ -63,11 +63,12 @@ def test_the_receivables_screen_shows_the_apis_figures(stack: Demo, book: None, 
         for name, label in BUCKETS.items():
             cells = table.get_by_role("row", name=label).get_by_role("cell")
             expect(cells).to_have_text([shown(buckets[name]["amount"], currency), f"{buckets[name]['cases']:,}"])
-        # The chart draws the same five buckets, tallest bar for the largest amount.
+        # The chart draws the same five buckets, each bar as tall as its share of the largest.
         chart = section.get_by_role("img", name=f"Aging of what is due in {currency}")
         heights = [float(h) for h in chart.locator("rect").evaluate_all("rs => rs.map(r => r.getAttribute('height'))")]
-        largest = max(BUCKETS, key=lambda n: buckets[n]["amount"])
-        assert heights.index(max(heights)) == list(BUCKETS).index(largest)
+        largest = max(b["amount"] for b in buckets.values())
+        assert [round(h / max(heights), 2) for h in heights] == pytest.approx(
+            [buckets[n]["amount"] / largest for n in BUCKETS], abs=0.01)
 
     # Collected in the last 30 days: the same period and sums as the API's.
     today = datetime.now(timezone.utc).date()

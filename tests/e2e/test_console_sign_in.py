@@ -72,11 +72,13 @@ def test_an_expired_session_sends_the_person_to_sign_in_and_back_where_they_were
     page = console_tab
     sign_in(page, stack, "viewer", screen="receivables")
     expect(page.get_by_role("heading", level=1)).to_have_text("Receivables")
-    # The session ends elsewhere (global sign-out) and the ID token has stopped being accepted.
-    access = stored(page)["tokens"]["access_token"]  # type: ignore[index]
-    status, _, _ = http(f"{stack.api_url}/console/session", access, method="DELETE")
-    assert status == 204
+    # Both tokens have run out: the ID token is refused (a 401), and so is the refresh token.
     tamper_id_token(page)
+    page.evaluate(f"""() => {{
+      const s = JSON.parse(sessionStorage.getItem('{SESSION}'));
+      s.tokens.refresh_token = 'expired-' + s.tokens.refresh_token;
+      sessionStorage.setItem('{SESSION}', JSON.stringify(s));
+    }}""")
 
     page.get_by_role("link", name="Cases").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")

@@ -2,7 +2,7 @@
 // quick). The filters live in the address, so a filtered list can be bookmarked and Back works.
 import { html, useEffect, useState } from "../vendor/htm-preact.js";
 import { date, number, t } from "../i18n.js";
-import { ErrorNote, Money, Title, useApi } from "../ui.js";
+import { CsvButton, ErrorNote, Money, Title, useApi } from "../ui.js";
 
 const STATUSES = ["open", "promised", "on_plan", "disputed", "escalated", "paid", "written_off"];
 const STAGES = ["courtesy", "reminder", "formal", "late_fee", "final", "escalation"];
@@ -101,6 +101,8 @@ export default function Cases({ query, navigate }) {
       </tr>`)}</tbody>
     </table>
     ${!data.items.length && html`<p>${t(filtered ? "cases.noneFiltered" : "cases.none")}</p>`}
+    <p class="actions"><${CsvButton} path="/admin/cases.csv" name="cases.csv"
+      query=${Object.fromEntries(Object.entries(params).filter(([k]) => k !== "cursor" && k !== "limit"))} /></p>
     <nav class="pager" aria-label=${t("cases.pages")}>
       ${query.cursor && html`<button type="button" onClick=${() => page(trail[trail.length - 1], true)}>
         ${t("cases.previous")}</button>`}

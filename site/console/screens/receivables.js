@@ -1,9 +1,8 @@
 // Receivables: what is owed per currency and how old it is, what came in over the last 30 days, what the
 // ladder will send in the next 7, and which ladder steps bring payments. Every figure is the reports API's.
 import { html, useState } from "../vendor/htm-preact.js";
-import { download } from "../api.js";
 import { date, money, number, t } from "../i18n.js";
-import { ErrorNote, Loading, Money, Title, errorText, useApi } from "../ui.js";
+import { CsvButton, ErrorNote, Loading, Money, Title, useApi } from "../ui.js";
 
 const BUCKETS = ["current", "1-30", "31-60", "61-90", "90+"];
 const DAY = 86_400_000;
@@ -87,13 +86,6 @@ function Forecast({ days }) {
     </table>`;
 }
 
-function Csv({ path, name, query }) {
-  const [error, setError] = useState(null);
-  const save = () => download(path, name, query).then(() => setError(null), setError);
-  return html`<button type="button" class="quiet" onClick=${save}>${t("rec.csv", { name })}</button>
-    ${error && html`<span class="err" role="alert">${errorText(error)}</span>`}`;
-}
-
 export default function Receivables() {
   const [today] = useState(() => isoDay(Date.now()));
   const book = useApi("/admin/reports/receivables");
@@ -108,7 +100,7 @@ export default function Receivables() {
       ${book.data && html`<p class="muted">${t("rec.asOf", { d: date(book.data.as_of), tz: book.data.timezone })}</p>
         ${book.data.currencies.length ? book.data.currencies.map((row) => html`<${Currency} key=${row.currency} row=${row} />`)
           : html`<p>${t("rec.nothingOpen")}</p>`}
-        <p class="actions"><${Csv} path="/admin/reports/receivables.csv" name="receivables.csv" /></p>`}
+        <p class="actions"><${CsvButton} path="/admin/reports/receivables.csv" name="receivables.csv" /></p>`}
     </section>
     <section aria-labelledby="r-collected">
       <h2 id="r-collected">${t("rec.collected")}</h2>
@@ -122,7 +114,7 @@ export default function Receivables() {
         <h2 id="r-steps">${t("rec.steps")}</h2>
         <p class="muted">${t("rec.stepsHint")}</p>
         <${Steps} steps=${perf.data.steps} />
-        <p class="actions"><${Csv} path="/admin/reports/performance.csv" name="performance.csv" query=${period} /></p>`}
+        <p class="actions"><${CsvButton} path="/admin/reports/performance.csv" name="performance.csv" query=${period} /></p>`}
     </section>
     <section aria-labelledby="r-next">
       <h2 id="r-next">${t("rec.next")}</h2>

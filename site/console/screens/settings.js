@@ -20,6 +20,7 @@ function Sender({ own }) {
     e.preventDefault();
     const body = Object.fromEntries(Object.entries(form).filter(([k, v]) =>
       (k === "name" || k === "email" || v) && [...SENDER.map((f) => f[0]), "address"].includes(k)));
+    if (body.phone) body.phone = body.phone.replace(/[\s().-]/g, ""); // "+34 600 12 34 56" is E.164 once spaced out
     const answer = await save.run(() => api("/admin/settings", { method: "PUT", body }));
     if (answer) { setForm(answer); setSaved(true); }
   };
@@ -33,7 +34,7 @@ function Sender({ own }) {
     ${form && own && html`<form onSubmit=${submit} class="grid2" novalidate>
       ${SENDER.map(([k, type, auto]) => html`<${Field} id=${`s-${k}`} name=${k} label=${t(`set.${k}`)} type=${type}
         autocomplete=${auto} value=${form[k] || ""} onInput=${set(k)} error=${save.error}
-        required=${k === "name" || k === "email"} />`)}
+        hint=${k === "phone" ? t("set.phoneHint") : undefined} required=${k === "name" || k === "email"} />`)}
       <${Field} as="textarea" id="s-address" name="address" label=${t("set.address")} rows="3"
         value=${form.address || ""} onInput=${set("address")} error=${save.error} />
       <div class="wide">

@@ -30,7 +30,7 @@ function Notice() {
   return html`<p class="note" role="status" id="notice">${t(`signIn.notice.${reason}`)}</p>`;
 }
 
-export default function SignIn({ navigate, onLang }) {
+export default function SignIn({ onLang }) {
   const [step, setStep] = useState("password");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -53,10 +53,7 @@ export default function SignIn({ navigate, onLang }) {
   const go = (next) => { setError(null); setCode(""); setStep(next); };
 
   const finish = (answer) => {
-    if (answer.tokens) {
-      navigate(sessionStorage.getItem("console.next") || "#/today");
-      return;
-    }
+    if (answer.tokens) return; // the shell takes the person on (where they were going, else Today)
     setChallenge(answer);
     go(answer.challenge);
   };
