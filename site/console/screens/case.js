@@ -81,10 +81,11 @@ function details(data, currency) {
     .map(([k, v]) => `${label("case.d", k)}: ${value(k, v, currency)}`).join(" · ");
 }
 
-/** Who did it: the person or key the API names, else the kind of actor (customer, system, Stripe). */
+/** Who did it: for the broker's own events the person or key the API names, else the kind of actor (the
+ * customer's evidence, seen while staff read the case, is still the customer's). */
 export function who(event) {
   const by = event.by || event.data?.by;
-  if (by && by.name) return by.kind === "api_key" ? t("case.byKey", { name: by.name }) : by.name;
+  if (event.actor === "broker" && by && by.name) return by.kind === "api_key" ? t("case.byKey", { name: by.name }) : by.name;
   return label("case.actor", event.actor);
 }
 
