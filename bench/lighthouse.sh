@@ -81,7 +81,7 @@ if [ ! -d "$LH_NODE/node_modules/lighthouse" ]; then
 fi
 cp bench/lighthouse_console.mjs "$LH_NODE/"
 site_url=$(grep -oE '^\s+Site\s+http\S+' "$work/demo.out" | awk '{print $2}')
-password=$(grep -E '^\s+Console ' "$work/demo.out" | grep -oE 'password [^ ;,)]+' | awk '{print $2}')
+password=$(grep -oiE 'password:? +[^ ;,)]+' "$work/demo.out" | head -1 | awk '{print $NF}')
 echo "Lighthouse 12, desktop, the console"
 FLAGS="$FLAGS" node "$LH_NODE/lighthouse_console.mjs" "$site_url/console" owner@demo.example "$password" "$OUT"
 echo "report: $OUT/console.flow.html"

@@ -1,23 +1,23 @@
 // The console's shell: sign-in gate, header and navigation, and a router on location.hash.
 import { html, render, useEffect, useRef, useState } from "./vendor/htm-preact.js";
-import { api, endSession } from "./api.js";
+import { ApiError, api, endSession } from "./api.js";
 import { idToken, session, signOut } from "./auth.js";
 import { LANGS, guess, lang, setLang, t, use } from "./i18n.js";
+import { ErrorNote } from "./ui.js";
 import Today from "./screens/today.js";
 import Receivables from "./screens/receivables.js";
 import Cases from "./screens/cases.js";
-import Case from "./screens/case.js";
-import Policy from "./screens/policy.js";
 import Settings from "./screens/settings.js";
 import SignIn from "./screens/sign_in.js";
 
-// name: the screen; ns: its own strings (i18n/<ns>.<lang>.json), loaded before it shows.
+// name: the screen; ns: its own strings (i18n/<ns>.<lang>.json) and `load` its module, fetched when it first
+// opens (they are the largest screens and not needed for the first one).
 const ROUTES = [
   { path: /^today$/, name: "today", screen: Today, nav: true },
   { path: /^receivables$/, name: "receivables", screen: Receivables, nav: true },
   { path: /^cases$/, name: "cases", screen: Cases, nav: true },
-  { path: /^cases\/([\w-]+)$/, name: "case", screen: Case, ns: "case" },
-  { path: /^policy$/, name: "policy", screen: Policy, ns: "policy", nav: true },
+  { path: /^cases\/([\w-]+)$/, name: "case", load: () => import("./screens/case.js"), ns: "case" },
+  { path: /^policy$/, name: "policy", load: () => import("./screens/policy.js"), ns: "policy", nav: true },
   { path: /^settings$/, name: "settings", screen: Settings, nav: true },
   { path: /^sign-in$/, name: "sign-in", screen: SignIn, open: true },
 ];
@@ -76,7 +76,7 @@ function App() {
   const [me, setMe] = useState(null);
   const [failure, setFailure] = useState(null);
   const [, setVersion] = useState(0); // a language switch re-renders every screen
-  const [loadedNs, setLoadedNs] = useState(() => new Set());
+  const [loaded, setLoaded] = useState({}); // screens fetched on first use: ns -> component
   const main = useRef(null);
   const found = parse(hash);
   const signedIn = Boolean(idToken());
@@ -84,7 +84,7 @@ function App() {
   // Signing in or out re-renders the shell even when the address does not change.
   useEffect(() => {
     const gone = () => setMe(null);
-    const came = () => setVersion((v) => v + 1);
+    const came = () => { setFailure(null); setVersion((v) => v + 1); };
     window.addEventListener("console:signed-out", gone);
     window.addEventListener("console:signed-in", came);
     return () => {
@@ -107,17 +107,20 @@ function App() {
   }, [hash, signedIn]);
 
   useEffect(() => {
-    if (!signedIn || me) return;
+    if (!signedIn || me || failure) return;
     api("/admin/me").then(setMe, (error) => setFailure(error));
-  }, [signedIn, me]);
+  }, [signedIn, me, failure]);
 
   const ns = found?.route.ns;
   useEffect(() => {
-    if (ns && !loadedNs.has(ns)) use(ns).then(() => setLoadedNs((had) => new Set([...had, ns])));
-  }, [ns]);
+    if (!ns || loaded[ns] || failure) return;
+    Promise.all([found.route.load(), use(ns)])
+      .then(([module]) => setLoaded((had) => ({ ...had, [ns]: module.default })))
+      .catch(() => setFailure(new ApiError(0, null)));
+  }, [ns, failure]);
 
   const open = Boolean(found?.route.open);
-  const waiting = !open && (!me || Boolean(ns && !loadedNs.has(ns)));
+  const waiting = !open && (!me || Boolean(ns && !loaded[ns]));
 
   // A new screen: its heading takes the focus (so a screen reader announces it) and names the tab. The first
   // screen of a visit keeps the focus at the top (the skip link comes first); a new query on the same screen
@@ -138,13 +141,13 @@ function App() {
   };
 
   if (!found) return null;
-  const Screen = found.route.screen;
+  const Screen = found.route.screen || loaded[ns];
   const skip = (e) => { e.preventDefault(); main.current.focus(); };
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${skip}>${t("skip")}</a>
     ${!open && html`<${Header} me=${me} current=${found.route.name} onLang=${onLang} />`}
     <main id="main" ref=${main} tabindex="-1" class=${open ? "narrow" : ""}>
-      ${failure && !me && !open ? html`<div class="alert" role="alert"><p>${t("error.server")}</p></div>`
+      ${failure && (!me || waiting) && !open ? html`<${ErrorNote} error=${failure} retry=${() => setFailure(null)} />`
         : waiting ? html`<p class="muted" role="status">${t("loading")}</p>`
         : html`<${Screen} me=${me} id=${found.id} query=${found.query} navigate=${navigate} onLang=${onLang} />`}
     </main>

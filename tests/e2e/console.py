@@ -23,7 +23,7 @@ def staff_email(role: str) -> str:
 
 def staff_password(demo: Demo) -> str:
     """The demo staff's password, as `portal demo` prints it beside the console's URL."""
-    match = re.search(r"^\s+Console .*\bpassword\s+([^\s;,)]+)", demo.output, re.M)
+    match = re.search(r"\bpassword:?\s+([^\s;,)]+)", demo.output, re.I)
     assert match, demo.output
     return match.group(1)
 

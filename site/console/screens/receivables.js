@@ -92,11 +92,13 @@ export default function Receivables() {
   const [period] = useState(() => ({ from: isoDay(Date.parse(today) - 30 * DAY), to: today }));
   const perf = useApi("/admin/reports/performance", period);
   const next = useApi("/admin/reports/forecast", { days: 7 });
+  // One render when all three answers are in: sections filling in one by one would push each other down.
+  const first = [book, perf, next].some((r) => r.loading && !r.data && !r.error);
+  if (first) return html`<${Title}>${t("nav.receivables")}<//><${Loading} />`;
   return html`<${Title}>${t("nav.receivables")}<//>
     <section aria-labelledby="r-open">
       <h2 id="r-open">${t("rec.open")}</h2>
       <${ErrorNote} error=${book.error} retry=${book.reload} />
-      ${book.loading && !book.data && html`<${Loading} />`}
       ${book.data && html`<p class="muted">${t("rec.asOf", { d: date(book.data.as_of), tz: book.data.timezone })}</p>
         ${book.data.currencies.length ? book.data.currencies.map((row) => html`<${Currency} key=${row.currency} row=${row} />`)
           : html`<p>${t("rec.nothingOpen")}</p>`}
@@ -105,7 +107,6 @@ export default function Receivables() {
     <section aria-labelledby="r-collected">
       <h2 id="r-collected">${t("rec.collected")}</h2>
       <${ErrorNote} error=${perf.error} retry=${perf.reload} />
-      ${perf.loading && !perf.data && html`<${Loading} />`}
       ${perf.data && html`<p class="muted">${t("rec.period", { from: date(perf.data.from), to: date(perf.data.to) })}</p>
         <ul class="tiles" id="collected">${perf.data.currencies.map((c) => html`<li key=${c.currency} data-currency=${c.currency}>
           <span class="big"><${Money} value=${{ amount: c.collected, currency: c.currency }} /></span>
@@ -119,7 +120,6 @@ export default function Receivables() {
     <section aria-labelledby="r-next">
       <h2 id="r-next">${t("rec.next")}</h2>
       <${ErrorNote} error=${next.error} retry=${next.reload} />
-      ${next.loading && !next.data && html`<${Loading} />`}
       ${next.data && html`<${Forecast} days=${next.data.days} />`}
     </section>`;
 }
