@@ -9,7 +9,8 @@ from uuid import uuid4
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import axe_violations
+from tests.e2e.browser import axe_violations, press
+from tests.e2e.browser import focused as focus_now
 from tests.e2e.conftest import PageProblems
 from tests.e2e.console import console_url, session, settled, staff_email, staff_password
 from tests.e2e.console_case_kit import delivery_note, disputed_case
@@ -18,19 +19,6 @@ from tests.e2e.stack import Demo, admin_case
 pytestmark = pytest.mark.e2e
 
 NBSP = "\u00a0"
-FOCUSED = """() => {
-  const e = document.activeElement, style = getComputedStyle(e);
-  return {tag: e.tagName.toLowerCase(), id: e.id, type: e.type || '', label: e.getAttribute('aria-label') || '',
-          text: (e.innerText || e.value || '').trim().slice(0, 80),
-          inDialog: Boolean(e.closest('dialog')),
-          outline: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth)};
-}"""
-
-
-def press(page: Any, key: str = "Tab") -> dict[str, Any]:
-    page.keyboard.press(key)
-    focused: dict[str, Any] = page.evaluate(FOCUSED)
-    return focused
 
 
 def tab_until(page: Any, match: Any, key: str = "Tab", limit: int = 200) -> dict[str, Any]:
@@ -87,12 +75,12 @@ def test_a_german_collector_decides_a_dispute_by_keyboard_alone(stack: Demo, ger
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Notiz hinzufügen")
     expect(dialog).to_be_visible()
-    assert page.evaluate(FOCUSED)["inDialog"]
+    assert focus_now(page)["inDialog"]
     stops = [press(page) for _ in range(8)]
     assert all(stop["inDialog"] for stop in stops), stops
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
-    assert page.evaluate(FOCUSED)["text"] == opener["text"]
+    assert focus_now(page)["text"] == opener["text"]
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
     tab_until(page, lambda f: f["id"] == "note-text")

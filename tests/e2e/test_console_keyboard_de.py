@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import axe_violations
+from tests.e2e.browser import press as tab
 from tests.e2e.console import console_url, id_token, settled, staff_email, staff_password
 from tests.e2e.stack import Demo, api_json, create_case
-from tests.e2e.test_page_keyboard import tab
 
 pytestmark = pytest.mark.e2e
 
