@@ -81,8 +81,9 @@ def states(demo: Demo) -> dict[str, Callable[[Any], None]]:
             "page-payment-success": success, "page-network-error": offline}
 
 
-def console_book(demo: Demo) -> None:
-    """Cases in every aging bucket in two currencies, a payment, a dispute: a console with something to show."""
+def console_book(demo: Demo) -> str:
+    """Cases in every aging bucket in two currencies, a payment, a dispute: a console with something to show.
+    Returns the disputed case's id."""
     from datetime import date
 
     people = ["Oliver Bennett", "Amelia Clarke", "Harry Evans", "Isla Foster", "Jack Green", "Mia Hughes",
@@ -99,18 +100,21 @@ def console_book(demo: Demo) -> None:
         if n == 3:
             api_json(f"{demo.api_url}/customer/dispute", case["pay_url"].split("#", 1)[1], {
                 "reason": "wrong_amount", "message": "We agreed on a lower rate for October."})
+            disputed = str(case["case_id"])
+    return disputed
 
 
 def console_shots(browser: Any, demo: Demo, out: Path) -> None:
-    console_book(demo)
+    disputed = console_book(demo)
     context = browser.new_context(locale="en-GB", timezone_id="Europe/London", viewport=CONSOLE_VIEWPORT)
     page = context.new_page()
     page.goto(console_url(demo))
     page.get_by_label("Email").fill("owner@demo.example")
     shoot(page, out, "console-sign-in", full=False)
     sign_in(page, demo, "owner")
-    for screen in ("today", "receivables", "cases", "settings"):
-        page.goto(f"{console_url(demo)}#/{screen}")
+    for screen, route in (("today", "today"), ("receivables", "receivables"), ("cases", "cases"),
+                          ("settings", "settings"), ("case", f"cases/{disputed}"), ("policy", "policy")):
+        page.goto(f"{console_url(demo)}#/{route}")
         settled(page)
         page.wait_for_load_state("networkidle")
         shoot(page, out, f"console-{screen}")
