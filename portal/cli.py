@@ -96,6 +96,9 @@ def parser() -> argparse.ArgumentParser:
 
     deploy.register(commands)  # `portal deploy` (portal/deploy.py)
     stage_commands.register(commands, [target])  # `portal dlq redrive`, `portal stripe-keys`
+    from portal import reindex
+
+    reindex.register(commands, [target])  # `portal reindex` (portal/reindex.py)
     clock = commands.add_parser("clock", parents=[target], help="show or move the running demo's clock")
     moves = clock.add_mutually_exclusive_group()
     moves.add_argument("--set", type=sweep.moment, metavar="ISO", help="e.g. 2026-12-01T10:00:00Z (time runs on)")
@@ -149,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from portal import import_command
 
             return import_command.command(args, target)
+        if args.command == "reindex":
+            from portal import reindex
+
+            return reindex.command(args, target)
         if args.command in ("clock", "outbox"):
             from portal import demo_commands
 
