@@ -40,8 +40,7 @@ def reindex(client: Any, table: str) -> tuple[int, int]:
     done = skipped = 0
     kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "SK = :case AND attribute_not_exists(DueSK)",
                               "ExpressionAttributeValues": {":case": {"S": keys.CASE_SK}}}
-    while True:
-        page = client.scan(**kwargs)
+    for page in client.get_paginator("scan").paginate(**kwargs):
         for stored in page["Items"]:
             case = case_from_state(json.loads(stored["state"]["S"]))
             case = replace(case, attention=flags(case, case, (), case.updated_at))
@@ -51,6 +50,4 @@ def reindex(client: Any, table: str) -> tuple[int, int]:
                 done += 1
             except client.exceptions.ConditionalCheckFailedException:
                 skipped += 1
-        if "LastEvaluatedKey" not in page:
-            return done, skipped
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return done, skipped
