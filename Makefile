@@ -52,6 +52,7 @@ bench: venv
 	$(PY) bench/imports.py
 	$(PY) bench/evidence_pack.py
 	$(PY) bench/digest.py
+	$(PY) bench/reports.py
 	$(PY) bench/case_search.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).

@@ -610,6 +610,42 @@ NOTICE_LOG_QUERY = {
 }
 
 
+# --- staff: console sign-in, the team, API keys ---------------------------------------------------------
+STAFF_ROLES = ["viewer", "collector", "owner"]
+_EMAIL = {"type": "string", "minLength": 3, "maxLength": 254, "pattern": EMAIL}
+# Cognito's own limits: a password is at most 256 characters; its policy (length, classes) is Cognito's check.
+_PASSWORD = {"type": "string", "minLength": 1, "maxLength": 256, "writeOnly": True}
+_NEW_PASSWORD = {**_PASSWORD, "minLength": 12, "description": "at least 12 characters, with upper and lower case "
+                                                              "letters and a digit"}
+_OTP = {"type": "string", "pattern": "^[0-9]{6}$", "description": "the 6-digit code of the authenticator app"}
+_TOKEN = {"type": "string", "minLength": 1, "maxLength": 8192, "writeOnly": True}
+CONSOLE_SIGN_IN = {"type": "object", "additionalProperties": False, "required": ["email", "password"],
+                   "properties": {"email": _EMAIL, "password": _PASSWORD}}
+CONSOLE_CHALLENGE = {"type": "object", "additionalProperties": False,
+                     "required": ["email", "session", "challenge"], "properties": {
+                         "email": _EMAIL, "session": {"type": "string", "minLength": 1, "maxLength": 4096},
+                         "challenge": {"type": "string", "enum": ["SOFTWARE_TOKEN_MFA", "NEW_PASSWORD_REQUIRED"]},
+                         "code": _OTP, "new_password": _NEW_PASSWORD}}
+CONSOLE_REFRESH = {"type": "object", "additionalProperties": False, "required": ["refresh_token"],
+                   "properties": {"refresh_token": _TOKEN}}
+PASSWORD_FORGOT = {"type": "object", "additionalProperties": False, "required": ["email"],
+                   "properties": {"email": _EMAIL}}
+PASSWORD_RESET = {"type": "object", "additionalProperties": False, "required": ["email", "code", "new_password"],
+                  "properties": {"email": _EMAIL, "code": {"type": "string", "pattern": "^[0-9]{4,10}$",
+                                                           "description": "the code Cognito emailed"},
+                                 "new_password": _NEW_PASSWORD}}
+MFA_SETUP = {"type": "object", "additionalProperties": False, "required": ["access_token"],
+             "properties": {"access_token": _TOKEN}}
+MFA_VERIFY = {"type": "object", "additionalProperties": False, "required": ["access_token", "code"],
+              "properties": {"access_token": _TOKEN, "code": _OTP}}
+USER_INVITE = {"type": "object", "additionalProperties": False, "required": ["email", "name", "role"],
+               "properties": {"email": _EMAIL, "name": name(100), "role": {"type": "string", "enum": STAFF_ROLES}}}
+USER_ROLE = {"type": "object", "additionalProperties": False, "required": ["role"],
+             "properties": {"role": {"type": "string", "enum": STAFF_ROLES}}}
+API_KEY_CREATE = {"type": "object", "additionalProperties": False, "required": ["name"],
+                  "properties": {"name": name(60, description="what the key is for, e.g. \"ERP sync\"")}}
+
+
 # --- the console: policy preview, broker settings ----------------------------------------------------------
 
 POLICY_PREVIEW = {
@@ -647,4 +683,30 @@ BROKER_SETTINGS = {
         "reply_to": {**_CUSTOMER_FIELDS["email"], "description": "Reply-To of reminder emails (else email)"},
         "sender_name": name(100, description="From name of reminder emails (else name)"),
     },
+}
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+
+_DAY = {"type": "string", "format": "date", "maxLength": 10}
+RECEIVABLES_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "as_of": {**_DAY, "description": "count days past due up to this date (default: today, broker's time zone)"},
+        "currency": {"type": "string", "enum": sorted(EXPONENTS), "description": "only this currency"},
+    },
+}
+PERFORMANCE_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "from": {**_DAY, "description": "first day (UTC) of the period (default: 29 days before `to`)"},
+        "to": {**_DAY, "description": "last day (UTC), at most 366 days after `from` (default: today)"},
+    },
+}
+FORECAST_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}},
 }

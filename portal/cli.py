@@ -96,6 +96,9 @@ def parser() -> argparse.ArgumentParser:
 
     deploy.register(commands)  # `portal deploy` (portal/deploy.py)
     stage_commands.register(commands, [target])  # `portal dlq redrive`, `portal stripe-keys`
+    from portal import staff_users
+
+    staff_users.register(commands, [target])  # `portal user invite|remove|list` (portal/staff_users.py)
     from portal import reindex
 
     reindex.register(commands, [target])  # `portal reindex` (portal/reindex.py)
@@ -148,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from portal import webhooks_cli
 
             return webhooks_cli.command(args, target)
+        if args.command == "user":
+            from portal import staff_users
+
+            return staff_users.command(args, target)
         if args.command == "import":
             from portal import import_command
 

@@ -14,6 +14,7 @@ from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoi
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.history import TIMELINE_PAGE, Event
 from chalicelib.ports import BrokerStore, CaseStore, Clock
+from chalicelib.services.acting import attribute
 from chalicelib.services.unit_of_work import Changed, change_case
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -59,6 +60,7 @@ class CaseService:
         )
         if self._planner is not None:
             change = replace(change, case=replace(change.case, next_action_at=self._planner(change.case)))
+        change = attribute(change)
         unique: dict[str, dict[str, Any]] = {}
         digest = request_hash(body)
         if idempotency_key:
