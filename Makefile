@@ -43,6 +43,7 @@ bench: venv
 	$(PY) bench/cold_start.py
 	$(PY) bench/calls.py
 	$(PY) bench/page_budget.py
+	$(PY) bench/console_budget.py
 	$(PY) bench/sweep.py
 	$(PY) bench/burst.py
 	$(PY) bench/outbox.py

@@ -183,7 +183,8 @@ def get_case(case_id: str) -> dict[str, Any]:
     view["history_verified"] = verify_history(events, case.head_hash if before is None else None,
                                               segment=older is not None or before is not None).ok
     if any(d.attachments for d in case.self_service.disputes):  # evidence: download links for the broker
-        view.update(views.self_service_view(case, bootstrap.self_service().evidence_links(case)))
+        evidence = bootstrap.self_service()
+        view.update(views.self_service_view(case, evidence.evidence_links(case), evidence.evidence_links(case, True)))
     return view
 
 

@@ -169,7 +169,9 @@ ATTACHMENT = {"type": "object", "properties": {
     "attachment_id": {"type": "string"}, "key": {"type": "string", "description": "the S3 object key"},
     "filename": {"type": "string"}, "content_type": {"type": "string"}, "size": {"type": "integer"},
     "added_at": {"type": "string", "format": "date-time"},
-    "download_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only"}}}
+    "download_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only"},
+    "view_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only: the same "
+                 "file served inline, for the console to show in a frame or an image"}}}
 DISPUTE = {"type": "object", "properties": {
     "dispute_id": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"},
     "amount": {"type": ["integer", "null"], "description": "null: the whole balance"},
