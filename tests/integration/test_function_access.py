@@ -256,6 +256,15 @@ def api_scenario(world: World, name: str) -> None:
             "collected_amount": 50000, "collected_on": "2026-11-05", "closed": True, "returned_to_broker": True})
         call("POST", f"/admin/cases/{closed}/write-off", {"reason": "settled for less"})
         call("GET", f"/admin/webhooks/{endpoint['endpoint_id']}/deliveries")
+        # The console's read models: search, today, the next reminder, previews, versions, settings.
+        call("GET", "/admin/cases?sort=balance&q=example")
+        call("GET", "/admin/today")
+        call("GET", f"/admin/cases/{planned}/next-reminder")
+        call("POST", "/admin/policy/preview", {"invoice": {"amount": 5000, "currency": "EUR",
+                                                           "due_date": "2026-11-30", "timezone": "Europe/Berlin"}})
+        call("GET", "/admin/policy/versions")
+        call("PUT", "/admin/settings", {"name": "Acme", "email": "ar@acme.test", "reply_to": "help@acme.test"})
+        call("GET", "/admin/settings")
 
 
 def handler_of(function: dict[str, Any]) -> Callable[..., Any]:
