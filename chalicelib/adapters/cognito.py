@@ -7,7 +7,6 @@ the project's here and nowhere else.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -252,7 +251,3 @@ def jwks_url(pool_id: str, endpoint: str | None) -> str:
     """Where the pool publishes its keys: Cognito's own address, or the local stand-in's (`endpoint`)."""
     base = endpoint.rstrip("/") if endpoint else issuer(pool_id)
     return f"{base}/{pool_id}/.well-known/jwks.json" if endpoint else f"{base}/.well-known/jwks.json"
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
