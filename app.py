@@ -157,8 +157,11 @@ def list_cases() -> dict[str, Any]:
     broker = broker_id()
     params = query(schemas.LIST_QUERY)
     limit = params.get("limit", schemas.DEFAULT_LIMIT)
+    search = bootstrap.case_search()
+    if search.wanted(params):
+        return search.search(broker, params, limit, params.get("cursor"))
     cases, cursor = bootstrap.case_service().list_cases(broker, params.get("status"), limit, params.get("cursor"))
-    return {"items": [views.case_summary(c) for c in cases], "next_cursor": cursor}
+    return {"items": [search.listed(c) for c in cases], "next_cursor": cursor}
 
 
 def timeline_before() -> int | None:
@@ -732,3 +735,44 @@ def revoke_api_key(key_id: str) -> Response:
 
     revoke_key_id(bootstrap.store(), broker_id(), key_id)
     return Response(body="", status_code=204)
+
+
+# --- the console's read models: today, case previews, policy preview and versions, settings ----------------
+
+@api("/admin/today", "GET", role="viewer")
+def today() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.today().view(broker)
+
+
+@api("/admin/policy/preview", "POST", role="viewer")
+def preview_policy() -> dict[str, Any]:
+    broker = broker_id()
+    payload = body(schemas.POLICY_PREVIEW)
+    if "policy" in payload:
+        validation.validate(payload["policy"], schemas.POLICY)  # the very errors PUT /admin/policy gives
+    return bootstrap.policy_console().preview(broker, payload)
+
+
+@api("/admin/policy/versions", "GET", role="viewer")
+def policy_versions() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.policy_console().versions(broker)
+
+
+@api("/admin/cases/{case_id}/next-reminder", "GET", role="viewer")
+def next_reminder(case_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.next_reminder().view(broker, case_id)
+
+
+@api("/admin/settings", "GET", role="viewer")
+def get_settings() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.broker_settings().get(broker)
+
+
+@api("/admin/settings", "PUT", role="owner")
+def put_settings() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.broker_settings().put(broker, body(schemas.BROKER_SETTINGS))

@@ -528,3 +528,62 @@ def staff_directory() -> StaffDirectory:
     from chalicelib.services.staff import StaffDirectory
 
     return StaffDirectory(CognitoStaff(aws("cognito-idp"), settings().require("user_pool_id")))
+
+
+# --- the console's read models: case search, today, previews, settings ------------------------------------
+
+if TYPE_CHECKING:
+    from chalicelib.services.broker_settings import BrokerSettings
+    from chalicelib.services.case_search import CaseSearch
+    from chalicelib.services.policy_console import PolicyConsole
+    from chalicelib.services.reminder_preview import NextReminder
+    from chalicelib.services.today import Today
+
+
+@functools.cache
+def case_search() -> CaseSearch:
+    from chalicelib.adapters.dynamo_search import DynamoCaseSearch
+    from chalicelib.services.case_search import CaseSearch
+
+    return CaseSearch(DynamoCaseSearch(aws("dynamodb"), settings().table_name), utc_now)
+
+
+@functools.cache
+def today() -> Today:
+    from chalicelib.adapters.dynamo_search import DynamoCaseSearch
+    from chalicelib.services.today import Today
+
+    return Today(DynamoCaseSearch(aws("dynamodb"), settings().table_name),
+                 lambda broker_id: broker_notices().preferences(broker_id).timezone, utc_now)
+
+
+@functools.cache
+def policy_console() -> PolicyConsole:
+    from chalicelib.adapters.dynamo_policy import DynamoPolicyStore
+    from chalicelib.services.policy_console import PolicyConsole
+
+    return PolicyConsole(DynamoPolicyStore(aws("dynamodb"), settings().table_name), policy_service().policy_for,
+                         utc_now)
+
+
+PREVIEW_PAY_PATH = "/pay#preview"  # where a preview shows the pay link: the page, never a token
+
+
+@functools.cache
+def next_reminder() -> NextReminder:
+    from chalicelib.adapters.templates import Templates
+    from chalicelib.services.reminder_preview import NextReminder
+
+    def load(broker_id: str, case_id: str) -> Any:
+        return store().load_page(broker_id, case_id, before=None, limit=1)[0]
+
+    return NextReminder(load, policy_service().policy_for, Templates(), utc_now,
+                        settings().require("site_url") + PREVIEW_PAY_PATH)
+
+
+@functools.cache
+def broker_settings() -> BrokerSettings:
+    from chalicelib.adapters.dynamo_settings import DynamoBrokerSettings
+    from chalicelib.services.broker_settings import BrokerSettings
+
+    return BrokerSettings(broker_reader(), DynamoBrokerSettings(aws("dynamodb"), settings().table_name))

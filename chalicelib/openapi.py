@@ -692,3 +692,88 @@ ROUTES.update({
         "summary": "Revoke an API key (servers using it are refused within a minute) (owner)", "security": "broker",
         "errors": [400, 401, 404], **NO_CONTENT},
 })
+
+
+# --- the console's read models: case search, today, previews, settings -------------------------------------
+LISTED_CASE = {"type": "object", "allOf": [CASE_SUMMARY], "required": ["days_overdue", "stage", "tier"], "properties": {
+    "days_overdue": {"type": "integer", "minimum": 0, "description": "days past the due date (UTC), 0 before it"},
+    "stage": {"type": ["string", "null"], "description": "stage of the last ladder step started; null: none yet"},
+    "tier": {"type": ["string", "null"]}}}
+CASE_LIST["properties"]["items"]["items"] = LISTED_CASE  # type: ignore[index]
+ROUTES[("/admin/cases", "GET")]["summary"] = (
+    "List cases: newest opened first; with any of stage, tier, currency, overdue_min, overdue_max, q, sort or "
+    "order, the filtered, searched list in that order (default due_date asc)")
+MONEY = {"type": "object", "required": ["amount", "currency"], "properties": {
+    "amount": {"type": "integer", "description": "minor units"}, "currency": schemas.CURRENCY}}
+_ATTENTION_KINDS = ["dispute", "already_paid", "email_bounced", "send_failed", "plan_defaulted", "promise_due",
+                    "ready_for_collections"]
+TODAY_VIEW = {"type": "object", "required": ["items", "counts"], "properties": {
+    "items": {"type": "array", "items": {"type": "object", "required": [
+        "kind", "case_id", "customer_name", "invoice_number", "balance", "since"], "properties": {
+        "kind": {"type": "string", "enum": _ATTENTION_KINDS}, "case_id": {"type": "string"},
+        "customer_name": {"type": "string"}, "invoice_number": {"type": "string"}, "balance": MONEY,
+        "since": {"type": "string", "format": "date-time", "description": "when it started to need a person"},
+        "detail": {"type": "string", "description": "dispute reason, payment method, bounced/complained, the send "
+                                                    "error, or the promised date (promise_due)"}}}},
+    "counts": {"type": "object", "required": _ATTENTION_KINDS,
+               "properties": {k: {"type": "integer"} for k in _ATTENTION_KINDS}}}}
+ROUTES[("/admin/today", "GET")] = {
+    "summary": "What needs a person now, by kind, newest first: disputes awaiting a decision, payment claims to "
+               "reconcile, bounced emails, failed sends, defaulted plans, promises due today (the broker's time "
+               "zone), cases ready for escalation", "security": "broker", "response": TODAY_VIEW, "errors": [401]}
+ACTOR = {"type": "object", "required": ["kind", "id", "name"], "properties": {
+    "kind": {"type": "string", "enum": ["user", "api_key"]}, "id": {"type": "string"}, "name": {"type": "string"}}}
+POLICY_VERSIONS = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+    "type": "object", "required": ["version", "updated_at", "updated_by", "changed"], "properties": {
+        "version": {"type": "integer", "minimum": 1}, "updated_at": {"type": "string", "format": "date-time"},
+        "updated_by": ACTOR,
+        "changed": {"type": "array", "items": {"type": "string"},
+                    "description": "top-level keys unlike the version before (the default policy, for the first)"}}}}}}
+POLICY_PREVIEW_VIEW = {"type": "object", "required": ["contacts"], "properties": {"contacts": {
+    "type": "array", "items": {"type": "object", "required": ["at", "local_time", "step", "stage", "channels"],
+                               "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "local_time": {"type": "string", "description": "the same moment in the customer's time zone, with offset"},
+        "step": {"type": "string", "description": "the step's offset from the due date, e.g. +10"},
+        "stage": {"type": "string"}, "template": {"type": "string"},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}},
+        "notify_broker": {"type": "boolean", "description": "the broker is told too (escalation)"},
+        "fee": {**MONEY, "description": "fees the step charges (late fee, fixed compensation)"}}}}}}
+ROUTES.update({
+    ("/admin/policy/preview", "POST"): {
+        "summary": "Every contact a sample invoice would get, and when, under the posted policy (or the current one), "
+                   "if nobody paid: the sweep's own ladder code. An invalid policy is PUT /admin/policy's 400",
+        "security": "broker", "request": schemas.POLICY_PREVIEW, "response": POLICY_PREVIEW_VIEW,
+        "errors": [400, 401, 413]},
+    ("/admin/policy/versions", "GET"): {"summary": "The policy's versions, newest first: who stored each, when, and "
+                                                   "what it changed", "security": "broker",
+                                        "response": POLICY_VERSIONS, "errors": [401]},
+})
+NEXT_REMINDER = {"type": "object", "required": ["next"], "properties": {"next": {
+    "type": ["object", "null"], "description": "null: no reminder ahead (paused, closed, ladder finished...)",
+    "required": ["at", "local_time", "step", "stage", "channels", "language", "email", "sms"], "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "local_time": {"type": "string", "description": "the same moment in the customer's time zone, with offset"},
+        "step": {"type": "string"}, "stage": {"type": "string"}, "template": {"type": "string"},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}},
+        "language": {"type": "string"},
+        "email": {"type": ["object", "null"], "required": ["subject", "text", "html"], "properties": {
+            "subject": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"}}},
+        "sms": {"type": ["object", "null"], "required": ["text"], "properties": {"text": {"type": "string"}}},
+        "balance": {**MONEY, "description": "what the message will ask for (with any fee the step charges)"}}}}}
+ROUTES[("/admin/cases/{case_id}/next-reminder", "GET")] = {
+    "summary": "The case's next reminder: when, and the exact email and/or SMS its customer will get, rendered from "
+               "the real templates in their language (the pay link is a placeholder, never a live token)",
+    "security": "broker", "response": NEXT_REMINDER}
+SETTINGS_VIEW = {"type": "object", "required": ["name", "email", "phone", "reply_to", "sender_name"],
+                 "additionalProperties": False, "properties": {
+    k: {**v, "type": ["string", "null"]} if k not in ("name",) else v
+    for k, v in schemas.BROKER_SETTINGS["properties"].items()}}  # type: ignore[attr-defined]
+ROUTES.update({
+    ("/admin/settings", "GET"): {"summary": "The broker's sender and contact details that reminders and the pay "
+                                            "page use", "security": "broker", "response": SETTINGS_VIEW,
+                                 "errors": [401]},
+    ("/admin/settings", "PUT"): {"summary": "Replace them (optional ones left out are removed); cases opened from "
+                                            "then on carry them" + _OWNER, "security": "broker",
+                                 "request": schemas.BROKER_SETTINGS, "response": SETTINGS_VIEW},
+})

@@ -21,6 +21,10 @@ class Broker:
     name: str
     email: str | None = None
     locale: str = "en"  # the broker's language: evidence packs (and what else speaks to the broker)
+    # Contact and sender details (PUT /admin/settings) that new cases carry to the customer
+    phone: str | None = None
+    reply_to: str | None = None
+    sender_name: str | None = None
 
 
 @dataclass(frozen=True)

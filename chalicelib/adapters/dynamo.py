@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.anchors import S3Anchors, anchor_changes
+from chalicelib.adapters.case_index import index_attributes
 from chalicelib.adapters.webhook_store import outbox_puts
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 INDEX_BY_BROKER = "by_broker"
 INDEX_BY_STATUS = "by_status"
 INDEX_BY_NEXT_ACTION = "by_next_action"
+SETTINGS = ("phone", "reply_to", "sender_name")  # the broker's optional contact details, in Broker's order
 
 
 def _s(value: str) -> dict[str, str]:
@@ -94,6 +96,7 @@ def case_item(case: Case) -> dict[str, Any]:
     if case.next_action_at:  # sparse: only cases with work ahead are in the sweep index
         item["SweepPK"] = _s(keys.sweep_pk(keys.sweep_shard(case.case_id)))
         item["SweepSK"] = _s(keys.sweep_sk(case.next_action_at, case.broker_id, case.case_id))
+    item.update(index_attributes(case))  # the console's listing orders and its attention list
     return item
 
 
@@ -321,7 +324,7 @@ class DynamoStore:
         if not item:
             raise NotFound("no such broker", "broker_id")
         return Broker(broker_id, item["name"]["S"], item.get("email", {}).get("S"),
-                      item.get("locale", {}).get("S", "en"))
+                      item.get("locale", {}).get("S", "en"), *(item.get(k, {}).get("S") for k in SETTINGS))
 
     def add_api_key(self, broker_id: str, key_hash: str, created_at: str, name: str | None = None,
                     hint: str | None = None) -> None:

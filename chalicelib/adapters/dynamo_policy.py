@@ -51,3 +51,17 @@ class DynamoPolicyStore:
                 raise Conflict(f"policy version {record.version} was stored by someone else; read it and try again",
                                "version", code="version_conflict") from exc
             raise
+
+    def history(self, broker_id: str) -> list[PolicyRecord]:
+        """Every stored version, oldest first (a policy changes a few times a year: one Query reads them)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": keys.broker_pk(broker_id)},
+                                          ":prefix": {"S": keys.POLICY_PREFIX}}}
+        records: list[PolicyRecord] = []
+        while True:
+            page = self._db.query(**kwargs)
+            records += [_record(broker_id, item) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return records
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

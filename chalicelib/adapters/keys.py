@@ -180,3 +180,19 @@ def digest_sent_sk(due_at: str) -> str:
 
 def digest_due_sk(at: str, broker_id: str) -> str:
     return f"{at}#{broker_id}"
+
+
+# --- the console: cases that need a person (sparse), and the broker's case listing in four orders ------
+
+def attention_sk(since: str, case_id: str) -> str:
+    return f"{since}#{case_id}"
+
+
+SORTS = {"due_date": "DueSK", "balance": "BalanceSK", "customer": "NameSK", "updated_at": "UpdatedSK"}
+SORT_INDEXES = {"due_date": "by_due", "balance": "by_balance", "customer": "by_customer", "updated_at": "by_updated"}
+
+
+def sort_keys(due_on: str, due: int, name: str, updated_at: str, case_id: str) -> dict[str, str]:
+    """One sort key per order of the listing; each ends with the case id so equal values still page exactly."""
+    return {"DueSK": f"{due_on}#{case_id}", "BalanceSK": f"{due:019d}#{case_id}",
+            "NameSK": f"{name.casefold()[:200]}#{case_id}", "UpdatedSK": f"{updated_at}#{case_id}"}

@@ -469,7 +469,7 @@ def _start(case: Case, policy: Policy, step: Step, skipped: tuple[Step, ...], no
             balance = replace(balance, fees=balance.fees + fee)
             events.append(("fee_applied", {"amount": fee, "currency": balance.currency, "kind": "late_fee",
                                            "step": step.step_id}))
-    ladder = st
+    ladder = replace(st, stage=step.stage)
     if "start_interest" in actions and policy.interest.regime != "none":
         ladder = replace(ladder, interest_started=True)
     if ladder.interest_started:

@@ -53,7 +53,8 @@ class CaseService:
         broker = self._brokers.get_broker(broker_id)
         case_id = new_case_id()
         change = domain.open_case(
-            broker_id=broker_id, case_id=case_id, broker=BrokerContact(broker.name, broker.email),
+            broker_id=broker_id, case_id=case_id,
+            broker=BrokerContact(broker.name, broker.email, broker.phone, broker.reply_to, broker.sender_name),
             customer=customer, invoice=invoice,
             link=Link(new_link_id(), 1, iso(now + self._link_ttl)), at=now,
         )

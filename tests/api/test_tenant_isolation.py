@@ -71,6 +71,13 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/cases/{case_id}/mediation", "POST"): {"mediator_id": "{mediator_id}", "hold_until": "{in_a_month}"},
     ("/admin/cases/{case_id}/write-off", "POST"): {"reason": "insolvent"},
     ("/admin/cases/{case_id}/evidence-pack", "GET"): None,
+    ("/admin/today", "GET"): None,
+    ("/admin/policy/preview", "POST"): {"invoice": {"amount": 5000, "currency": "EUR", "due_date": "2026-11-30",
+                                                    "timezone": "Europe/Paris"}},
+    ("/admin/policy/versions", "GET"): None,
+    ("/admin/cases/{case_id}/next-reminder", "GET"): None,
+    ("/admin/settings", "GET"): None,
+    ("/admin/settings", "PUT"): {"name": "Acme Receivables", "email": "ar@acme.test", "phone": "+442071234567"},
 }
 
 
@@ -239,6 +246,28 @@ def test_listings_never_show_another_brokers_cases(client, broker, other_broker)
     assert set(listing(client, other_key)) == theirs
     assert set(listing(client, key, "&status=open")) == mine
     assert set(listing(client, other_key, "&status=open")) == theirs
+    for search in ("&sort=customer", "&q=inv-", "&currency=EUR&sort=balance&order=desc", "&overdue_min=0"):
+        assert set(listing(client, key, search)) == mine
+        assert set(listing(client, other_key, search)) == theirs
+
+
+def test_settings_are_each_brokers_own(client, broker, other_broker):
+    _, key = broker
+    _, other_key = other_broker
+    changed = client.http.put("/admin/settings", headers=auth(key), body=json.dumps(
+        {"name": "Acme Receivables", "email": "ar@acme.test", "phone": "+442071234567"}))
+    assert changed.status_code == 200
+    assert get(client, "/admin/settings", other_key).json_body["name"] == "Other Ltd"
+    assert get(client, "/admin/settings", other_key).json_body["phone"] is None
+
+
+def test_today_never_shows_another_brokers_cases(client, broker, other_broker):
+    _, key = broker
+    _, other_key = other_broker
+    case = open_case(client, key)
+    bootstrap.self_service().open_dispute(token_of(case["pay_url"]), {"reason": "quality", "message": "Broken"})
+    assert [i["case_id"] for i in get(client, "/admin/today", key).json_body["items"]] == [case["case_id"]]
+    assert get(client, "/admin/today", other_key).json_body["items"] == []
 
 
 def _garbled(broker_id: str, key: str, other_id: str) -> dict[str, dict[str, str]]:

@@ -16,7 +16,8 @@ from tests.conftest import TABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-INDEXES = {"by_broker", "by_status", "by_next_action"}
+INDEXES = {"by_broker", "by_status", "by_next_action", "by_attention", "by_due", "by_balance", "by_customer",
+           "by_updated"}
 
 
 # --- the moto table made from infra/resources.json ----------------------------------------------
