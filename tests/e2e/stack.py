@@ -201,7 +201,7 @@ def expired_pay_url(demo: Demo, case_id: str) -> str:
 
 def console_sign_in(demo: Demo, email: str) -> dict[str, Any]:
     """POST /console/session as a demo staff member with the password the demo printed: {"tokens", "user"}."""
-    match = re.search(r"password (\S+?);", demo.output)
+    match = re.search(r"^\s+password (\S+)$", demo.output, re.M)
     assert match, demo.output
     status, answer = api_json(f"{demo.api_url}/console/session", "", {"email": email, "password": match.group(1)})
     assert status == 200, answer
