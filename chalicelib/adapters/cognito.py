@@ -71,10 +71,12 @@ def _attributes(items: list[dict[str, str]]) -> dict[str, str]:
 @contextmanager
 def _translated(field: str | None = None) -> Iterator[None]:
     """Cognito's refusals as the project's errors (the only place that reads Cognito's error codes)."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ParamValidationError
 
     try:
         yield
+    except ParamValidationError:  # a value outside Cognito's own limits (lengths the schemas do not repeat)
+        raise InvalidInput("invalid value", field or "body") from None
     except ClientError as exc:
         code, message = exc.response["Error"]["Code"], exc.response["Error"].get("Message", "")
         if code in ("NotAuthorizedException", "UserNotFoundException"):
