@@ -81,6 +81,8 @@ def _translated(field: str | None = None) -> Iterator[None]:
         code, message = exc.response["Error"]["Code"], exc.response["Error"].get("Message", "")
         if code in ("NotAuthorizedException", "UserNotFoundException"):
             raise Unauthorized("wrong email or password", code="bad_credentials") from None
+        if code == "ResourceNotFoundException":  # a sign-in session Cognito no longer knows
+            raise Unauthorized("the sign-in has expired; start again") from None
         if code == "PasswordResetRequiredException":
             raise Unauthorized("this password must be reset first", code="password_reset_required") from None
         if code in ("CodeMismatchException", "ExpiredCodeException", "EnableSoftwareTokenMFAException"):
