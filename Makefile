@@ -54,6 +54,7 @@ bench: venv
 	$(PY) bench/evidence_pack.py
 	$(PY) bench/digest.py
 	$(PY) bench/reports.py
+	$(PY) bench/case_search.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

@@ -508,8 +508,11 @@ def staff_auth() -> StaffAuth:
 
     pool, client = settings().user_pool_id, settings().user_pool_client_id
     jwks = Jwks(jwks_url(pool, settings().cognito_endpoint)) if pool else None
-    return StaffAuth(broker_auth(), jwks, issuer(pool) if pool else None, client,
-                     clock=lambda: utc_now().timestamp())  # token expiry on the services' clock
+    # Token expiry on the real clock, as Cognito stamps it: never the services' clock, which the demo moves.
+    return StaffAuth(broker_auth(), jwks, issuer(pool) if pool else None, client, clock=lambda: wall_clock())
+
+
+wall_clock = time.time
 
 
 @functools.cache

@@ -767,9 +767,10 @@ ROUTES[("/admin/cases/{case_id}/next-reminder", "GET")] = {
     "summary": "The case's next reminder: when, and the exact email and/or SMS its customer will get, rendered from "
                "the real templates in their language (the pay link is a placeholder, never a live token)",
     "security": "broker", "response": NEXT_REMINDER}
+# As stored: what the request schema checked, described, not checked again (its patterns are not `format`'s).
 SETTINGS_VIEW = {"type": "object", "required": ["name", "email", "phone", "reply_to", "sender_name"],
                  "additionalProperties": False, "properties": {
-    k: {**v, "type": ["string", "null"]} if k not in ("name",) else v
+    k: {"type": "string" if k == "name" else ["string", "null"], "description": v["description"]}
     for k, v in schemas.BROKER_SETTINGS["properties"].items()}}  # type: ignore[attr-defined]
 ROUTES.update({
     ("/admin/settings", "GET"): {"summary": "The broker's sender and contact details that reminders and the pay "

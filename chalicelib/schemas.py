@@ -612,7 +612,7 @@ NOTICE_LOG_QUERY = {
 
 # --- staff: console sign-in, the team, API keys ---------------------------------------------------------
 STAFF_ROLES = ["viewer", "collector", "owner"]
-_EMAIL = {"type": "string", "minLength": 3, "maxLength": 254, "pattern": EMAIL}
+_EMAIL = {"type": "string", "minLength": 3, "maxLength": 128, "pattern": EMAIL}  # Cognito's username: 128 at most
 # Cognito's own limits: a password is at most 256 characters; its policy (length, classes) is Cognito's check.
 _PASSWORD = {"type": "string", "minLength": 1, "maxLength": 256, "writeOnly": True}
 _NEW_PASSWORD = {**_PASSWORD, "minLength": 12, "description": "at least 12 characters, with upper and lower case "
@@ -623,7 +623,7 @@ CONSOLE_SIGN_IN = {"type": "object", "additionalProperties": False, "required": 
                    "properties": {"email": _EMAIL, "password": _PASSWORD}}
 CONSOLE_CHALLENGE = {"type": "object", "additionalProperties": False,
                      "required": ["email", "session", "challenge"], "properties": {
-                         "email": _EMAIL, "session": {"type": "string", "minLength": 1, "maxLength": 4096},
+                         "email": _EMAIL, "session": {"type": "string", "minLength": 20, "maxLength": 2048},
                          "challenge": {"type": "string", "enum": ["SOFTWARE_TOKEN_MFA", "NEW_PASSWORD_REQUIRED"]},
                          "code": _OTP, "new_password": _NEW_PASSWORD}}
 CONSOLE_REFRESH = {"type": "object", "additionalProperties": False, "required": ["refresh_token"],

@@ -226,9 +226,13 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
     p("Collections portal: local stack")
     p(f"  API    {api_url}")
     p(f"  Site   {site_url}")
-    p(f"  Console {site_url}/console  (sign in as {staff_users.DEMO_USERS[0][0]}, password "
-      f"{staff_users.DEMO_PASSWORD}; also {staff_users.DEMO_USERS[1][0]} and {staff_users.DEMO_USERS[2][0]})"
-      if broker else f"  Console {site_url}/console  (no demo staff: --no-seed)")
+    p(f"  Console {site_url}/console")
+    if broker:  # each on its own line: what a person copies, and what the browser tests read
+        p(f"    sign in as {staff_users.DEMO_USERS[0][0]} (owner); also {staff_users.DEMO_USERS[1][0]}, "
+          f"{staff_users.DEMO_USERS[2][0]}")
+        p(f"    password {staff_users.DEMO_PASSWORD}")
+    else:
+        p("    no demo staff (--no-seed): `portal user invite` one")
     p(f"  AWS    {endpoint}  (moto: {', '.join(SERVICES)})")
     p(f"         table {names.table}, secret {names.link_keys_secret}, bucket {names.bucket}")
     p(f"  Outbox {site_url}/outbox  (every email and SMS sent; as JSON: {site_url}/outbox.json)")

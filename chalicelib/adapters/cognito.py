@@ -7,7 +7,6 @@ the project's here and nowhere else.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -72,14 +71,18 @@ def _attributes(items: list[dict[str, str]]) -> dict[str, str]:
 @contextmanager
 def _translated(field: str | None = None) -> Iterator[None]:
     """Cognito's refusals as the project's errors (the only place that reads Cognito's error codes)."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ParamValidationError
 
     try:
         yield
+    except ParamValidationError:  # a value outside Cognito's own limits (lengths the schemas do not repeat)
+        raise InvalidInput("invalid value", field or "body") from None
     except ClientError as exc:
         code, message = exc.response["Error"]["Code"], exc.response["Error"].get("Message", "")
         if code in ("NotAuthorizedException", "UserNotFoundException"):
             raise Unauthorized("wrong email or password", code="bad_credentials") from None
+        if code == "ResourceNotFoundException":  # a sign-in session Cognito no longer knows
+            raise Unauthorized("the sign-in has expired; start again") from None
         if code == "PasswordResetRequiredException":
             raise Unauthorized("this password must be reset first", code="password_reset_required") from None
         if code in ("CodeMismatchException", "ExpiredCodeException", "EnableSoftwareTokenMFAException"):
@@ -252,7 +255,3 @@ def jwks_url(pool_id: str, endpoint: str | None) -> str:
     """Where the pool publishes its keys: Cognito's own address, or the local stand-in's (`endpoint`)."""
     base = endpoint.rstrip("/") if endpoint else issuer(pool_id)
     return f"{base}/{pool_id}/.well-known/jwks.json" if endpoint else f"{base}/.well-known/jwks.json"
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

@@ -6,6 +6,7 @@ server) has its own, and a change made outside a staff request (the sweep, Strip
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,6 +30,14 @@ def acting_as(principal: Principal | None) -> Iterator[None]:
         yield
     finally:
         _CURRENT.reset(token)
+
+
+def on_behalf_of(broker_id: str, by: dict[str, str] | None) -> contextlib.AbstractContextManager[None]:
+    """For work a person or key started and a worker carries on (an import): its changes name them.
+    The role is not checked there (it was when the work was started); only who is recorded."""
+    if by is None:
+        return contextlib.nullcontext()
+    return acting_as(Principal(broker_id, "viewer", by["kind"], by["id"], by["name"]))
 
 
 def attribute(change: Change) -> Change:

@@ -13,6 +13,7 @@ from chalicelib.services import brokers
 from tests.api.conftest import open_case, read_case
 from tests.api.self_service_kit import World
 from tests.api.test_evidence_pack import files_of, verify_offline
+from tests.api.test_imports import HEADER, imported, trigger  # noqa: F401 - trigger is a fixture
 from tests.conftest import get, post
 
 
@@ -94,3 +95,14 @@ def test_a_policy_version_names_who_stored_it(client, broker, console_users):
                                                                   "Content-Type": "application/json"},
                                  body=json.dumps(policy))
     assert stored.json_body["updated_by"] == {"kind": "user", "id": owner.id, "name": "Olga Owner"}
+
+
+def test_cases_an_import_opens_name_whoever_started_it(client, broker, console_users, trigger):  # noqa: F811
+    broker_id, key = broker
+    owner = console_users.token(broker_id, "owner", name="Olga Owner")
+    finished = imported(trigger, client, owner, (HEADER + "Ann,ann@example.test,IMP-1,10.00,EUR,2026-10-01,"
+                                                 "2026-10-31\n").encode())
+    assert finished["created"] == 1
+    case_id = get(client, "/admin/cases", key).json_body["items"][0]["case_id"]
+    opened = next(e for e in read_case(client, key, case_id)["events"] if e["type"] == "case_opened")
+    assert opened["by"]["name"] == "Olga Owner" and opened["by"]["kind"] == "user"
