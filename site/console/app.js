@@ -2,7 +2,7 @@
 import { html, render, useEffect, useRef, useState } from "./vendor/htm-preact.js";
 import { ApiError, api, endSession } from "./api.js";
 import { idToken, session, signOut } from "./auth.js";
-import { LANGS, guess, lang, setLang, t, use } from "./i18n.js";
+import { LANGS, chosen, guess, lang, setLang, t, use } from "./i18n.js";
 import { ErrorNote } from "./ui.js";
 import Today from "./screens/today.js";
 import Receivables from "./screens/receivables.js";
@@ -61,7 +61,7 @@ function Header({ me, current, onLang }) {
     </ul></nav>
     <div class="account">
       <label class="sr-only" for="lang">${t("language")}</label>
-      <select id="lang" value=${lang()} onChange=${(e) => onLang(e.target.value)}>
+      <select id="lang" value=${chosen()} onChange=${(e) => onLang(e.target.value)}>
         ${Object.entries(LANGS).map(([code, name]) => html`<option value=${code} lang=${code}>${name}</option>`)}
       </select>
       ${me && html`<span class="user">${me.user.name || me.user.email}

@@ -23,24 +23,29 @@ async function bundle(lang) {
 }
 
 export function guess() {
-  const chosen = localStorage.getItem(CHOICE);
-  if (chosen in LANGS) return chosen;
+  const saved = localStorage.getItem(CHOICE);
+  if (saved in LANGS) return saved;
   return navigator.languages.map((n) => n.slice(0, 2)).find((l) => l in LANGS) || "en";
 }
 
 export const lang = () => current;
+let requested = null;
+/** The language the reader last chose, even while its strings are still loading (what the select shows). */
+export const chosen = () => requested || current;
 
 // Formats follow the reader's own variant of the language (en-GB: 30 Nov 2026; en-US: Nov 30, 2026).
 const locale = () => navigator.languages.find((n) => n.slice(0, 2) === current) || current;
 
 /** Switch language (loading every namespace in use); `remember` keeps the reader's choice. */
 export async function setLang(next, remember = false) {
+  requested = next;
+  if (remember) localStorage.setItem(CHOICE, next);
   const [mine, en] = await Promise.all([bundle(next), next === "en" ? null : bundle("en")]);
+  if (next !== requested) return; // the reader has already chosen another one (arrow keys on the select)
   english = en || mine;
   strings = mine;
   current = next;
   document.documentElement.lang = next;
-  if (remember) localStorage.setItem(CHOICE, next);
 }
 
 /** Load a screen's strings (`case`, `policy`) in the current language and English. */

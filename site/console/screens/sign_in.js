@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact.js";
 import { NOTICE } from "../api.js";
 import { answerChallenge, forgotPassword, resetPassword, signIn } from "../auth.js";
-import { LANGS, lang, t } from "../i18n.js";
+import { LANGS, chosen, t } from "../i18n.js";
 import { errorText } from "../ui.js";
 
 const TITLES = { password: "signIn.title", SOFTWARE_TOKEN_MFA: "signIn.mfaTitle",
@@ -114,7 +114,7 @@ export default function SignIn({ onLang }) {
   return html`<div class="sign-in">
     <div class="lang-row">
       <label for="lang">${t("language")}</label>
-      <select id="lang" value=${lang()} onChange=${(e) => onLang(e.target.value)}>
+      <select id="lang" value=${chosen()} onChange=${(e) => onLang(e.target.value)}>
         ${Object.entries(LANGS).map(([c, name]) => html`<option value=${c} lang=${c}>${name}</option>`)}
       </select>
     </div>
