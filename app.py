@@ -622,10 +622,26 @@ def write_off(case_id: str) -> Response:
 
 
 @api("/admin/cases/{case_id}/evidence-pack", "GET", role="viewer")
-def evidence_pack(case_id: str) -> dict[str, Any]:
+def evidence_pack(case_id: str) -> Response:
     broker = broker_id()
     locale = query(schemas.PACK_QUERY).get("locale")
-    return bootstrap.evidence_packs().for_broker(broker, case_id, locale)
+    status, answer = bootstrap.pack_builds().request(broker, case_id, locale)
+    return Response(body=answer, status_code=status,
+                    headers={"Location": answer["status_url"]} if status == 202 else {})
+
+
+@api("/admin/cases/{case_id}/evidence-packs/{pack_id}", "GET", role="viewer")
+def evidence_pack_status(case_id: str, pack_id: str) -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.pack_builds().status(broker, case_id, pack_id)
+
+
+@app.lambda_function(name="evidence_pack_worker")
+def evidence_pack_worker(event: dict[str, Any], context: Any) -> None:
+    # One pack per message (batch size 1); an exception leaves the message to SQS, which redelivers it.
+    for record in event.get("Records", []):
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        bootstrap.pack_builds().build(record["body"], attempt)
 
 
 # --- staff: console sign-in (through the API: the browser never talks to Cognito), the team, API keys -------

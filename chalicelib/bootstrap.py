@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.imports import ImportService
     from chalicelib.services.links import PayLinks
     from chalicelib.services.mail_feedback import MailFeedbackService
+    from chalicelib.services.pack_builds import PackBuilds
     from chalicelib.services.payment_notices import PaymentNotices
     from chalicelib.services.payments import PaymentService
     from chalicelib.services.plan_notices import PlanNotices
@@ -486,6 +487,18 @@ def evidence_packs() -> EvidencePacks:
     return EvidencePacks(store=store(), anchors=anchors(), bucket=pack_bucket,
                          document=StatementDocument(Templates(), money, long_date), policies=policy_service(),
                          brokers=store(), clock=utc_now, pdf=render)
+
+
+@functools.cache
+def pack_builds() -> PackBuilds:
+    from chalicelib.adapters.dynamo_pack_jobs import DynamoPackJobs
+    from chalicelib.adapters.sqs import SqsQueue
+    from chalicelib.services.pack_builds import PackBuilds
+
+    config = settings()
+    return PackBuilds(packs=evidence_packs(), jobs=DynamoPackJobs(aws("dynamodb"), config.table_name),
+                      cases=sweep_index(), brokers=store(),
+                      queue=lambda: SqsQueue(aws("sqs"), config.require("pack_queue_url")), clock=utc_now)
 
 
 @functools.cache

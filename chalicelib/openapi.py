@@ -459,6 +459,8 @@ def _operation(path: str, method: str, spec: dict[str, Any]) -> dict[str, Any]:
     for extra in spec.get("also", ()):  # e.g. 200 for a retried request that created nothing
         op["responses"][str(extra)] = {"description": "OK (a retry: the first answer again)", "content": {
             "application/json": {"schema": spec["response"]}}}
+    for status, schema in spec.get("answers", {}).items():  # another success with its own shape, e.g. 202
+        op["responses"][str(status)] = {"description": "Accepted", "content": {"application/json": {"schema": schema}}}
     for status in _errors(path, method, spec):
         op["responses"][str(status)] = {"description": ERRORS[status], "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -545,6 +547,16 @@ EVIDENCE_PACK = {"type": "object", "required": ["url", "expires_at", "manifest_s
                                                                                "description": "bytes"},
     "version": {"type": "integer"}, "head_hash": {"type": "string"}, "locale": {"type": "string"},
     "files": {"type": "integer"}}}
+# A pack's build (the route answers 202 while it runs): ready adds the link and EVIDENCE_PACK's fields.
+EVIDENCE_PACK_STATUS = {"type": "object", "required": ["case_id", "pack_id", "status", "status_url", "version",
+                                                       "locale"], "properties": {
+    **EVIDENCE_PACK["properties"],  # type: ignore[dict-item]
+    "pack_id": {"type": "string", "description": "the head's version and the locale, e.g. v12-en"},
+    "status": {"type": "string", "enum": ["building", "ready", "failed"]},
+    "status_url": {"type": "string", "description": "GET it until status is ready or failed"},
+    "error": {"type": "string", "description": "failed: why (not_found: the case is gone; build_failed)"}},
+    "if": {"properties": {"status": {"const": "ready"}}},
+    "then": {"required": EVIDENCE_PACK["required"]}}
 _OWNER = " (owners only)"
 ROUTES.update({
     ("/admin/partners", "POST"): {"summary": "Add a collections partner (agency, law firm or mediator)",
@@ -574,8 +586,12 @@ ROUTES.update({
         "summary": "Write off everything due (the ladder stops) or a part of it" + _OWNER, "security": "broker",
         "request": schemas.WRITE_OFF, "status": 201, "response": ADMIN_CASE},
     ("/admin/cases/{case_id}/evidence-pack", "GET"): {
-        "summary": "Build the case's evidence pack (ZIP) and answer with a presigned link to it", "security": "broker",
-        "query": schemas.PACK_QUERY, "response": EVIDENCE_PACK},
+        "summary": "The evidence pack (ZIP) of the case's current head: 200 with a presigned link when it is built, "
+                   "else 202: its build is queued (Location: where to ask)", "security": "broker",
+        "query": schemas.PACK_QUERY, "response": EVIDENCE_PACK_STATUS, "answers": {202: EVIDENCE_PACK_STATUS}},
+    ("/admin/cases/{case_id}/evidence-packs/{pack_id}", "GET"): {
+        "summary": "Where an evidence pack's build is: building, ready (with a fresh presigned link) or failed",
+        "security": "broker", "response": EVIDENCE_PACK_STATUS},
 })
 
 

@@ -55,6 +55,8 @@ class Settings:
     import_chunk_rows: int = 500
     import_max_rows: int = 100_000
     import_max_bytes: int = 50 * 1024 * 1024
+    # The queue the API puts an evidence pack's build on, for the evidence pack worker.
+    pack_queue_url: str | None = None
     # Staff sign-in: the Cognito user pool and the console's app client (API only). Where the pool's
     # signing keys are read follows boto3's endpoint variables, so the local stack's moto serves them.
     user_pool_id: str | None = None
@@ -110,6 +112,7 @@ class Settings:
             import_chunk_rows=int(env.get("IMPORT_CHUNK_ROWS", "500")),
             import_max_rows=int(env.get("IMPORT_MAX_ROWS", "100000")),
             import_max_bytes=int(env.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))),
+            pack_queue_url=env.get("PACK_QUEUE_URL") or None,
             user_pool_id=env.get("USER_POOL_ID") or None,
             user_pool_client_id=env.get("USER_POOL_CLIENT_ID") or None,
             cognito_endpoint=env.get("AWS_ENDPOINT_URL_COGNITO_IDP") or env.get("AWS_ENDPOINT_URL") or None,

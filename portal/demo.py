@@ -171,6 +171,9 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
 
     trigger = ImportTrigger(client("s3"), client("sqs"), names.imports, queue_env["IMPORT_QUEUE_URL"])
     running.callback(run_in_background(trigger).set)
+    from portal.pack_trigger import PackTrigger
+
+    running.callback(run_in_background(PackTrigger(client("sqs"), queue_env["PACK_QUEUE_URL"])).set)
     write_atomically(data_dir / IMPORT_SAMPLE.name, IMPORT_SAMPLE.read_text(encoding="utf-8"))
     site.start()
     running.callback(site.stop)

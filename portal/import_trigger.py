@@ -55,7 +55,7 @@ class ImportTrigger:
             if (obj["Key"], obj["ETag"]) in self._seen:
                 continue
             # Lambda retries an event whose function failed: it is marked seen only once handled.
-            if self._call(import_uploaded, s3_event(self._bucket, obj["Key"], obj["Size"], obj["ETag"])):
+            if self.call(import_uploaded, s3_event(self._bucket, obj["Key"], obj["Size"], obj["ETag"])):
                 self._seen.add((obj["Key"], obj["ETag"]))
             handled += 1
         if handled:
@@ -63,22 +63,22 @@ class ImportTrigger:
         messages = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=1,
                                              WaitTimeSeconds=0).get("Messages", [])
         for message in messages:
-            if self._call(import_worker, sqs_event(message, self._queue_arn)):
+            if self.call(import_worker, sqs_event(message, self._queue_arn)):
                 self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
             handled += 1
         return handled
 
     @staticmethod
-    def _call(handler: Any, event: dict[str, Any]) -> bool:
+    def call(handler: Any, event: dict[str, Any]) -> bool:
         try:
             handler(event, None)
         except Exception:  # a Lambda that raised: AWS retries it; so do we (the message stays queued)
-            log.exception("import function failed")
+            log.exception("function failed")
             return False
         return True
 
 
-def run_in_background(trigger: ImportTrigger, every: float = 0.5) -> threading.Event:
+def run_in_background(trigger: Any, every: float = 0.5) -> threading.Event:
     """The demo's S3 and SQS event delivery, on a thread until the returned event is set."""
     stop = threading.Event()
 

@@ -180,6 +180,13 @@ def create_import_queue(client: Any, name: str) -> str:
         "VisibilityTimeout": str(props["VisibilityTimeout"])})["QueueUrl"])
 
 
+def create_pack_queue(client: Any, name: str) -> str:
+    """The queue of evidence pack builds (its visibility timeout from infra/); its URL."""
+    props = template()["Resources"]["EvidencePackQueue"]["Properties"]
+    return str(client.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": str(props["VisibilityTimeout"])})["QueueUrl"])
+
+
 def create_staff_pool(client: Any, name: str) -> tuple[str, str]:
     """The staff user pool, its console app client and its role groups as infra/ defines them; (pool id, client id)."""
     resources = template()["Resources"]

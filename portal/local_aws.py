@@ -55,6 +55,7 @@ class LocalResources:
     anchors: str = "portal-local-anchors"
     imports: str = "portal-local-imports"
     import_queue: str = "portal-local-imports"
+    pack_queue: str = "portal-local-evidence-packs"
     staff_pool: str = "portal-local-staff"
 
     def as_dict(self) -> dict[str, str]:
@@ -143,7 +144,8 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
     infra.create_import_bucket(client("s3"), names.imports, REGION)
     import_queue_url = infra.create_import_queue(client("sqs"), names.import_queue)
     pool_id, client_id = infra.create_staff_pool(client("cognito-idp"), names.staff_pool)
+    pack_queue_url = infra.create_pack_queue(client("sqs"), names.pack_queue)
     return {"USER_POOL_ID": pool_id, "USER_POOL_CLIENT_ID": client_id,
             "REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors,
             "WEBHOOK_QUEUE_URL": webhook_queue_url, "IMPORT_BUCKET": names.imports,
-            "IMPORT_QUEUE_URL": import_queue_url}
+            "IMPORT_QUEUE_URL": import_queue_url, "PACK_QUEUE_URL": pack_queue_url}

@@ -12,7 +12,7 @@ from chalicelib.adapters import keys
 from chalicelib.services import brokers
 from tests.api.conftest import open_case, read_case
 from tests.api.self_service_kit import World
-from tests.api.test_evidence_pack import files_of, verify_offline
+from tests.api.test_evidence_pack import built, files_of, verify_offline
 from tests.api.test_imports import HEADER, imported, trigger  # noqa: F401 - trigger is a fixture
 from tests.conftest import get, post
 
@@ -76,8 +76,7 @@ def test_the_evidence_pack_timeline_names_who_and_verifies_offline(world, consol
     assert post(world.client, f"/admin/cases/{case_id}/notes", token, {"kind": "call", "text": "Rang"}
                 ).status_code == 201
 
-    answer = get(world.client, f"/admin/cases/{case_id}/evidence-pack", world.key)
-    assert answer.status_code == 200, answer.json_body
+    answer = built(world, case_id)
     pack = requests.get(answer.json_body["url"], timeout=10).content
     timeline = json.loads(files_of(pack)["timeline.json"])
     [note] = [e for e in timeline["events"] if e["type"] == "note_added"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import requests
 
@@ -17,6 +19,7 @@ from chalicelib.domain.history import Event
 from chalicelib.domain.statement import statement
 from chalicelib.services.statement_document import WITHHELD
 from portal import cli
+from portal.pack_trigger import PackTrigger
 from tests.api.self_service_kit import CUSTOMER, World
 from tests.api.test_verify import rewrite
 
@@ -47,10 +50,22 @@ def rich_case(world: World) -> str:
     return case_id
 
 
-def download(world: World, case_id: str, query: str = "") -> tuple[dict[str, Any], bytes]:
-    answer = world.client.http.get(f"/admin/cases/{case_id}/evidence-pack{query}",
-                                   headers={"Authorization": f"Bearer {world.key}"})
+def built(world: World, case_id: str, query: str = "", key: str | None = None) -> Any:
+    """Ask for the pack (202: queued), let the evidence pack worker build it, ask again (200: the link)."""
+    headers = {"Authorization": f"Bearer {key or world.key}"}
+    queued = world.client.http.get(f"/admin/cases/{case_id}/evidence-pack{query}", headers=headers)
+    assert queued.status_code == 202, queued.json_body
+    assert queued.json_body["status"] == "building" and queued.headers["Location"] == queued.json_body["status_url"]
+    trigger = PackTrigger(boto3.client("sqs"), os.environ["PACK_QUEUE_URL"])
+    while trigger.deliver():
+        pass
+    answer = world.client.http.get(f"/admin/cases/{case_id}/evidence-pack{query}", headers=headers)
     assert answer.status_code == 200, answer.json_body
+    return answer
+
+
+def download(world: World, case_id: str, query: str = "") -> tuple[dict[str, Any], bytes]:
+    answer = built(world, case_id, query)
     fetched = requests.get(answer.json_body["url"], timeout=10)
     assert fetched.status_code == 200
     return answer.json_body, fetched.content
@@ -159,3 +174,31 @@ def test_a_pack_built_after_a_table_edit_does_not_match_its_anchors(world, tmp_p
     status, out = verify_offline(tmp_path, pack, capsys, monkeypatch)
     note_seq = next(e.seq for e in events if e.type == "note_added")
     assert status == 2 and f"NOT VERIFIED: timeline.json: event {note_seq}:" in out and "anchored" in out, out
+
+
+def test_a_pack_is_built_off_the_request_and_its_status_says_when_it_is_ready(world):
+    case_id = rich_case(world)
+    headers = {"Authorization": f"Bearer {world.key}"}
+    queued = world.client.http.get(f"/admin/cases/{case_id}/evidence-pack", headers=headers)
+    assert queued.status_code == 202 and "url" not in queued.json_body
+    status_url = queued.json_body["status_url"]
+    assert world.client.http.get(status_url, headers=headers).json_body["status"] == "building"
+    # Asking again while it builds queues nothing more: one build per head.
+    assert world.client.http.get(f"/admin/cases/{case_id}/evidence-pack", headers=headers).status_code == 202
+    trigger = PackTrigger(boto3.client("sqs"), os.environ["PACK_QUEUE_URL"])
+    assert trigger.deliver() == 1 and trigger.deliver() == 0
+
+    ready = world.client.http.get(status_url, headers=headers).json_body
+    assert ready["status"] == "ready"
+    pack = requests.get(ready["url"], timeout=10).content
+    assert set(files_of(pack)) >= {"statement.pdf", "timeline.json", "manifest.json"}
+    # The case moves on: its new head needs a new pack.
+    world.broker(f"/admin/cases/{case_id}/notes", {"kind": "call", "text": "Rang again"})
+    assert world.client.http.get(f"/admin/cases/{case_id}/evidence-pack", headers=headers).status_code == 202
+
+
+def test_a_pack_never_asked_for_is_not_found(world):
+    case_id = rich_case(world)
+    answer = world.client.http.get(f"/admin/cases/{case_id}/evidence-packs/v1-en",
+                                   headers={"Authorization": f"Bearer {world.key}"})
+    assert answer.status_code == 404 and answer.json_body["error"]["field"] == "pack_id"

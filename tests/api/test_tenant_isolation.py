@@ -71,6 +71,7 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/cases/{case_id}/mediation", "POST"): {"mediator_id": "{mediator_id}", "hold_until": "{in_a_month}"},
     ("/admin/cases/{case_id}/write-off", "POST"): {"reason": "insolvent"},
     ("/admin/cases/{case_id}/evidence-pack", "GET"): None,
+    ("/admin/cases/{case_id}/evidence-packs/{pack_id}", "GET"): None,
     ("/admin/today", "GET"): None,
     ("/admin/policy/preview", "POST"): {"invoice": {"amount": 5000, "currency": "EUR", "due_date": "2026-11-30",
                                                     "timezone": "Europe/Paris"}},
@@ -98,6 +99,7 @@ def evidence_bucket(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Packs (escalation, evidence-pack) are written to the evidence bucket, as the API is deployed with it."""
     monkeypatch.setenv("EVIDENCE_BUCKET", "evidence-tenants")
     infra.create_evidence_bucket(boto3.client("s3"), "evidence-tenants", SITE, "eu-west-1")
+    monkeypatch.setenv("PACK_QUEUE_URL", infra.create_pack_queue(boto3.client("sqs"), "evidence-packs-tenants"))
     bootstrap.reset()
 
 
@@ -114,6 +116,8 @@ def send(client, route: tuple[str, str], case_id: str, headers: dict[str, str]) 
         path = path.replace("{endpoint_id}", _endpoint_of(headers))
     if "{import_id}" in path:  # an import of the key's broker, if the key is good (test_imports: other brokers)
         path = path.replace("{import_id}", _import_of(headers))
+    if "{pack_id}" in path:
+        path = path.replace("{pack_id}", _pack_of(case_id, headers))
     path = path.replace("{name}", "my-mapping")
     if "{user_id}" in path:
         path = path.replace("{user_id}", _member_of(headers))
@@ -196,6 +200,15 @@ def _dispute_of(case_id: str, headers: dict[str, str]) -> str:
         bootstrap.self_service().open_dispute(bootstrap.pay_links().token(case),
                                               {"reason": "quality", "message": "It arrived broken"})
     return "d1"
+
+
+def _pack_of(case_id: str, headers: dict[str, str]) -> str:
+    """A pack of the case asked for by the key's broker, if the case is that broker's."""
+    owner = _owner(headers)
+    try:
+        return str(bootstrap.pack_builds().request(owner, case_id, None)[1]["pack_id"]) if owner else "v1-en"
+    except NotFound:
+        return "v1-en"
 
 
 def _endpoint_of(headers: dict[str, str]) -> str:
