@@ -7,13 +7,18 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from chalicelib import bootstrap
+from chalicelib.adapters import keys
+from chalicelib.adapters.report_rebuild import rebuild_report_counters
+from chalicelib.domain import report_figures
 from tests.api.self_service_kit import World, link_in
 from tests.api.test_checkout import checkout
 from tests.api.test_closing import add_partner, call, escalate
 from tests.api.test_webhooks import deliver_all
+from tests.conftest import TABLE
 
 # 2026-12-01 03:00 UTC is still 30 November in New York: whole days count on the broker's calendar.
 NOW = "2026-12-01T03:00:00Z"
@@ -85,8 +90,8 @@ def test_receivables_age_every_open_balance_in_whole_days_on_the_brokers_calenda
                               "90+": (15000, 3)}
 
 
-def test_payments_write_offs_partner_recoveries_and_disputes_move_the_figures(world):
-    ids = seed(world)
+def activity(world: World, ids: dict[str, str]) -> None:
+    """A payment, a write-off, a partner's part recovery and a rejected dispute, all on 1 December."""
     paid = world.broker(f"/admin/cases/{ids['E-121']}/payments", {
         "amount": 1000, "method": "bank_transfer", "reference": "BT-1", "received_on": "2026-12-01"})
     assert paid.status_code == 201, paid.json_body
@@ -98,6 +103,11 @@ def test_payments_write_offs_partner_recoveries_and_disputes_move_the_figures(wo
     assert outcome.status_code == 201, outcome.json_body
     assert world.dispute(ids["E-30"]).status_code == 201
     assert world.resolve(ids["E-30"], outcome="rejected").status_code == 200
+
+
+def test_payments_write_offs_partner_recoveries_and_disputes_move_the_figures(world):
+    ids = seed(world)
+    activity(world, ids)
 
     aging = ok(world, "/admin/reports/receivables?currency=EUR")
     assert buckets(aging["currencies"][0]) == {"current": (1000, 1), "1-30": (2000, 1), "31-60": (3000, 1),
@@ -229,3 +239,37 @@ def test_a_bad_parameter_is_a_400_naming_it(world, path, field):
     answer = report(world, path)
     assert answer.status_code == 400, answer.body
     assert answer.json_body["error"]["field"] == field
+
+
+def test_counters_wiped_and_rebuilt_by_reindex_report_the_same_figures(world):
+    ids = seed(world)
+    activity(world, ids)
+    world.at("2026-12-03T10:00:00Z")  # another day: another payment
+    assert world.broker(f"/admin/cases/{ids['E-30']}/payments", {
+        "amount": 500, "method": "bank_transfer", "reference": "BT-2", "received_on": "2026-12-03"}).status_code == 201
+    paths = ["/admin/reports/receivables", "/admin/reports/receivables?as_of=2027-01-31",
+             "/admin/reports/performance?from=2026-11-01&to=2026-12-31"]
+    before = [ok(world, path) for path in paths]
+    db = boto3.client("dynamodb")
+    for shard in range(report_figures.SHARDS):  # as a table that held cases before the counters existed
+        for item in db.query(TableName=TABLE, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={
+                ":pk": {"S": keys.report_pk(world.stack.broker_id, shard)}})["Items"]:
+            db.delete_item(TableName=TABLE, Key={"PK": item["PK"], "SK": item["SK"]})
+    assert ok(world, paths[0])["currencies"] == []
+
+    for _ in range(2):  # absolute, not added: a second run changes nothing
+        assert rebuild_report_counters(db, TABLE, world.stack.broker_id) == {world.stack.broker_id: 7}
+        receivables, later, performance = (ok(world, path) for path in paths)
+        assert [receivables, later] == before[:2]
+        # E-30 changed on 1 and 3 December: its money now all falls on the 3rd (the state after each earlier
+        # change is not stored), so only the countback DSO, which weighs days, moves (30.6 -> 30.5).
+        assert performance == strip_dso(before[2], performance)
+
+
+def strip_dso(expected: dict[str, Any], actual: dict[str, Any]) -> dict[str, Any]:
+    """`expected` with `actual`'s DSO per currency (asserted close: within a tenth of a day)."""
+    out = {**expected, "currencies": []}
+    for want, got in zip(expected["currencies"], actual["currencies"], strict=True):
+        assert round(abs(want["dso_days"] - got["dso_days"]), 6) <= 0.1, (want, got)
+        out["currencies"].append({**want, "dso_days": got["dso_days"]})
+    return out
