@@ -46,8 +46,10 @@ if TYPE_CHECKING:
     from chalicelib.services.policies import PolicyService
     from chalicelib.services.reminder_control import ReminderControl
     from chalicelib.services.reminders import ReminderWorker, Sweep
+    from chalicelib.services.reports import ReportService
     from chalicelib.services.self_service import SelfService, SelfServiceTimers
     from chalicelib.services.self_service_notices import SelfServiceNotices
+    from chalicelib.services.staff import ConsoleSessions, StaffAuth, StaffDirectory
     from chalicelib.services.webhook_delivery import DeliveryWorker, Relay
     from chalicelib.services.webhooks import WebhookEndpoints
 
@@ -495,3 +497,116 @@ def closing_service() -> ClosingService:
     return ClosingService(cases=case_service(), partners=DynamoPartnerStore(aws("dynamodb"), settings().table_name),
                           policies=policy_service(), packs=evidence_packs(), renderer=Templates(),
                           mailer=mailer(), links=pay_links(), clock=utc_now)
+
+
+# --- staff: sign-in, roles, the team -------------------------------------------------------------------------
+
+@functools.cache
+def staff_auth() -> StaffAuth:
+    from chalicelib.adapters.cognito import Jwks, issuer, jwks_url
+    from chalicelib.services.staff import StaffAuth
+
+    pool, client = settings().user_pool_id, settings().user_pool_client_id
+    jwks = Jwks(jwks_url(pool, settings().cognito_endpoint)) if pool else None
+    # Token expiry on the real clock, as Cognito stamps it: never the services' clock, which the demo moves.
+    return StaffAuth(broker_auth(), jwks, issuer(pool) if pool else None, client, clock=lambda: wall_clock())
+
+
+wall_clock = time.time
+
+
+@functools.cache
+def console_sessions() -> ConsoleSessions:
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    from chalicelib.adapters.cognito import CognitoSignIn
+    from chalicelib.services.staff import ConsoleSessions
+
+    # Cognito's public operations take no IAM credentials: sent unsigned, the role needs no grant for them.
+    public = boto3.client("cognito-idp", region_name=settings().require("user_pool_id").split("_", 1)[0],
+                          config=Config(signature_version=UNSIGNED))
+    return ConsoleSessions(CognitoSignIn(public, settings().require("user_pool_client_id")), staff_auth())
+
+
+@functools.cache
+def staff_directory() -> StaffDirectory:
+    from chalicelib.adapters.cognito import CognitoStaff
+    from chalicelib.services.staff import StaffDirectory
+
+    return StaffDirectory(CognitoStaff(aws("cognito-idp"), settings().require("user_pool_id")))
+
+
+# --- the console's read models: case search, today, previews, settings ------------------------------------
+
+if TYPE_CHECKING:
+    from chalicelib.services.broker_settings import BrokerSettings
+    from chalicelib.services.case_search import CaseSearch
+    from chalicelib.services.policy_console import PolicyConsole
+    from chalicelib.services.reminder_preview import NextReminder
+    from chalicelib.services.today import Today
+
+
+@functools.cache
+def case_search() -> CaseSearch:
+    from chalicelib.adapters.dynamo_search import DynamoCaseSearch
+    from chalicelib.services.case_search import CaseSearch
+
+    return CaseSearch(DynamoCaseSearch(aws("dynamodb"), settings().table_name), utc_now)
+
+
+@functools.cache
+def today() -> Today:
+    from chalicelib.adapters.dynamo_search import DynamoCaseSearch
+    from chalicelib.services.today import Today
+
+    return Today(DynamoCaseSearch(aws("dynamodb"), settings().table_name), broker_time_zone, utc_now)
+
+
+@functools.cache
+def policy_console() -> PolicyConsole:
+    from chalicelib.adapters.dynamo_policy import DynamoPolicyStore
+    from chalicelib.services.policy_console import PolicyConsole
+
+    return PolicyConsole(DynamoPolicyStore(aws("dynamodb"), settings().table_name), policy_service().policy_for,
+                         utc_now)
+
+
+PREVIEW_PAY_PATH = "/pay#preview"  # where a preview shows the pay link: the page, never a token
+
+
+@functools.cache
+def next_reminder() -> NextReminder:
+    from chalicelib.adapters.templates import Templates
+    from chalicelib.services.reminder_preview import NextReminder
+
+    def load(broker_id: str, case_id: str) -> Any:
+        return store().load_page(broker_id, case_id, before=None, limit=1)[0]
+
+    return NextReminder(load, policy_service().policy_for, Templates(), utc_now,
+                        settings().require("site_url") + PREVIEW_PAY_PATH)
+
+
+@functools.cache
+def broker_settings() -> BrokerSettings:
+    from chalicelib.adapters.dynamo_settings import DynamoBrokerSettings
+    from chalicelib.services.broker_settings import BrokerSettings
+
+    return BrokerSettings(broker_reader(), DynamoBrokerSettings(aws("dynamodb"), settings().table_name))
+
+
+def broker_time_zone(broker_id: str) -> str:
+    """The time zone of the broker's notification settings (UTC until they set one)."""
+    from chalicelib.domain.notifications import preferences
+
+    stored = notice_store().preferences(broker_id)
+    return preferences(stored[0], stored[1]).timezone if stored else "UTC"
+
+
+@functools.cache
+def report_service() -> ReportService:
+    from chalicelib.adapters.dynamo_reports import DynamoReports
+    from chalicelib.services.reports import ReportService
+
+    return ReportService(DynamoReports(aws("dynamodb"), settings().table_name), policy_service(), broker_time_zone,
+                         utc_now)

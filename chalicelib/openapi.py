@@ -21,7 +21,12 @@ BALANCE = {"type": "object", "properties": {k: {"type": "integer"} for k in (
     "principal", "fees", "interest", "discount", "paid", "due", "credit")} | {"currency": schemas.CURRENCY}}
 EVENT = {"type": "object", "properties": {
     "seq": {"type": "integer"}, "type": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
-    "actor": {"type": "string", "enum": ["broker", "customer", "system", "stripe"]}, "data": {"type": "object"}}}
+    "actor": {"type": "string", "enum": ["broker", "customer", "system", "stripe"]}, "data": {"type": "object"},
+    "by": {"type": "object", "required": ["kind", "id", "name"], "additionalProperties": False,
+           "description": "the person (Cognito user) or API key that caused it; events from before staff sign-in "
+                          "have none", "properties": {
+               "kind": {"type": "string", "enum": ["user", "api_key"]}, "id": {"type": "string"},
+               "name": {"type": "string"}}}}}
 CURRENCY_VIEW = {"type": "object", "required": ["code", "exponent"], "description": "how to show this case's amounts",
                  "properties": {"code": schemas.CURRENCY, "exponent": {
                      "type": "integer", "minimum": 0, "maximum": 3,
@@ -105,7 +110,9 @@ ADMIN_CASE["properties"]["reminders"] = REMINDERS  # type: ignore[index]
 POLICY_VIEW = {"type": "object", "properties": {
     "version": {"type": "integer", "description": "0: the default policy, never changed"},
     "updated_at": {"type": ["string", "null"], "format": "date-time"},
-    "updated_by": {"type": ["string", "null"]}, "is_default": {"type": "boolean"}, "policy": schemas.POLICY}}
+    "updated_by": {"oneOf": [{"type": "null"}, EVENT["properties"]["by"]],  # type: ignore[index]
+                   "description": "who stored this version (null: the default policy)"},
+    "is_default": {"type": "boolean"}, "policy": schemas.POLICY}}
 ROUTES.update({
     ("/admin/policy", "GET"): {"summary": "The reminder policy in force (or an older version)", "security": "broker",
                                "query": schemas.POLICY_QUERY, "response": POLICY_VIEW},
@@ -162,7 +169,9 @@ ATTACHMENT = {"type": "object", "properties": {
     "attachment_id": {"type": "string"}, "key": {"type": "string", "description": "the S3 object key"},
     "filename": {"type": "string"}, "content_type": {"type": "string"}, "size": {"type": "integer"},
     "added_at": {"type": "string", "format": "date-time"},
-    "download_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only"}}}
+    "download_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only"},
+    "view_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only: the same "
+                 "file served inline, for the console to show in a frame or an image"}}}
 DISPUTE = {"type": "object", "properties": {
     "dispute_id": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"},
     "amount": {"type": ["integer", "null"], "description": "null: the whole balance"},
@@ -424,16 +433,18 @@ def webhooks_section() -> dict[str, Any]:
 
 
 ERRORS = {400: "Bad input: the error names the field", 401: "Missing or bad credentials",
+          403: "Signed in, but the role is too low (code forbidden)", 429: "Too many attempts; wait a few minutes",
           404: "Not found (or another broker's)", 409: "Conflicts with the case's state (or a concurrent change)",
           413: "Body over 64 KB", 502: "The payment provider failed; nothing was changed"}
 
 
 def _errors(path: str, method: str, spec: dict[str, Any]) -> list[int]:
     """The error statuses a route can answer, unless its spec lists them."""
-    if "errors" in spec:
-        return list(spec["errors"])
+    if "errors" in spec:  # a staff route may always answer 403 (its role)
+        return list(spec["errors"]) + ([403] if spec["security"] == "broker" and 403 not in spec["errors"] else [])
     statuses = [400] if "request" in spec or "query" in spec or "{" in path or spec.get("headers") else []
     statuses += [401] if spec["security"] else []
+    statuses += [403] if spec["security"] == "broker" else []
     statuses += [404] if "{" in path or "query" in spec else []
     statuses += [409, 413] if method != "GET" else []
     return statuses
@@ -442,7 +453,8 @@ def _errors(path: str, method: str, spec: dict[str, Any]) -> list[int]:
 def _operation(path: str, method: str, spec: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec["summary"], "responses": {
         str(spec.get("status", 200)): {"description": "OK", "content": {
-            spec.get("content_type", "application/json"): {"schema": spec["response"]}}},
+            spec.get("content_type", "application/json"): {"schema": spec["response"]}}}
+        if spec.get("status") != 204 else {"description": "Done (no content)"},
     }}
     for extra in spec.get("also", ()):  # e.g. 200 for a retried request that created nothing
         op["responses"][str(extra)] = {"description": "OK (a retry: the first answer again)", "content": {
@@ -484,7 +496,11 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "schemas": {**schemas.components(), "Error": ERROR},
             "securitySchemes": {
-                "broker": {"type": "http", "scheme": "bearer", "description": "Broker API key (portal broker create)"},
+                "broker": {"type": "http", "scheme": "bearer", "description": (
+                    "Either a broker API key (servers; `portal broker create`, POST /admin/api-keys), which acts "
+                    "as an owner, or a staff member's Cognito ID token (POST /console/session), which acts with "
+                    "the member's role: viewer (reads), collector (works cases), owner (everything). Each "
+                    "route's description names the least role it needs.")},
                 "pay_token": {"type": "http", "scheme": "bearer", "description": "Signed pay-link token"},
             }},
     }
@@ -529,7 +545,7 @@ EVIDENCE_PACK = {"type": "object", "required": ["url", "expires_at", "manifest_s
                                                                                "description": "bytes"},
     "version": {"type": "integer"}, "head_hash": {"type": "string"}, "locale": {"type": "string"},
     "files": {"type": "integer"}}}
-_OWNER = " (owners only: until roles exist, any of the broker's keys)"
+_OWNER = " (owners only)"
 ROUTES.update({
     ("/admin/partners", "POST"): {"summary": "Add a collections partner (agency, law firm or mediator)",
                                   "security": "broker", "request": schemas.PARTNER, "status": 201,
@@ -588,3 +604,242 @@ ROUTES[("/admin/notifications/log", "GET")] = {
     "summary": "The broker's notice log, newest first: each notice sent (with SES's message id), held for the "
                "digest, turned off or refused", "security": "broker", "query": schemas.NOTICE_LOG_QUERY,
     "response": NOTICE_LOG}
+
+
+# --- staff: console sign-in, the team, API keys ----------------------------------------------------------
+BY = EVENT["properties"]["by"]  # type: ignore[index]
+USER = {"type": "object", "required": ["id", "name", "role", "kind"], "properties": {
+    "id": {"type": "string", "description": "the Cognito user's sub (an API key: its key id)"},
+    "email": {"type": "string"}, "name": {"type": "string"},
+    "role": {"type": "string", "enum": schemas.STAFF_ROLES}, "kind": {"type": "string", "enum": ["user", "api_key"]},
+    "mfa": {"type": "boolean", "description": "an authenticator app (TOTP) is required at sign-in"},
+    "status": {"type": "string", "enum": ["invited", "active"],
+               "description": "invited: has not yet signed in with the temporary password"}}}
+TOKENS = {"type": "object", "required": ["id_token", "access_token", "expires_in"], "properties": {
+    "id_token": {"type": "string", "description": "the bearer for /admin routes"},
+    "access_token": {"type": "string", "description": "for DELETE /console/session and /console/mfa/*"},
+    "refresh_token": {"type": "string", "description": "for POST /console/session/refresh"},
+    "expires_in": {"type": "integer", "description": "seconds the ID and access tokens stay valid"}}}
+SESSION = {"type": "object", "oneOf": [
+    {"type": "object", "required": ["tokens", "user"], "properties": {"tokens": TOKENS, "user": USER}},
+    {"type": "object", "required": ["challenge", "session"], "properties": {
+        "challenge": {"type": "string", "enum": ["SOFTWARE_TOKEN_MFA", "NEW_PASSWORD_REQUIRED"]},
+        "session": {"type": "string", "description": "pass back to POST /console/session/challenge"}}}]}
+NO_CONTENT = {"status": 204, "response": {}}
+API_KEY = {"type": "object", "required": ["key_id", "name", "created_at", "hint"], "properties": {
+    "key_id": {"type": "string"}, "name": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+    "last_used_at": {"type": "string", "format": "date-time"},
+    "hint": {"type": "string", "description": "the key's last 4 characters (empty for keys made before hints)"}}}
+ROUTES.update({
+    ("/console/session", "POST"): {
+        "summary": "Sign in with email and password: tokens, or the next challenge (TOTP code, new password)",
+        "security": None, "request": schemas.CONSOLE_SIGN_IN, "response": SESSION, "errors": [400, 401, 413, 429]},
+    ("/console/session/challenge", "POST"): {
+        "summary": "Answer a sign-in challenge: the authenticator's code, or a new password after an invitation",
+        "security": None, "request": schemas.CONSOLE_CHALLENGE, "response": SESSION,
+        "errors": [400, 401, 413, 429]},
+    ("/console/session/refresh", "POST"): {
+        "summary": "New ID and access tokens from the refresh token", "security": None,
+        "request": schemas.CONSOLE_REFRESH, "response": SESSION, "errors": [400, 401, 413, 429]},
+    ("/console/session", "DELETE"): {
+        "summary": "Sign out everywhere: the refresh token stops working (bearer: the access token)",
+        "security": "broker", "errors": [401, 429], **NO_CONTENT},
+    ("/console/password/forgot", "POST"): {
+        "summary": "Email a reset code (the same answer whether or not the address has an account)",
+        "security": None, "request": schemas.PASSWORD_FORGOT, "status": 202, "errors": [400, 413, 429],
+        "response": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}},
+    ("/console/password/reset", "POST"): {
+        "summary": "Set a new password with the emailed code", "security": None, "request": schemas.PASSWORD_RESET,
+        "errors": [400, 413, 429], **NO_CONTENT},
+    ("/console/mfa/setup", "POST"): {
+        "summary": "Start TOTP: the secret for an authenticator app (and its otpauth:// URI for a QR code)",
+        "security": None, "request": schemas.MFA_SETUP, "errors": [400, 401, 413, 429],
+        "response": {"type": "object", "required": ["secret", "otpauth_uri"], "properties": {
+            "secret": {"type": "string"}, "otpauth_uri": {"type": "string"}}}},
+    ("/console/mfa/verify", "POST"): {
+        "summary": "Confirm TOTP with a first code: from now on sign-in asks for one", "security": None,
+        "request": schemas.MFA_VERIFY, "errors": [400, 401, 413, 429], **NO_CONTENT},
+    ("/admin/me", "GET"): {
+        "summary": "Who is signed in, their broker, and what their role permits (viewer)", "security": "broker",
+        "errors": [401], "response": {"type": "object", "required": ["user", "broker", "permissions"], "properties": {
+            "user": USER, "broker": {"type": "object", "required": ["id", "name"], "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}}},
+            "permissions": {"type": "object", "required": ["write", "own"], "properties": {
+                "write": {"type": "boolean", "description": "collector or owner: may work cases"},
+                "own": {"type": "boolean", "description": "owner: policy, staff, keys, write-off, settings"}}}}}},
+    ("/admin/users", "GET"): {
+        "summary": "The broker's staff with role and status (owner)", "security": "broker", "errors": [401],
+        "response": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array",
+                                                                                        "items": USER}}}},
+    ("/admin/users", "POST"): {
+        "summary": "Invite someone: Cognito emails a temporary password (owner)", "security": "broker",
+        "request": schemas.USER_INVITE, "status": 201, "response": USER, "errors": [400, 401, 409, 413]},
+    ("/admin/users/{user_id}", "PATCH"): {
+        "summary": "Change a member's role; the last owner keeps theirs (owner). Takes effect at the member's next "
+                   "token refresh (at most 15 minutes)", "security": "broker", "request": schemas.USER_ROLE,
+        "response": USER},
+    ("/admin/users/{user_id}", "DELETE"): {
+        "summary": "Remove a member (not yourself, not the last owner) (owner)", "security": "broker",
+        "errors": [400, 401, 404, 409], **NO_CONTENT},
+    ("/admin/api-keys", "GET"): {
+        "summary": "The broker's API keys by name, never the keys themselves (owner)", "security": "broker",
+        "errors": [401], "response": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": API_KEY}}}},
+    ("/admin/api-keys", "POST"): {
+        "summary": "Make a named API key; the key is in this answer only (owner)", "security": "broker",
+        "request": schemas.API_KEY_CREATE, "status": 201, "errors": [400, 401, 404, 413],
+        "response": {"type": "object", "allOf": [API_KEY], "required": ["api_key"], "properties": {
+            "api_key": {"type": "string"}}}},
+    ("/admin/api-keys/{key_id}", "DELETE"): {
+        "summary": "Revoke an API key (servers using it are refused within a minute) (owner)", "security": "broker",
+        "errors": [400, 401, 404], **NO_CONTENT},
+})
+
+
+# --- the console's read models: case search, today, previews, settings -------------------------------------
+LISTED_CASE = {"type": "object", "allOf": [CASE_SUMMARY], "required": ["days_overdue", "stage", "tier"], "properties": {
+    "days_overdue": {"type": "integer", "minimum": 0, "description": "days past the due date (UTC), 0 before it"},
+    "stage": {"type": ["string", "null"], "description": "stage of the last ladder step started; null: none yet"},
+    "tier": {"type": ["string", "null"]}}}
+CASE_LIST["properties"]["items"]["items"] = LISTED_CASE  # type: ignore[index]
+ROUTES[("/admin/cases", "GET")]["summary"] = (
+    "List cases: newest opened first; with any of stage, tier, currency, overdue_min, overdue_max, q, sort or "
+    "order, the filtered, searched list in that order (default due_date asc)")
+MONEY = {"type": "object", "required": ["amount", "currency"], "properties": {
+    "amount": {"type": "integer", "description": "minor units"}, "currency": schemas.CURRENCY}}
+_ATTENTION_KINDS = ["dispute", "already_paid", "email_bounced", "send_failed", "plan_defaulted", "promise_due",
+                    "ready_for_collections"]
+TODAY_VIEW = {"type": "object", "required": ["items", "counts"], "properties": {
+    "items": {"type": "array", "items": {"type": "object", "required": [
+        "kind", "case_id", "customer_name", "invoice_number", "balance", "since"], "properties": {
+        "kind": {"type": "string", "enum": _ATTENTION_KINDS}, "case_id": {"type": "string"},
+        "customer_name": {"type": "string"}, "invoice_number": {"type": "string"}, "balance": MONEY,
+        "since": {"type": "string", "format": "date-time", "description": "when it started to need a person"},
+        "detail": {"type": "string", "description": "dispute reason, payment method, bounced/complained, the send "
+                                                    "error, or the promised date (promise_due)"}}}},
+    "counts": {"type": "object", "required": _ATTENTION_KINDS,
+               "properties": {k: {"type": "integer"} for k in _ATTENTION_KINDS}}}}
+ROUTES[("/admin/today", "GET")] = {
+    "summary": "What needs a person now, by kind, newest first: disputes awaiting a decision, payment claims to "
+               "reconcile, bounced emails, failed sends, defaulted plans, promises due today (the broker's time "
+               "zone), cases ready for escalation", "security": "broker", "response": TODAY_VIEW, "errors": [401]}
+ACTOR = {"type": "object", "required": ["kind", "id", "name"], "properties": {
+    "kind": {"type": "string", "enum": ["user", "api_key"]}, "id": {"type": "string"}, "name": {"type": "string"}}}
+POLICY_VERSIONS = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+    "type": "object", "required": ["version", "updated_at", "updated_by", "changed"], "properties": {
+        "version": {"type": "integer", "minimum": 1}, "updated_at": {"type": "string", "format": "date-time"},
+        "updated_by": ACTOR,
+        "changed": {"type": "array", "items": {"type": "string"},
+                    "description": "top-level keys unlike the version before (the default policy, for the first)"}}}}}}
+POLICY_PREVIEW_VIEW = {"type": "object", "required": ["contacts"], "properties": {"contacts": {
+    "type": "array", "items": {"type": "object", "required": ["at", "local_time", "step", "stage", "channels"],
+                               "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "local_time": {"type": "string", "description": "the same moment in the customer's time zone, with offset"},
+        "step": {"type": "string", "description": "the step's offset from the due date, e.g. +10"},
+        "stage": {"type": "string"}, "template": {"type": "string"},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}},
+        "notify_broker": {"type": "boolean", "description": "the broker is told too (escalation)"},
+        "fee": {**MONEY, "description": "fees the step charges (late fee, fixed compensation)"}}}}}}
+ROUTES.update({
+    ("/admin/policy/preview", "POST"): {
+        "summary": "Every contact a sample invoice would get, and when, under the posted policy (or the current one), "
+                   "if nobody paid: the sweep's own ladder code. An invalid policy is PUT /admin/policy's 400",
+        "security": "broker", "request": schemas.POLICY_PREVIEW, "response": POLICY_PREVIEW_VIEW,
+        "errors": [400, 401, 413]},
+    ("/admin/policy/versions", "GET"): {"summary": "The policy's versions, newest first: who stored each, when, and "
+                                                   "what it changed", "security": "broker",
+                                        "response": POLICY_VERSIONS, "errors": [401]},
+})
+NEXT_REMINDER = {"type": "object", "required": ["next"], "properties": {"next": {
+    "type": ["object", "null"], "description": "null: no reminder ahead (paused, closed, ladder finished...)",
+    "required": ["at", "local_time", "step", "stage", "channels", "language", "email", "sms"], "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "local_time": {"type": "string", "description": "the same moment in the customer's time zone, with offset"},
+        "step": {"type": "string"}, "stage": {"type": "string"}, "template": {"type": "string"},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["email", "sms"]}},
+        "language": {"type": "string"},
+        "email": {"type": ["object", "null"], "required": ["subject", "text", "html"], "properties": {
+            "subject": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "string"}}},
+        "sms": {"type": ["object", "null"], "required": ["text"], "properties": {"text": {"type": "string"}}},
+        "balance": {**MONEY, "description": "what the message will ask for (with any fee the step charges)"}}}}}
+ROUTES[("/admin/cases/{case_id}/next-reminder", "GET")] = {
+    "summary": "The case's next reminder: when, and the exact email and/or SMS its customer will get, rendered from "
+               "the real templates in their language (the pay link is a placeholder, never a live token)",
+    "security": "broker", "response": NEXT_REMINDER}
+# As stored: what the request schema checked, described, not checked again (its patterns are not `format`'s).
+SETTINGS_VIEW = {"type": "object", "required": ["name", "email", "phone", "reply_to", "sender_name"],
+                 "additionalProperties": False, "properties": {
+    k: {"type": "string" if k == "name" else ["string", "null"], "description": v["description"]}
+    for k, v in schemas.BROKER_SETTINGS["properties"].items()}}  # type: ignore[attr-defined]
+ROUTES.update({
+    ("/admin/settings", "GET"): {"summary": "The broker's sender and contact details that reminders and the pay "
+                                            "page use", "security": "broker", "response": SETTINGS_VIEW,
+                                 "errors": [401]},
+    ("/admin/settings", "PUT"): {"summary": "Replace them (optional ones left out are removed); cases opened from "
+                                            "then on carry them" + _OWNER, "security": "broker",
+                                 "request": schemas.BROKER_SETTINGS, "response": SETTINGS_VIEW},
+})
+
+
+# --- reports ----------------------------------------------------------------------------------------------
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_CSV = {"security": "broker", "content_type": "text/csv", "response": {"type": "string"}}
+RECEIVABLES = {"type": "object", "required": ["as_of", "timezone", "currencies", "by_status", "by_stage"],
+               "properties": {
+    "as_of": {"type": "string", "format": "date"},
+    "timezone": {"type": "string", "description": "the broker's (notification settings): whole days count there"},
+    "currencies": {"type": "array", "items": {"type": "object", "required": ["currency", "open", "cases", "buckets"],
+                                              "properties": {
+        "currency": schemas.CURRENCY, "open": {"type": "integer", "description": "minor units still due"},
+        "cases": {"type": "integer"},
+        "buckets": {"type": "array", "items": {"type": "object", "required": ["bucket", "amount", "cases"],
+                                               "properties": {
+            "bucket": {"type": "string", "enum": ["current", "1-30", "31-60", "61-90", "90+"],
+                       "description": "current: not yet past due; else whole days past the due date"},
+            "amount": {"type": "integer"}, "cases": {"type": "integer"}}}}}}},
+    "by_status": {**_COUNTS, "description": "every case, by status"},
+    "by_stage": {**_COUNTS, "description": "open cases by the stage of the last ladder step (not_started: none)"}}}
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+PERFORMANCE = {"type": "object", "required": ["from", "to", "currencies", "avg_days_to_pay", "promises_kept_percent",
+                                              "disputes", "steps"], "properties": {
+    "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+    "timezone": {"type": "string", "description": "days are UTC days"},
+    "currencies": {"type": "array", "items": {"type": "object", "required": [
+        "currency", "collected", "written_off", "recovered_by_partners", "dso_days", "cei_percent"], "properties": {
+        "currency": schemas.CURRENCY, "collected": {"type": "integer", "description": "net of refunds"},
+        "written_off": {"type": "integer"}, "recovered_by_partners": {"type": "integer"},
+        "billed": {"type": "integer", "description": "invoices opened, fees and interest charged"},
+        "open_at_start": {"type": "integer"}, "open_at_end": {"type": "integer"},
+        "dso_days": {**_NUMBER_OR_NULL, "description": "countback over daily sales; null: beyond a year"},
+        "cei_percent": {**_NUMBER_OR_NULL, "description": "Collection Effectiveness Index"}}}},
+    "avg_days_to_pay": {**_NUMBER_OR_NULL, "description": "days after the due date cases were paid in full"},
+    "payments_in_full": {"type": "integer"},
+    "promises_kept_percent": _NUMBER_OR_NULL,
+    "disputes": {"type": "array", "description": "disputes opened in the period, by reason and where they stand",
+                 "items": {"type": "object", "required": ["reason", "outcome", "count"], "properties": {
+                     "reason": {"type": "string"}, "outcome": {"type": "string"}, "count": {"type": "integer"}}}},
+    "steps": {"type": "array", "items": {"type": "object", "required": [
+        "step", "sent", "paid_via_link", "collected", "median_days_to_pay"], "properties": {
+        "step": {"type": "string"}, "sent": {"type": "integer"}, "paid_via_link": {"type": "integer"},
+        "collected": {"type": "array", "items": MONEY}, "median_days_to_pay": _NUMBER_OR_NULL}}}}}
+FORECAST = {"type": "object", "required": ["days"], "properties": {"days": {"type": "array", "items": {
+    "type": "object", "required": ["date", "contacts", "by_step"], "properties": {
+        "date": {"type": "string", "format": "date"}, "contacts": {"type": "integer"}, "by_step": _COUNTS}}}}}
+ROUTES.update({
+    ("/admin/reports/receivables", "GET"): {
+        "summary": "Open balance per currency in aging buckets, cases per status and stage", "security": "broker",
+        "query": schemas.RECEIVABLES_QUERY, "response": RECEIVABLES},
+    ("/admin/reports/receivables.csv", "GET"): {"summary": "The receivables report as CSV",
+                                                "query": schemas.RECEIVABLES_QUERY, **_CSV},
+    ("/admin/reports/performance", "GET"): {
+        "summary": "Collected, DSO, CEI, days to pay, promises, disputes, write-offs, partners, per ladder step",
+        "security": "broker", "query": schemas.PERFORMANCE_QUERY, "response": PERFORMANCE},
+    ("/admin/reports/performance.csv", "GET"): {"summary": "The performance report as CSV, one figure a line",
+                                                "query": schemas.PERFORMANCE_QUERY, **_CSV},
+    ("/admin/reports/forecast", "GET"): {
+        "summary": "What the reminder ladder will send in the next days, per day and step", "security": "broker",
+        "query": schemas.FORECAST_QUERY, "response": FORECAST},
+    ("/admin/cases.csv", "GET"): {"summary": "One page of the case list as CSV (the next page's cursor in "
+                                             "X-Next-Cursor)", "query": schemas.LIST_QUERY, **_CSV},
+})

@@ -21,6 +21,24 @@ class Broker:
     name: str
     email: str | None = None
     locale: str = "en"  # the broker's language: evidence packs (and what else speaks to the broker)
+    # Contact and sender details (PUT /admin/settings) that new cases carry to the customer
+    phone: str | None = None
+    reply_to: str | None = None
+    sender_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored API key: only its hash, when it was made, its name and its last four characters."""
+    key_hash: str
+    created_at: str
+    name: str | None = None  # None: made before keys had names (services/brokers.py names those "key N")
+    hint: str | None = None
+
+    @property
+    def key_id(self) -> str:
+        """A public id derived from the hash (the hash itself stays private), so older keys have one too."""
+        return "k" + self.key_hash[:16]
 
 
 
@@ -60,13 +78,17 @@ class CaseReader(Protocol):
 
 
 class BrokerStore(Protocol):
-    def put_broker(self, broker: Broker, key_hash: str, created_at: str) -> None: ...
+    def put_broker(self, broker: Broker, key_hash: str, created_at: str, key_name: str | None = None,
+                   key_hint: str | None = None) -> None: ...
 
     def get_broker(self, broker_id: str) -> Broker: ...
 
-    def add_api_key(self, broker_id: str, key_hash: str, created_at: str) -> None: ...
+    def add_api_key(self, broker_id: str, key_hash: str, created_at: str, name: str | None = None,
+                    hint: str | None = None) -> None: ...
 
-    def has_api_key(self, broker_id: str, key_hash: str) -> bool: ...
+    def api_key(self, broker_id: str, key_hash: str) -> ApiKey | None: ...
+
+    def api_keys(self, broker_id: str) -> list[ApiKey]: ...
 
     def delete_api_key(self, broker_id: str, key_hash: str) -> bool: ...
 

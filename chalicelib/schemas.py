@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from chalicelib.domain.case_query import ORDERS as CASE_ORDERS
+from chalicelib.domain.case_query import SORTS as CASE_SORTS
 from chalicelib.domain.money import EXPONENTS
 from chalicelib.domain.vocabulary import BROKER_NOTICES, LOCALES, NOTE_KINDS, NOTICE_DELIVERIES, STATUSES
 
@@ -124,6 +126,16 @@ LIST_QUERY = {
         "status": {"type": "string", "enum": list(STATUSES)},
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
         "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
+        # The console's search (any of these): sorted by `sort`, filtered by all that are given.
+        "stage": {"type": "string", "enum": ["courtesy", "reminder", "formal", "late_fee", "final", "escalation",
+                                             "none"], "description": "stage of the last step started"},
+        "tier": _str(40, pattern=TIER, description="the customer's tier ('none': cases without one)"),
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "overdue_min": {"type": "integer", "minimum": 0, "maximum": 36500, "description": "days past due, at least"},
+        "overdue_max": {"type": "integer", "minimum": 0, "maximum": 36500, "description": "days past due, at most"},
+        "q": _str(100, description="case-insensitive part of the customer's name or email, or the invoice number"),
+        "sort": {"type": "string", "enum": list(CASE_SORTS), "default": "due_date"},
+        "order": {"type": "string", "enum": list(CASE_ORDERS), "default": "asc"},
     },
 }
 
@@ -595,4 +607,106 @@ NOTICE_LOG_QUERY = {
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_LIMIT},
         "cursor": _str(2048, pattern=r"^[A-Za-z0-9_=-]+$", description="next_cursor of the page before"),
     },
+}
+
+
+# --- staff: console sign-in, the team, API keys ---------------------------------------------------------
+STAFF_ROLES = ["viewer", "collector", "owner"]
+_EMAIL = {"type": "string", "minLength": 3, "maxLength": 128, "pattern": EMAIL}  # Cognito's username: 128 at most
+# Cognito's own limits: a password is at most 256 characters; its policy (length, classes) is Cognito's check.
+_PASSWORD = {"type": "string", "minLength": 1, "maxLength": 256, "writeOnly": True}
+_NEW_PASSWORD = {**_PASSWORD, "minLength": 12, "description": "at least 12 characters, with upper and lower case "
+                                                              "letters and a digit"}
+_OTP = {"type": "string", "pattern": "^[0-9]{6}$", "description": "the 6-digit code of the authenticator app"}
+_TOKEN = {"type": "string", "minLength": 1, "maxLength": 8192, "writeOnly": True}
+CONSOLE_SIGN_IN = {"type": "object", "additionalProperties": False, "required": ["email", "password"],
+                   "properties": {"email": _EMAIL, "password": _PASSWORD}}
+CONSOLE_CHALLENGE = {"type": "object", "additionalProperties": False,
+                     "required": ["email", "session", "challenge"], "properties": {
+                         "email": _EMAIL, "session": {"type": "string", "minLength": 20, "maxLength": 2048},
+                         "challenge": {"type": "string", "enum": ["SOFTWARE_TOKEN_MFA", "NEW_PASSWORD_REQUIRED"]},
+                         "code": _OTP, "new_password": _NEW_PASSWORD}}
+CONSOLE_REFRESH = {"type": "object", "additionalProperties": False, "required": ["refresh_token"],
+                   "properties": {"refresh_token": _TOKEN}}
+PASSWORD_FORGOT = {"type": "object", "additionalProperties": False, "required": ["email"],
+                   "properties": {"email": _EMAIL}}
+PASSWORD_RESET = {"type": "object", "additionalProperties": False, "required": ["email", "code", "new_password"],
+                  "properties": {"email": _EMAIL, "code": {"type": "string", "pattern": "^[0-9]{4,10}$",
+                                                           "description": "the code Cognito emailed"},
+                                 "new_password": _NEW_PASSWORD}}
+MFA_SETUP = {"type": "object", "additionalProperties": False, "required": ["access_token"],
+             "properties": {"access_token": _TOKEN}}
+MFA_VERIFY = {"type": "object", "additionalProperties": False, "required": ["access_token", "code"],
+              "properties": {"access_token": _TOKEN, "code": _OTP}}
+USER_INVITE = {"type": "object", "additionalProperties": False, "required": ["email", "name", "role"],
+               "properties": {"email": _EMAIL, "name": name(100), "role": {"type": "string", "enum": STAFF_ROLES}}}
+USER_ROLE = {"type": "object", "additionalProperties": False, "required": ["role"],
+             "properties": {"role": {"type": "string", "enum": STAFF_ROLES}}}
+API_KEY_CREATE = {"type": "object", "additionalProperties": False, "required": ["name"],
+                  "properties": {"name": name(60, description="what the key is for, e.g. \"ERP sync\"")}}
+
+
+# --- the console: policy preview, broker settings ----------------------------------------------------------
+
+POLICY_PREVIEW = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["invoice"],
+    "properties": {
+        # Checked against POLICY on its own, so its errors name the same fields as PUT /admin/policy's.
+        "policy": {"type": "object", "description": "a policy as PUT /admin/policy takes it; default: the current one"},
+        "invoice": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["amount", "currency", "due_date", "timezone"],
+            "properties": {
+                "amount": INVOICE["properties"]["amount"],  # type: ignore[index]
+                "currency": CURRENCY,
+                "due_date": {"type": "string", "format": "date"},
+                "timezone": TIME_ZONE,
+                "language": {"type": "string", "enum": list(LOCALES)},
+                "tier": CUSTOMER["properties"]["tier"],  # type: ignore[index]
+            },
+        },
+    },
+}
+
+_CUSTOMER_FIELDS: dict[str, Any] = CUSTOMER["properties"]  # type: ignore[assignment]
+BROKER_SETTINGS = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "email"],
+    "properties": {
+        "name": name(100, description="signs reminders; shown on the pay page"),
+        "email": {**_CUSTOMER_FIELDS["email"], "description": "shown on the pay page; where broker notices go"},
+        "phone": {**_CUSTOMER_FIELDS["phone"], "description": "shown on the pay page"},
+        "reply_to": {**_CUSTOMER_FIELDS["email"], "description": "Reply-To of reminder emails (else email)"},
+        "sender_name": name(100, description="From name of reminder emails (else name)"),
+    },
+}
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+
+_DAY = {"type": "string", "format": "date", "maxLength": 10}
+RECEIVABLES_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "as_of": {**_DAY, "description": "count days past due up to this date (default: today, broker's time zone)"},
+        "currency": {"type": "string", "enum": sorted(EXPONENTS), "description": "only this currency"},
+    },
+}
+PERFORMANCE_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "from": {**_DAY, "description": "first day (UTC) of the period (default: 29 days before `to`)"},
+        "to": {**_DAY, "description": "last day (UTC), at most 366 days after `from` (default: today)"},
+    },
+}
+FORECAST_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}},
 }

@@ -55,6 +55,21 @@ class Settings:
     import_chunk_rows: int = 500
     import_max_rows: int = 100_000
     import_max_bytes: int = 50 * 1024 * 1024
+    # Staff sign-in: the Cognito user pool and the console's app client (API only). Where the pool's
+    # signing keys are read follows boto3's endpoint variables, so the local stack's moto serves them.
+    user_pool_id: str | None = None
+    user_pool_client_id: str | None = None
+    cognito_endpoint: str | None = None
+
+    @property
+    def console_origin(self) -> str | None:
+        """The console's origin (it is served with the pay page): the only origin admin routes answer CORS for."""
+        if not self.site_url:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.site_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def require(self, name: str) -> str:
         """A setting that is optional for some functions but needed by the caller; fails with its variable."""
@@ -95,4 +110,7 @@ class Settings:
             import_chunk_rows=int(env.get("IMPORT_CHUNK_ROWS", "500")),
             import_max_rows=int(env.get("IMPORT_MAX_ROWS", "100000")),
             import_max_bytes=int(env.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))),
+            user_pool_id=env.get("USER_POOL_ID") or None,
+            user_pool_client_id=env.get("USER_POOL_CLIENT_ID") or None,
+            cognito_endpoint=env.get("AWS_ENDPOINT_URL_COGNITO_IDP") or env.get("AWS_ENDPOINT_URL") or None,
         )

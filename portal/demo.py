@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from chalicelib import bootstrap
 from chalicelib.domain.cases import Case, iso
 from chalicelib.domain.errors import NotFound
-from portal import demo_webhooks, infra, seed, show, snapshot
+from portal import demo_webhooks, infra, seed, show, snapshot, staff_users
 from portal.api_server import ApiServer
 from portal.clock import CLOCK_FILE, DemoClock, drive_app
 from portal.files import write_atomically
@@ -157,6 +157,8 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     drive_app(clock.now)  # the API, the seed and the summary all read the demo clock
 
     broker = _demo_broker(previous.get("demo_broker"), options.seed)
+    if broker:  # moto's Cognito starts empty each run: the demo staff are made again, same password
+        staff_users.seed_demo_users(client("cognito-idp"), queue_env["USER_POOL_ID"], broker["broker_id"])
     write_demo_file(data_dir, {
         "aws_endpoint": endpoint, "region": REGION, "resources": names.as_dict(),
         "api_url": api_url, "site_url": site_url, "demo_broker": broker,
@@ -224,6 +226,13 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
     p("Collections portal: local stack")
     p(f"  API    {api_url}")
     p(f"  Site   {site_url}")
+    p(f"  Console {site_url}/console")
+    if broker:  # each on its own line: what a person copies, and what the browser tests read
+        p(f"    sign in as {staff_users.DEMO_USERS[0][0]} (owner); also {staff_users.DEMO_USERS[1][0]}, "
+          f"{staff_users.DEMO_USERS[2][0]}")
+        p(f"    password {staff_users.DEMO_PASSWORD}")
+    else:
+        p("    no demo staff (--no-seed): `portal user invite` one")
     p(f"  AWS    {endpoint}  (moto: {', '.join(SERVICES)})")
     p(f"         table {names.table}, secret {names.link_keys_secret}, bucket {names.bucket}")
     p(f"  Outbox {site_url}/outbox  (every email and SMS sent; as JSON: {site_url}/outbox.json)")

@@ -178,3 +178,29 @@ def create_import_queue(client: Any, name: str) -> str:
     props = template()["Resources"]["ImportQueue"]["Properties"]
     return str(client.create_queue(QueueName=name, Attributes={
         "VisibilityTimeout": str(props["VisibilityTimeout"])})["QueueUrl"])
+
+
+def create_staff_pool(client: Any, name: str) -> tuple[str, str]:
+    """The staff user pool, its console app client and its role groups as infra/ defines them; (pool id, client id)."""
+    resources = template()["Resources"]
+    props = resources["StaffPool"]["Properties"]
+    pool = client.create_user_pool(
+        PoolName=name, UsernameAttributes=props["UsernameAttributes"],
+        AutoVerifiedAttributes=props["AutoVerifiedAttributes"], MfaConfiguration=props["MfaConfiguration"],
+        DeletionProtection=props["DeletionProtection"],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]},
+        Policies=props["Policies"], AccountRecoverySetting=props["AccountRecoverySetting"],
+        Schema=props["Schema"])["UserPool"]["Id"]
+    app_client = resources["StaffConsoleClient"]["Properties"]
+    client_id = client.create_user_pool_client(
+        UserPoolId=pool, ClientName=f"{name}-console", GenerateSecret=app_client["GenerateSecret"],
+        ExplicitAuthFlows=app_client["ExplicitAuthFlows"],
+        PreventUserExistenceErrors=app_client["PreventUserExistenceErrors"],
+        EnableTokenRevocation=app_client["EnableTokenRevocation"], ReadAttributes=app_client["ReadAttributes"],
+        WriteAttributes=app_client["WriteAttributes"], IdTokenValidity=app_client["IdTokenValidity"],
+        AccessTokenValidity=app_client["AccessTokenValidity"], RefreshTokenValidity=app_client["RefreshTokenValidity"],
+        TokenValidityUnits=app_client["TokenValidityUnits"])["UserPoolClient"]["ClientId"]
+    for group in (r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Cognito::UserPoolGroup"):
+        client.create_group(UserPoolId=pool, GroupName=group["GroupName"], Precedence=group["Precedence"],
+                            Description=group["Description"])
+    return pool, client_id

@@ -24,7 +24,7 @@ from portal.servers import BackgroundServer
 
 REGION = "eu-west-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-SERVICES = ("dynamodb", "secretsmanager", "ses", "sns", "sqs", "s3")
+SERVICES = ("dynamodb", "secretsmanager", "ses", "sns", "sqs", "s3", "cognito-idp")
 
 # Actions that only read: any other DynamoDB or Secrets Manager action changes the saved state.
 READ_PREFIXES = ("Get", "Describe", "List", "Query", "Scan", "BatchGet", "TransactGet")
@@ -55,6 +55,7 @@ class LocalResources:
     anchors: str = "portal-local-anchors"
     imports: str = "portal-local-imports"
     import_queue: str = "portal-local-imports"
+    staff_pool: str = "portal-local-staff"
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -141,6 +142,8 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
     webhook_queue_url, _ = infra.create_webhook_queues(client("sqs"))
     infra.create_import_bucket(client("s3"), names.imports, REGION)
     import_queue_url = infra.create_import_queue(client("sqs"), names.import_queue)
-    return {"REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors,
+    pool_id, client_id = infra.create_staff_pool(client("cognito-idp"), names.staff_pool)
+    return {"USER_POOL_ID": pool_id, "USER_POOL_CLIENT_ID": client_id,
+            "REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors,
             "WEBHOOK_QUEUE_URL": webhook_queue_url, "IMPORT_BUCKET": names.imports,
             "IMPORT_QUEUE_URL": import_queue_url}

@@ -45,3 +45,6 @@ def print_todo(out: TextIO, profile: Profile, deployed: Deployed | None, site_bu
         p(f"5. The page: point {profile.site_url} at the CloudFront distribution (DNS and a certificate).")
     p(f"6. The first broker: .venv/bin/portal broker create \"Your Company\" --email ar@your-domain {where}")
     p("   prints its API key once; then PUT /admin/policy with a sender at your verified domain.")
+    p(f"   Its first owner: .venv/bin/portal user invite you@your-domain --name \"Your Name\" --role owner "
+      f"--broker <broker id> {where}")
+    p(f"   (Cognito emails a temporary password; they sign in at {profile.site_url}/console)")

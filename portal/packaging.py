@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MERGE_TEMPLATE = ROOT / "infra" / "resources.json"
 
 # The AWS services the functions call (botocore's model directories).
-# ses: SES v1, for GetSendQuota only (the worker paces sends to the account's rate).
-BOTOCORE_SERVICES = frozenset({"dynamodb", "s3", "secretsmanager", "ses", "sesv2", "sns", "sqs"})
+# ses: SES v1, for GetSendQuota only (the worker paces sends to the account's rate). cognito-idp: staff sign-in.
+BOTOCORE_SERVICES = frozenset({"cognito-idp", "dynamodb", "s3", "secretsmanager", "ses", "sesv2", "sns", "sqs"})
 BABEL_LOCALES = frozenset({"root", *LOCALES})  # root: what every locale inherits from
 
 # Chalice asks botocore for a region only to spell API Gateway's service principal, which is

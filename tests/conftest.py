@@ -144,3 +144,17 @@ def store_customer_name(db: Any, table: str, broker_id: str, case_id: str, name:
     state["customer"]["name"] = name
     db.update_item(TableName=table, Key=key, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
                    ExpressionAttributeValues={":s": {"S": json.dumps(state)}})
+
+
+# --- staff: the Cognito pool on moto and users with roles ---------------------------------------------
+
+@pytest.fixture
+def console_users(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The staff pool (infra/) on moto, the API pointed at it; `.token(broker_id, role)` is a bearer."""
+    from tests.staff_kit import ConsoleUsers
+
+    pool_id, client_id = infra.create_staff_pool(boto3.client("cognito-idp"), "staff-test")
+    monkeypatch.setenv("USER_POOL_ID", pool_id)
+    monkeypatch.setenv("USER_POOL_CLIENT_ID", client_id)
+    bootstrap.reset()
+    return ConsoleUsers(pool_id, client_id)

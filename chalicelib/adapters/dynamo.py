@@ -15,17 +15,20 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.anchors import S3Anchors, anchor_changes
+from chalicelib.adapters.case_index import index_attributes
+from chalicelib.adapters.report_counters import report_updates
 from chalicelib.adapters.webhook_store import outbox_puts
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from chalicelib.domain.history import Event
-from chalicelib.ports import Broker
+from chalicelib.ports import ApiKey, Broker
 
 log = logging.getLogger(__name__)
 
 INDEX_BY_BROKER = "by_broker"
 INDEX_BY_STATUS = "by_status"
 INDEX_BY_NEXT_ACTION = "by_next_action"
+SETTINGS = ("phone", "reply_to", "sender_name")  # the broker's optional contact details, in Broker's order
 
 
 def _s(value: str) -> dict[str, str]:
@@ -102,6 +105,7 @@ def case_item(case: Case) -> dict[str, Any]:
     if case.next_action_at:  # sparse: only cases with work ahead are in the sweep index
         item["SweepPK"] = _s(keys.sweep_pk(keys.sweep_shard(case.case_id)))
         item["SweepSK"] = _s(keys.sweep_sk(case.next_action_at, case.broker_id, case.case_id))
+    item.update(index_attributes(case))  # the console's listing orders and its attention list
     return item
 
 
@@ -117,13 +121,27 @@ def event_item(broker_id: str, case_id: str, event: Event) -> dict[str, Any]:
         "data": _s(json.dumps(event.data, separators=(",", ":"), ensure_ascii=False)),
         "prev_hash": _s(event.prev_hash),
         "hash": _s(event.hash),
+        **({"by": _s(json.dumps(event.by, separators=(",", ":"), ensure_ascii=False))} if event.by else {}),
     }
+
+
+def _api_key_item(broker_id: str, key_hash: str, created_at: str, name: str | None,
+                  hint: str | None) -> dict[str, Any]:
+    item = {"PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.api_key_sk(key_hash)), "created_at": _s(created_at)}
+    item.update({k: _s(v) for k, v in (("name", name), ("hint", hint)) if v})
+    return item
+
+
+def _api_key(item: dict[str, Any]) -> ApiKey:
+    return ApiKey(item["SK"]["S"].removeprefix(keys.api_key_sk("")), item["created_at"]["S"],
+                  item.get("name", {}).get("S"), item.get("hint", {}).get("S"))
 
 
 def event_from_item(item: dict[str, Any]) -> Event:
     return Event(
         seq=int(item["seq"]["N"]), type=item["type"]["S"], at=item["at"]["S"], actor=item["actor"]["S"],
         data=json.loads(item["data"]["S"]), prev_hash=item["prev_hash"]["S"], hash=item["hash"]["S"],
+        by=json.loads(item["by"]["S"]) if "by" in item else None,
     )
 
 
@@ -229,6 +247,7 @@ class DynamoStore:
         # The webhook events of this change, in its transaction: stored with it, or not at all. Before the
         # unique items, whose cancellation reasons _translate reads from the end.
         actions += outbox_puts(self._table, [change])
+        actions += report_updates(self._table, [change])  # the broker's report counters move with the case
         for item in unique.values():
             actions.append({"Put": {"TableName": self._table, "Item": item,
                                     "ConditionExpression": "attribute_not_exists(PK)"}})
@@ -295,7 +314,8 @@ class DynamoStore:
 
     # --- brokers -------------------------------------------------------------------------------
 
-    def put_broker(self, broker: Broker, key_hash: str, created_at: str) -> None:
+    def put_broker(self, broker: Broker, key_hash: str, created_at: str, key_name: str | None = None,
+                   key_hint: str | None = None) -> None:
         pk = _s(keys.broker_pk(broker.broker_id))
         profile = {"PK": pk, "SK": _s(keys.PROFILE_SK), "name": _s(broker.name), "created_at": _s(created_at)}
         if broker.email:
@@ -304,8 +324,8 @@ class DynamoStore:
             profile["locale"] = _s(broker.locale)
         self._db.transact_write_items(TransactItems=[
             {"Put": {"TableName": self._table, "Item": profile, "ConditionExpression": "attribute_not_exists(PK)"}},
-            {"Put": {"TableName": self._table, "Item": {"PK": pk, "SK": _s(keys.api_key_sk(key_hash)),
-                                                         "created_at": _s(created_at)}}},
+            {"Put": {"TableName": self._table,
+                     "Item": _api_key_item(broker.broker_id, key_hash, created_at, key_name, key_hint)}},
         ])
 
     def get_broker(self, broker_id: str) -> Broker:
@@ -314,18 +334,24 @@ class DynamoStore:
         if not item:
             raise NotFound("no such broker", "broker_id")
         return Broker(broker_id, item["name"]["S"], item.get("email", {}).get("S"),
-                      item.get("locale", {}).get("S", "en"))
+                      item.get("locale", {}).get("S", "en"), *(item.get(k, {}).get("S") for k in SETTINGS))
 
-    def add_api_key(self, broker_id: str, key_hash: str, created_at: str) -> None:
-        self._db.put_item(TableName=self._table, Item={
-            "PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.api_key_sk(key_hash)), "created_at": _s(created_at)})
+    def add_api_key(self, broker_id: str, key_hash: str, created_at: str, name: str | None = None,
+                    hint: str | None = None) -> None:
+        self._db.put_item(TableName=self._table, Item=_api_key_item(broker_id, key_hash, created_at, name, hint))
 
-    def has_api_key(self, broker_id: str, key_hash: str) -> bool:
+    def api_key(self, broker_id: str, key_hash: str) -> ApiKey | None:
         item = self._db.get_item(
             TableName=self._table,
             Key={"PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.api_key_sk(key_hash))},
         ).get("Item")
-        return item is not None
+        return _api_key(item) if item else None
+
+    def api_keys(self, broker_id: str) -> list[ApiKey]:
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table, KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
+            ExpressionAttributeValues={":pk": _s(keys.broker_pk(broker_id)), ":sk": _s(keys.api_key_sk(""))})
+        return [_api_key(item) for page in pages for item in page.get("Items", [])]
 
     def delete_api_key(self, broker_id: str, key_hash: str) -> bool:
         try:

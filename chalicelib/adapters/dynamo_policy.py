@@ -8,13 +8,13 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.policy import PolicyRecord
+from chalicelib.domain.policy import PolicyRecord, stored_by
 
 
 def _record(broker_id: str, item: dict[str, Any]) -> PolicyRecord:
     return PolicyRecord(broker_id=broker_id, version=int(item["version"]["N"]),
                         policy=json.loads(item["policy"]["S"]), updated_at=item["updated_at"]["S"],
-                        updated_by=item["updated_by"]["S"])
+                        updated_by=stored_by(item["updated_by"]["S"]))
 
 
 class DynamoPolicyStore:
@@ -43,10 +43,20 @@ class DynamoPolicyStore:
                 "PK": {"S": keys.broker_pk(record.broker_id)}, "SK": {"S": keys.policy_sk(record.version)},
                 "version": {"N": str(record.version)},
                 "policy": {"S": json.dumps(record.policy, separators=(",", ":"), sort_keys=True)},
-                "updated_at": {"S": record.updated_at}, "updated_by": {"S": record.updated_by},
+                "updated_at": {"S": record.updated_at},
+                "updated_by": {"S": json.dumps(record.updated_by, sort_keys=True)},
             })
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise Conflict(f"policy version {record.version} was stored by someone else; read it and try again",
                                "version", code="version_conflict") from exc
             raise
+
+    def history(self, broker_id: str) -> list[PolicyRecord]:
+        """Every stored version, oldest first (a policy changes a few times a year: one Query reads them)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": keys.broker_pk(broker_id)},
+                                          ":prefix": {"S": keys.POLICY_PREFIX}}}
+        return [_record(broker_id, item)
+                for page in self._db.get_paginator("query").paginate(**kwargs) for item in page["Items"]]

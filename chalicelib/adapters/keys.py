@@ -53,6 +53,11 @@ def sweep_shard(case_id: str) -> int:
     return int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16) % SWEEP_SHARDS
 
 
+def report_pk(broker_id: str, shard: int) -> str:
+    """One of a broker's copies of its report counters (report_figures.SHARDS)."""
+    return f"BROKER#{broker_id}#REPORT#{shard}"
+
+
 def sweep_pk(shard: int) -> str:
     return f"SWEEP#{shard}"
 
@@ -180,3 +185,19 @@ def digest_sent_sk(due_at: str) -> str:
 
 def digest_due_sk(at: str, broker_id: str) -> str:
     return f"{at}#{broker_id}"
+
+
+# --- the console: cases that need a person (sparse), and the broker's case listing in four orders ------
+
+def attention_sk(since: str, case_id: str) -> str:
+    return f"{since}#{case_id}"
+
+
+SORTS = {"due_date": "DueSK", "balance": "BalanceSK", "customer": "NameSK", "updated_at": "UpdatedSK"}
+SORT_INDEXES = {"due_date": "by_due", "balance": "by_balance", "customer": "by_customer", "updated_at": "by_updated"}
+
+
+def sort_keys(due_on: str, due: int, name: str, updated_at: str, case_id: str) -> dict[str, str]:
+    """One sort key per order of the listing; each ends with the case id so equal values still page exactly."""
+    return {"DueSK": f"{due_on}#{case_id}", "BalanceSK": f"{due:019d}#{case_id}",
+            "NameSK": f"{name.casefold()[:200]}#{case_id}", "UpdatedSK": f"{updated_at}#{case_id}"}

@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.domain.attention import Flag, flags
 from chalicelib.domain.closing_state import Closing
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.history import GENESIS, Event
@@ -136,6 +137,8 @@ class BrokerContact:
     name: str
     email: str | None = None
     phone: str | None = None
+    reply_to: str | None = None  # where customers' replies to reminders go (else `email`)
+    sender_name: str | None = None  # the From name of reminders (else `name`)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ class Case:
     plans: Plans = Plans()  # installment plans (plan_state.py); plans.py decides
     self_service: SelfService = SelfService()  # disputes, promise, reports, link refreshes (self_service.py)
     closing: Closing = Closing()  # partner, mediation, write-off (closing.py)
+    attention: tuple[Flag, ...] = ()  # what needs a person now (attention.py), recomputed by every change
 
     @property
     def is_closed(self) -> bool:
@@ -181,6 +185,7 @@ class Change:
     case: Case
     events: tuple[Event, ...]
     expected_version: int
+    before: Case | None = None  # the case as it was decided on (None for a new case): reports add the difference
 
     @property
     def is_new(self) -> bool:
@@ -208,7 +213,8 @@ def record(case: Case, at: datetime, actor: str, events: list[tuple[str, dict[st
         sealed.append(event)
         prev = event.hash
     new_case = replace(case, **changes, version=seq, head_hash=prev, updated_at=stamp)
-    return Change(new_case, tuple(sealed), case.version)
+    new_case = replace(new_case, attention=flags(case, new_case, tuple(sealed), stamp))
+    return Change(new_case, tuple(sealed), case.version, case if case.version else None)
 
 
 def open_case(*, broker_id: str, case_id: str, broker: BrokerContact, customer: Customer, invoice: Invoice,

@@ -54,3 +54,10 @@ class UpstreamError(PortalError):
 
     status = 502
     code = "upstream_error"
+
+
+class Forbidden(PortalError):
+    """Signed in, but the role does not allow this (another broker's data stays a 404, never this)."""
+
+    status = 403
+    code = "forbidden"

@@ -15,9 +15,16 @@ TIMELINE_PAGE = 100
 GENESIS = "0" * 64
 
 
-def canonical(seq: int, type_: str, at: str, actor: str, data: dict[str, Any]) -> str:
-    """One stable text per event: sorted keys, no spaces, so any edit changes the hash."""
-    body = {"seq": seq, "type": type_, "at": at, "actor": actor, "data": data}
+def canonical(seq: int, type_: str, at: str, actor: str, data: dict[str, Any],
+              by: dict[str, str] | None = None) -> str:
+    """One stable text per event: sorted keys, no spaces, so any edit changes the hash.
+
+    `by` (the person or API key that caused the event) is covered when present; events written before
+    it existed have none, so their text and hash are what they always were.
+    """
+    body: dict[str, Any] = {"seq": seq, "type": type_, "at": at, "actor": actor, "data": data}
+    if by is not None:
+        body["by"] = by
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -34,14 +41,27 @@ class Event:
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    by: dict[str, str] | None = None  # {"kind": "user" | "api_key", "id", "name"}: who, when a person or key
 
     @classmethod
-    def seal(cls, prev_hash: str, seq: int, type_: str, at: str, actor: str, data: dict[str, Any]) -> Event:
-        digest = chain_hash(prev_hash, canonical(seq, type_, at, actor, data))
-        return cls(seq, type_, at, actor, data, prev_hash, digest)
+    def seal(cls, prev_hash: str, seq: int, type_: str, at: str, actor: str, data: dict[str, Any],
+             by: dict[str, str] | None = None) -> Event:
+        digest = chain_hash(prev_hash, canonical(seq, type_, at, actor, data, by))
+        return cls(seq, type_, at, actor, data, prev_hash, digest, by)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "type": self.type, "at": self.at, "actor": self.actor, "data": self.data}
+        shown = {"seq": self.seq, "type": self.type, "at": self.at, "actor": self.actor, "data": self.data}
+        return shown if self.by is None else {**shown, "by": self.by}
+
+
+def attributed(events: Sequence[Event], by: dict[str, str]) -> list[Event]:
+    """`events` (a run of the chain) sealed again with who caused them: same links, new hashes."""
+    sealed: list[Event] = []
+    prev = events[0].prev_hash if events else GENESIS
+    for e in events:
+        sealed.append(Event.seal(prev, e.seq, e.type, e.at, e.actor, e.data, by))
+        prev = sealed[-1].hash
+    return sealed
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,8 @@ def verify_history(events: Sequence[Event], head_hash: str | None = None, *, seg
             found.append(Problem(expected_seq, f"found event {event.seq} here (removed or reordered)"))
         if event.prev_hash != prev:
             found.append(Problem(expected_seq, "does not follow the event before it (removed or reordered)"))
-        recomputed = chain_hash(event.prev_hash, canonical(event.seq, event.type, event.at, event.actor, event.data))
+        recomputed = chain_hash(event.prev_hash,
+                                canonical(event.seq, event.type, event.at, event.actor, event.data, event.by))
         if recomputed != event.hash:
             found.append(Problem(expected_seq, "content does not match its hash (edited)"))
         prev = event.hash

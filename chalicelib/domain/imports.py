@@ -53,6 +53,7 @@ class ImportJob:
     message: str = ""
     finished_at: str | None = None
     announced: bool = False  # ImportService.finished has run (at least once) for this ending
+    started_by: dict[str, str] | None = None  # who started it ({"kind", "id", "name"}): named by what it changes
 
     @property
     def done(self) -> int:

@@ -89,7 +89,7 @@ class PackCheck:
 
 def _events(timeline: dict[str, Any]) -> list[Event]:
     return [Event(seq=e["seq"], type=e["type"], at=e["at"], actor=e["actor"], data=e["data"],
-                  prev_hash=e["prev_hash"], hash=e["hash"]) for e in timeline["events"]]
+                  prev_hash=e["prev_hash"], hash=e["hash"], by=e.get("by")) for e in timeline["events"]]
 
 
 def check(files: dict[str, bytes]) -> PackCheck:

@@ -10,6 +10,7 @@ broker who bills in EUR and JPY sets them for the currency they mostly use; perc
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import time
 from typing import Any
@@ -202,7 +203,15 @@ class PolicyRecord:
     version: int
     policy: dict[str, Any]
     updated_at: str
-    updated_by: str
+    updated_by: dict[str, str]  # {"kind": "user" | "api_key", "id", "name"}
+
+
+def stored_by(text: str) -> dict[str, str]:
+    """Who stored a version, from its stored text: JSON now; before staff sign-in, "broker:<id>" (a key)."""
+    if text.startswith("{"):
+        by: dict[str, str] = json.loads(text)
+        return by
+    return {"kind": "api_key", "id": "", "name": "API key"}
 
 
 # --- reading a policy from JSON ------------------------------------------------------------------

@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable
 
 from chalicelib.domain.cases import iso
-from chalicelib.domain.errors import Unauthorized
-from chalicelib.ports import Broker, BrokerStore, Clock
+from chalicelib.domain.errors import NotFound, Unauthorized
+from chalicelib.domain.staff import Principal
+from chalicelib.ports import ApiKey, Broker, BrokerStore, Clock
 from chalicelib.schemas import bearer
 
 KEY_PREFIX = "cpk"
-BAD_KEY = "missing or invalid API key"
+# One answer for every refused credential (no key, a wrong or revoked key, a bad, expired or foreign token).
+BAD_KEY = "missing or invalid API key or sign-in token"
 
 
 def new_broker_id() -> str:
@@ -43,15 +45,38 @@ def create_broker(store: BrokerStore, clock: Clock, name: str, email: str | None
                         schemas.BROKER)
     broker = Broker(new_broker_id(), name, email, locale)
     api_key = new_api_key(broker.broker_id)
-    store.put_broker(broker, hash_key(api_key), iso(clock()))
+    store.put_broker(broker, hash_key(api_key), iso(clock()), "key 1", api_key[-4:])
     return broker, api_key
 
 
-def add_key(store: BrokerStore, clock: Clock, broker_id: str) -> str:
+def add_key(store: BrokerStore, clock: Clock, broker_id: str, name: str | None = None) -> str:
+    return create_key(store, clock, broker_id, name)[1]
+
+
+def create_key(store: BrokerStore, clock: Clock, broker_id: str, name: str | None = None) -> tuple[ApiKey, str]:
+    """A new key of the broker (named "key N" when no name is given): the stored key and the key itself."""
     store.get_broker(broker_id)  # NotFound for an unknown broker
     api_key = new_api_key(broker_id)
-    store.add_api_key(broker_id, hash_key(api_key), iso(clock()))
-    return api_key
+    stored = ApiKey(hash_key(api_key), iso(clock()), name or f"key {len(store.api_keys(broker_id)) + 1}",
+                    api_key[-4:])
+    store.add_api_key(broker_id, stored.key_hash, stored.created_at, stored.name, stored.hint)
+    return stored, api_key
+
+
+def named_keys(store: BrokerStore, broker_id: str) -> list[ApiKey]:
+    """The broker's keys, oldest first; a key made before keys had names is "key N" by its place."""
+    keys = sorted(store.api_keys(broker_id), key=lambda k: (k.created_at, k.key_hash))
+    return [k if k.name else ApiKey(k.key_hash, k.created_at, f"key {n}", k.hint) for n, k in enumerate(keys, 1)]
+
+
+def key_view(key: ApiKey) -> dict[str, str]:
+    return {"key_id": key.key_id, "name": key.name or "", "created_at": key.created_at, "hint": key.hint or ""}
+
+
+def revoke_key_id(store: BrokerStore, broker_id: str, key_id: str) -> None:
+    found = [k for k in store.api_keys(broker_id) if k.key_id == key_id]
+    if not found or not store.delete_api_key(broker_id, found[0].key_hash):
+        raise NotFound("no such API key", "key_id")
 
 
 def revoke_key(store: BrokerStore, api_key: str) -> bool:
@@ -71,9 +96,13 @@ class BrokerAuth:
         self._store = store
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
-        self._accepted: dict[str, tuple[str, float]] = {}
+        self._accepted: dict[str, tuple[Principal, float]] = {}
 
     def authenticate(self, authorization: str | None) -> str:
+        return self.identify(authorization).broker_id
+
+    def identify(self, authorization: str | None) -> Principal:
+        """The key's broker, id and name; a server's key acts as an owner."""
         api_key = bearer(authorization)
         broker_id = broker_of_key(api_key) if api_key else None
         if not api_key or not broker_id:
@@ -81,10 +110,14 @@ class BrokerAuth:
         key_hash = hash_key(api_key)
         cached = self._accepted.get(key_hash)
         now = self._monotonic()
-        if cached and now < cached[1] and hmac.compare_digest(cached[0], broker_id):
-            return broker_id
-        if not self._store.has_api_key(broker_id, key_hash):
+        if cached and now < cached[1] and hmac.compare_digest(cached[0].broker_id, broker_id):
+            return cached[0]
+        stored = self._store.api_key(broker_id, key_hash)
+        if stored is None:
             raise Unauthorized(BAD_KEY)
+        if stored.name is None:  # made before keys had names: named by its place among the broker's keys
+            stored = next(k for k in named_keys(self._store, broker_id) if k.key_hash == key_hash)
+        principal = Principal(broker_id, "owner", "api_key", stored.key_id, stored.name or stored.key_id)
         if self._cache_seconds > 0:
-            self._accepted[key_hash] = (broker_id, now + self._cache_seconds)
-        return broker_id
+            self._accepted[key_hash] = (principal, now + self._cache_seconds)
+        return principal

@@ -14,6 +14,7 @@ from chalicelib.domain.cases import BrokerContact, Case, Change, Customer, Invoi
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.history import TIMELINE_PAGE, Event
 from chalicelib.ports import BrokerStore, CaseStore, Clock
+from chalicelib.services.acting import attribute
 from chalicelib.services.unit_of_work import Changed, change_case
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -52,12 +53,14 @@ class CaseService:
         broker = self._brokers.get_broker(broker_id)
         case_id = new_case_id()
         change = domain.open_case(
-            broker_id=broker_id, case_id=case_id, broker=BrokerContact(broker.name, broker.email),
+            broker_id=broker_id, case_id=case_id,
+            broker=BrokerContact(broker.name, broker.email, broker.phone, broker.reply_to, broker.sender_name),
             customer=customer, invoice=invoice,
             link=Link(new_link_id(), 1, iso(now + self._link_ttl)), at=now,
         )
         if self._planner is not None:
             change = replace(change, case=replace(change.case, next_action_at=self._planner(change.case)))
+        change = attribute(change)
         unique: dict[str, dict[str, Any]] = {}
         digest = request_hash(body)
         if idempotency_key:

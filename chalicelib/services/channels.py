@@ -93,7 +93,8 @@ class EmailChannel:
         return Email(
             to=to[0], also_to=to[1:],
             subject=rendered.subject, text=rendered.text, html=rendered.html, from_email=sender.from_email,
-            from_name=sender.from_name or case.broker.name, reply_to=sender.reply_to or case.broker.email,
+            from_name=sender.from_name or case.broker.sender_name or case.broker.name,
+            reply_to=sender.reply_to or case.broker.reply_to or case.broker.email,
             tags=(("claim", claim.claim.replace(":", "_")), ("stage", claim.stage),
                   *email_tags(case.broker_id, case.case_id)),
             date=format_datetime(self._clock()),

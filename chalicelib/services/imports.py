@@ -28,6 +28,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.import_format import FIELDS, PRESETS, Mapping, RowError, case_body
 from chalicelib.domain.imports import Failure, ImportJob, contact_change
 from chalicelib.ports import Broker, BrokerStore, Clock, Queue
+from chalicelib.services import acting
 from chalicelib.services.cases import CaseService
 
 # (broker id, webhook event type, data, key): a retried announce with the same key is one event
@@ -125,7 +126,9 @@ class ImportService:
               filename: str) -> tuple[ImportJob, dict[str, Any]]:
         """A new import waiting for its file, and the slot to upload it to."""
         mapping = Mapping.from_dict(inline) if inline is not None else self._named(broker_id, mapping_name or "portal")
-        job = ImportJob(broker_id, new_import_id(), iso(self._clock()), mapping.as_dict(), update, filename)
+        by = acting.current()
+        job = ImportJob(broker_id, new_import_id(), iso(self._clock()), mapping.as_dict(), update, filename,
+                        started_by=by.by if by else None)
         self._jobs.save(job)
         slot = self._files.upload_slot(self._files.object_key(broker_id, job.import_id), self._limits.max_bytes,
                                        self._limits.upload_seconds)
@@ -190,6 +193,10 @@ class ImportService:
     def step(self, broker_id: str, import_id: str) -> ImportJob:
         """One chunk from the stored checkpoint; stores the next and hands on the rest."""
         job = self._jobs.get(broker_id, import_id)
+        with acting.on_behalf_of(broker_id, job.started_by):  # the cases it opens name who started it
+            return self._step(job)
+
+    def _step(self, job: ImportJob) -> ImportJob:
         if job.over:
             if not job.announced:  # the run that ended it died before telling
                 self._announce(job)
@@ -207,8 +214,8 @@ class ImportService:
         try:
             self._jobs.save(job)
         except Conflict:
-            log.info("import chunk already stored by another run", extra={"import_id": import_id})
-            return self._jobs.get(broker_id, import_id)
+            log.info("import chunk already stored by another run", extra={"import_id": job.import_id})
+            return self._jobs.get(job.broker_id, job.import_id)
         if job.over:
             self._announce(job)
         else:

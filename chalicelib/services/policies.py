@@ -45,7 +45,7 @@ class PolicyService:
             return view(DEFAULT_POLICY, None)
         return view(policy_from_dict(record.policy, record.version), record)
 
-    def put(self, broker_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
+    def put(self, broker_id: str, body: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         """Validate, then store as the next version (the previous ones stay, with who and when)."""
         policy_from_dict(body)  # a bad body is refused before anything is read or written
         current = self._store.current(broker_id)

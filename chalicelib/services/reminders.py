@@ -37,6 +37,7 @@ from chalicelib.domain import ladder
 from chalicelib.domain.cases import Case, Change, iso, parse_iso
 from chalicelib.domain.fees import discount_deadline, early_payment_discount
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.report_figures import reminder_ref, utc_day
 from chalicelib.ports import CaseStore, Clock, DeliveryRefused, DeliveryThrottled, Queue, RenderError
 from chalicelib.services.channels import Channel, Delivery
 from chalicelib.services.links import PayLinks
@@ -429,19 +430,25 @@ class ReminderWorker:
     # --- what a message says -------------------------------------------------------------------------
 
     def model(self, case: Case, claim: ladder.Claim, policy: Policy) -> dict[str, Any]:
-        """The raw values a message shows; the renderer formats them for the reader's locale."""
-        today = ladder.local_date(self._clock(), ladder.zone(case))
-        discount: tuple[int, date] | None = None
-        if policy.discount is not None and case.balance.paid == 0:
-            amount = early_payment_discount(policy.discount, case.invoice.amount, case.invoice.issued_on, today)
-            if amount > 0:
-                discount = (amount, discount_deadline(policy.discount, case.invoice.issued_on))
-        return {
-            "case_id": case.case_id, "template": claim.template, "customer_name": case.customer.name,
-            "broker_name": case.broker.name, "invoice_number": case.invoice.number, "due_on": case.invoice.due_on,
-            "currency": case.balance.currency, "balance": case.balance.as_dict(),
-            "days_overdue": max(0, (today - case.invoice.due_on).days),
-            "pay_url": self._links.url(case, ref=claim.claim), "discount": discount,
-            "interest_provisional": case.ladder.interest_provisional,
-            "final_on": case.ladder.final_on or "",
-        }
+        ref = reminder_ref(claim.claim, claim.step_id, utc_day(self._clock()))
+        return message_model(case, claim.template, policy, self._clock(), self._links.url(case, ref=ref))
+
+
+def message_model(case: Case, template: str, policy: Policy, now: datetime, pay_url: str) -> dict[str, Any]:
+    """The raw values a reminder shows (the worker's, and the console's preview of it); the renderer formats
+    them for the reader's locale."""
+    today = ladder.local_date(now, ladder.zone(case))
+    discount: tuple[int, date] | None = None
+    if policy.discount is not None and case.balance.paid == 0:
+        amount = early_payment_discount(policy.discount, case.invoice.amount, case.invoice.issued_on, today)
+        if amount > 0:
+            discount = (amount, discount_deadline(policy.discount, case.invoice.issued_on))
+    return {
+        "case_id": case.case_id, "template": template, "customer_name": case.customer.name,
+        "broker_name": case.broker.name, "invoice_number": case.invoice.number, "due_on": case.invoice.due_on,
+        "currency": case.balance.currency, "balance": case.balance.as_dict(),
+        "days_overdue": max(0, (today - case.invoice.due_on).days),
+        "pay_url": pay_url, "discount": discount,
+        "interest_provisional": case.ladder.interest_provisional,
+        "final_on": case.ladder.final_on or "",
+    }

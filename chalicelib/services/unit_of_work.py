@@ -14,6 +14,7 @@ from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, VersionConflict
 from chalicelib.domain.history import TIMELINE_PAGE, Event
 from chalicelib.ports import CaseReader, CaseStore
+from chalicelib.services.acting import attribute
 
 # Each failed attempt means another writer's change landed in between, so N concurrent writers on one
 # case all land within N attempts (5 turned one of 10 simultaneous notes into a 409 busy).
@@ -60,6 +61,7 @@ def change_case(store: CaseStore, broker_id: str, case_id: str, decide: Decide, 
         change = decide(case)
         if change is None:
             return Changed(case, None, timeline)
+        change = attribute(change)  # who made it, when a person or an API key did
         try:
             store.save(change, unique=unique)
         except VersionConflict:

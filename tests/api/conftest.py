@@ -36,8 +36,8 @@ def _validator(path: str, method: str, status: str) -> Draft202012Validator | No
             if status not in op["responses"]:
                 raise AssertionError(f"{method} {path} answered {status}, which its document does not list "
                                      f"({', '.join(op['responses'])})")
-            if "application/json" not in op["responses"][status]["content"]:
-                return None  # a file (text/csv): its content type is checked instead
+            if "application/json" not in op["responses"][status].get("content", {}):
+                return None  # a file (text/csv) or no content (204): its content type is checked instead
             schema = op["responses"][status]["content"]["application/json"]["schema"]
             return Draft202012Validator({**schema, "components": openapi_document()["components"]},
                                         format_checker=Draft202012Validator.FORMAT_CHECKER)

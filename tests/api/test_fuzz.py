@@ -51,8 +51,9 @@ def wsgi(client: Any) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable
 
 
 @pytest.fixture
-def credentials(client, broker, stripe_standin, monkeypatch) -> dict[str, str]:
-    """What a caller may hold: the broker's API key, a real case, and that case's pay token."""
+def credentials(client, broker, stripe_standin, console_users, monkeypatch) -> dict[str, str]:
+    """What a caller may hold: the broker's API key, a real case, and that case's pay token (with the staff pool
+    the API is deployed with, so the console routes meet Cognito)."""
     monkeypatch.setenv("EVIDENCE_BUCKET", "evidence-fuzz")
     infra.create_evidence_bucket(boto3.client("s3"), "evidence-fuzz", SITE, "eu-west-1")
     _, key = broker

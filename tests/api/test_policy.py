@@ -12,8 +12,16 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamo_policy import DynamoPolicyStore
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.policy import DEFAULT_POLICY, PolicyRecord
+from chalicelib.services import brokers
 from tests.api.conftest import open_case
 from tests.conftest import TABLE, auth, get
+
+BY = {"kind": "user", "id": "u1", "name": "Olga Owner"}
+
+
+def keyed_id(api_key: str) -> str:
+    """The public id of an API key (what a change made with it records)."""
+    return "k" + brokers.hash_key(api_key)[:16]
 
 GENTLE = {
     "ladder": [
@@ -48,7 +56,7 @@ def test_each_change_is_a_new_version_kept_with_who_and_when(client, broker, clo
     first = put(client, key, GENTLE)
     assert first.status_code == 200, first.json_body
     assert first.json_body["version"] == 1 and first.json_body["is_default"] is False
-    assert first.json_body["updated_by"] == f"broker:{broker_id}"
+    assert first.json_body["updated_by"] == {"kind": "api_key", "id": keyed_id(key), "name": "key 1"}
     assert first.json_body["updated_at"] == "2026-11-22T09:30:00.000Z"
     clock.advance(hours=1)
     second_body = copy.deepcopy(GENTLE)
@@ -139,10 +147,23 @@ def test_two_writers_cannot_both_store_the_same_version(aws_env):
     import boto3
 
     store = DynamoPolicyStore(boto3.client("dynamodb"), TABLE)
-    record = PolicyRecord("b1", 1, DEFAULT_POLICY.as_dict(), "2026-11-22T09:00:00.000Z", "broker:b1")
+    record = PolicyRecord("b1", 1, DEFAULT_POLICY.as_dict(), "2026-11-22T09:00:00.000Z", BY)
     store.add(record)
     with pytest.raises(Conflict) as caught:
-        store.add(PolicyRecord("b1", 1, {"ladder": []}, "2026-11-22T09:00:01.000Z", "broker:b1"))
+        store.add(PolicyRecord("b1", 1, {"ladder": []}, "2026-11-22T09:00:01.000Z", BY))
     assert caught.value.field == "version"
     assert store.current("b1") == record
     assert bootstrap.policy_service().policy_for("b1") == DEFAULT_POLICY.__class__(version=1)
+
+
+def test_a_version_stored_before_staff_sign_in_names_an_api_key(aws_env):
+    import boto3
+
+    from chalicelib.adapters import keys
+
+    boto3.client("dynamodb").put_item(TableName=TABLE, Item={  # as the code before names stored it
+        "PK": {"S": keys.broker_pk("b1")}, "SK": {"S": keys.policy_sk(1)}, "version": {"N": "1"},
+        "policy": {"S": json.dumps(DEFAULT_POLICY.as_dict())}, "updated_at": {"S": "2026-11-22T09:00:00.000Z"},
+        "updated_by": {"S": "broker:b1"}})
+    stored = DynamoPolicyStore(boto3.client("dynamodb"), TABLE).current("b1")
+    assert stored is not None and stored.updated_by == {"kind": "api_key", "id": "", "name": "API key"}

@@ -36,3 +36,25 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["html"][:200] for n in v["nodes"]]} for v in result["violations"]]
+
+
+# What has the keyboard focus: tag, id, type, aria-label, text (a select's value), whether it is inside a dialog,
+# and its outline width (0: no visible focus).
+FOCUSED = """() => {
+  const e = document.activeElement, style = getComputedStyle(e);
+  const text = e.tagName === 'SELECT' ? e.value : e.innerText || e.value || '';
+  return {tag: e.tagName.toLowerCase(), id: e.id, type: e.type || '', label: e.getAttribute('aria-label') || '',
+          text: text.trim().slice(0, 80), inDialog: Boolean(e.closest('dialog')),
+          outline: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth)};
+}"""
+
+
+def focused(page: Any) -> dict[str, Any]:
+    found: dict[str, Any] = page.evaluate(FOCUSED)
+    return found
+
+
+def press(page: Any, key: str = "Tab") -> dict[str, Any]:
+    """Press `key` (Tab, Shift+Tab, …) and say what has the focus then."""
+    page.keyboard.press(key)
+    return focused(page)

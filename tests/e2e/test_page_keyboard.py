@@ -7,22 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import axe_violations
+from tests.e2e.browser import press as tab
 from tests.e2e.stack import Demo, create_case
 
 pytestmark = pytest.mark.e2e
-
-FOCUSED = """() => {
-  const e = document.activeElement, style = getComputedStyle(e);
-  const text = e.tagName === 'SELECT' ? e.value : e.innerText || e.value || '';
-  return {id: e.id, tag: e.tagName.toLowerCase(), text: text.trim().slice(0, 40),
-          outline: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth)};
-}"""
-
-
-def tab(page: Any, key: str = "Tab") -> dict[str, Any]:
-    page.keyboard.press(key)
-    focused: dict[str, Any] = page.evaluate(FOCUSED)
-    return focused
 
 
 def test_tab_reaches_every_control_in_order_with_a_visible_focus(stack: Demo, page: Any) -> None:

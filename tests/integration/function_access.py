@@ -118,7 +118,19 @@ def make_resource(name: str, resource: dict[str, Any], suffix: str) -> Physical 
     if kind == "AWS::SES::ConfigurationSet":
         boto3.client("sesv2").create_configuration_set(ConfigurationSetName=physical_name)
         return Physical(physical_name)
+    if kind == "AWS::Cognito::UserPool":  # with its app client and groups, as infra/ defines them
+        pool_id, client_id = infra.create_staff_pool(boto3.client("cognito-idp"), physical_name)
+        STAFF_CLIENTS[physical_name] = client_id
+        return Physical(pool_id, {"Arn": f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool_id}",
+                                  "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}"})
+    if kind == "AWS::Cognito::UserPoolClient":
+        return Physical(STAFF_CLIENTS[f"{resource['Properties']['UserPoolId']['Ref'].lower()}-{suffix}"])
+    if kind == "AWS::Cognito::UserPoolGroup":
+        return Physical(resource["Properties"]["GroupName"])
     return None
+
+
+STAFF_CLIENTS: dict[str, str] = {}  # a pool's physical name -> the app client made with it
 
 
 # --- the calls a function makes, as IAM names them ---------------------------------------------------------
@@ -168,6 +180,9 @@ def _table_arn(name: str, index: str | None = None) -> str:
     return f"{arn}/index/{index}" if index else arn
 
 
+# Cognito's operations that need no IAM permission (the API sends them unsigned).
+COGNITO_PUBLIC = {"InitiateAuth", "RespondToAuthChallenge", "GetUser", "GlobalSignOut", "ForgotPassword",
+                  "ConfirmForgotPassword", "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference"}
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 # S3 operations whose IAM action has another name (a multipart upload is authorised as s3:PutObject).
@@ -215,6 +230,10 @@ def _needs(signing: str, op: str, p: dict[str, Any], secrets: dict[str, str]
                    f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/{p['ConfigurationSetName']}", {})
     elif signing == "sns" and op == "Publish":
         yield "sns:Publish", p.get("TopicArn") or p.get("TargetArn") or "*", {}
+    elif signing == "cognito-idp" and op in COGNITO_PUBLIC:
+        return  # Cognito evaluates no IAM policy for these: the user's password or token is the credential
+    elif signing == "cognito-idp" and "UserPoolId" in p:
+        yield f"cognito-idp:{op}", f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{p['UserPoolId']}", {}
     else:
         yield f"{signing}:{op}", "*", {}
 

@@ -244,6 +244,7 @@ def test_deploy_says_what_is_left_with_the_stacks_own_values(aws, package_dir):
     assert all(event in out for event in HANDLED)  # every event the webhook handles, from the code itself
     assert outputs()["StripeSecretArn"] in out
     assert "production access" in out and "SMS sandbox" in out and "portal broker create" in out
+    assert "portal user invite you@your-domain" in out and f"{SITE_URL}/console" in out  # its first owner
 
 
 def test_a_profile_file_gives_the_same_deploy(aws, package_dir, tmp_path):

@@ -34,10 +34,12 @@ from chalicelib.domain.policy import DEFAULT_POLICY
 from portal import infra, packaging
 from portal.moto_atomic import make_dynamodb_atomic
 from portal.payments_local import stripe_secret_value
+from portal.staff_users import DEMO_PASSWORD, seed_user
 from tests.integration import function_access as fa
 from tests.integration.reminder_stack import MovableClock, sent_emails, sent_sms
 
 WEBHOOK_SECRET = "whsec_function_access"
+OWNER_EMAIL = "olga@acme.test"
 IMPORT_CSV = (b"customer_name,customer_email,invoice_number,amount,currency,issued_on,due_on\n"
               b"Harbour Freight Ltd,accounts@harbour.example,IMP-1,1250.00,EUR,2026-09-01,2026-10-01\n"
               b"Quay Logistics,ap@quay.example,IMP-2,300.00,EUR,2026-09-15,2026-10-15\n"
@@ -167,7 +169,7 @@ def api_scenario(world: World, name: str) -> None:
             run.answers.append(answer.body.decode() if isinstance(answer.body, bytes) else str(answer.body))
             if answer.status_code >= 400:
                 run.failures.append(f"{method} {path} -> {answer.status_code} {answer.body[:300]!r}")
-            return answer.json_body
+            return answer.json_body if answer.body else None
 
         def case(number: str) -> tuple[str, str]:
             created = call("POST", "/admin/cases", {
@@ -256,6 +258,30 @@ def api_scenario(world: World, name: str) -> None:
             "collected_amount": 50000, "collected_on": "2026-11-05", "closed": True, "returned_to_broker": True})
         call("POST", f"/admin/cases/{closed}/write-off", {"reason": "settled for less"})
         call("GET", f"/admin/webhooks/{endpoint['endpoint_id']}/deliveries")
+        # The console's read models: search, today, the next reminder, previews, versions, settings.
+        call("GET", "/admin/cases?sort=balance&q=example")
+        call("GET", "/admin/today")
+        call("GET", f"/admin/cases/{planned}/next-reminder")
+        call("POST", "/admin/policy/preview", {"invoice": {"amount": 5000, "currency": "EUR",
+                                                           "due_date": "2026-11-30", "timezone": "Europe/Berlin"}})
+        call("GET", "/admin/policy/versions")
+        call("PUT", "/admin/settings", {"name": "Acme", "email": "ar@acme.test", "reply_to": "help@acme.test"})
+        call("GET", "/admin/settings")
+
+        # Staff: the owner signs in to the console, invites a member, changes their role and removes them,
+        # names a new API key and revokes it, refreshes the session and signs out.
+        session = call("POST", "/console/session", {"email": OWNER_EMAIL, "password": DEMO_PASSWORD})["tokens"]
+        call("GET", "/admin/me", token=session["id_token"])
+        member = call("POST", "/admin/users", {"email": "vic@acme.test", "name": "Vic", "role": "viewer"},
+                      token=session["id_token"])
+        call("GET", "/admin/users", token=session["id_token"])
+        call("PATCH", f"/admin/users/{member['id']}", {"role": "collector"}, token=session["id_token"])
+        call("DELETE", f"/admin/users/{member['id']}", token=session["id_token"])
+        made = call("POST", "/admin/api-keys", {"name": "ERP sync"}, token=session["id_token"])
+        call("GET", "/admin/api-keys", token=session["id_token"])
+        call("DELETE", f"/admin/api-keys/{made['key_id']}", token=session["id_token"])
+        call("POST", "/console/session/refresh", {"refresh_token": session["refresh_token"]})
+        call("DELETE", "/console/session", token=session["access_token"])
 
 
 def handler_of(function: dict[str, Any]) -> Callable[..., Any]:
@@ -425,7 +451,10 @@ def world(template: dict[str, Any]) -> Iterator[World]:
             with world.as_function(world.functions("api")[0]):  # the operator's `portal broker create`
                 from chalicelib.services import brokers
 
-                _, world.broker_key = brokers.create_broker(bootstrap.store(), clock, "Acme", "ar@acme.test")
+                broker, world.broker_key = brokers.create_broker(bootstrap.store(), clock, "Acme", "ar@acme.test")
+                # ... and `portal user invite` of the broker's first owner, who has set a password.
+                seed_user(boto3.client("cognito-idp"), bootstrap.settings().require("user_pool_id"),
+                          broker.broker_id, OWNER_EMAIL, "Olga Owner", "owner")
             world.runs.clear()
             unknown = {trigger(template, n) for n in functions_of(template)} - set(SCENARIOS)
             assert not unknown, f"no scenario runs a function triggered by {unknown}: add one to SCENARIOS"
@@ -525,7 +554,10 @@ def test_every_resource_in_a_functions_environment_is_one_it_uses(world):
                 continue
             physical = world.resolve.resources[value["Ref"]]
             names = {physical.ref, physical.attributes.get("Arn", ""), physical.attributes.get("QueueName", "")}
-            if not any(n and n in touched for n in names):
+            # A resource IAM does not name (an app client) is used when a call names it (ClientId).
+            used = touched if "Arn" in physical.attributes else touched + " " + " ".join(
+                json.dumps(p, default=str) for *_, p in run.calls.made)
+            if not any(n and n in used for n in names):
                 unused.setdefault(name, []).append(variable)
     assert not unused
 

@@ -16,7 +16,8 @@ from tests.conftest import TABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-INDEXES = {"by_broker", "by_status", "by_next_action"}
+INDEXES = {"by_broker", "by_status", "by_next_action", "by_attention", "by_due", "by_balance", "by_customer",
+           "by_updated"}
 
 
 # --- the moto table made from infra/resources.json ----------------------------------------------
@@ -146,3 +147,29 @@ def test_the_digest_runs_hourly_with_its_own_role_reaching_only_the_table_and_se
     assert [a for a in actions if not a.startswith(("logs:", "xray:"))] == [
         "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query",
         "dynamodb:UpdateItem", "ses:GetSendQuota", "ses:SendEmail"]  # its pacing reads the account's send rate
+
+
+def test_staff_routes_answer_their_preflight_in_the_function_with_the_stages_origin_never_a_fixed_star(template):
+    """Chalice would answer a `cors=` route's OPTIONS in API Gateway with an origin fixed at packaging; the
+    staff routes' preflight reaches the function, which answers with SITE_URL's origin (SiteOrigin)."""
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    staff = [p for p in paths if p.startswith(("/admin", "/console"))]
+    assert "/admin/me" in staff and "/console/session" in staff
+    for path in staff:
+        integration = paths[path]["options"]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy", path
+        assert "'*'" not in json.dumps(paths[path]), path
+    api = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert api["SITE_URL"] == {"Ref": "SiteOrigin"}
+    assert api["USER_POOL_ID"] == {"Ref": "StaffPool"} and api["USER_POOL_CLIENT_ID"] == {"Ref": "StaffConsoleClient"}
+
+
+def test_the_staff_pool_lets_nobody_sign_up_or_change_their_broker(template):
+    pool = template["Resources"]["StaffPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    [broker] = [a for a in pool["Schema"] if a["Name"] == "broker_id"]
+    assert broker["Mutable"] is False
+    client = template["Resources"]["StaffConsoleClient"]["Properties"]
+    assert "custom:broker_id" not in client["WriteAttributes"] and client["GenerateSecret"] is False
+    assert {g["Properties"]["GroupName"] for g in template["Resources"].values()
+            if g.get("Type") == "AWS::Cognito::UserPoolGroup"} == {"owner", "collector", "viewer"}

@@ -161,3 +161,17 @@ def test_the_first_bad_event_is_named_by_its_place_in_the_chain(timeline):
     del events[2]  # event 3 gone: event 4 stands where event 3 belongs
     first = verify_history(events, case.head_hash).first
     assert first is not None and first.seq == 3 and "removed or reordered" in first.what
+
+
+def test_who_made_a_change_is_covered_by_the_hash_and_older_events_hash_as_before():
+    from chalicelib.domain.history import GENESIS, Event, attributed, canonical, chain_hash, verify_history
+
+    plain = Event.seal(GENESIS, 1, "note_added", "2026-11-30T09:00:00.000Z", "broker", {"text": "hi"})
+    # What the code before `by` computed: the same five keys, nothing else.
+    assert plain.hash == chain_hash(GENESIS, canonical(1, "note_added", plain.at, "broker", {"text": "hi"}))
+    [signed] = attributed([plain], {"kind": "user", "id": "u1", "name": "Cara"})
+    assert signed.hash != plain.hash and signed.as_dict()["by"]["name"] == "Cara"
+    assert verify_history([signed], signed.hash).ok
+    renamed = Event(signed.seq, signed.type, signed.at, signed.actor, signed.data, signed.prev_hash, signed.hash,
+                    {**signed.by, "name": "Olga"})  # type: ignore[dict-item]
+    assert not verify_history([renamed], signed.hash).ok
