@@ -95,7 +95,9 @@ def test_versions_say_who_stored_each_when_and_what_it_changed(client, broker, c
         (2, "2026-11-22T11:30:00.000Z", ["contact"]),
         # The first against the default, which also has tiers that GENTLE leaves out.
         (1, "2026-11-22T09:30:00.000Z", ["contact", "ladder", "late_fee", "sender", "tiers"])]
-    assert items[0]["updated_by"] == {"kind": "api_key", "id": broker_id, "name": "API key"}
+    # Stored with the broker's first API key: its id and its name.
+    [listed] = get(client, "/admin/api-keys", key).json_body["items"]
+    assert items[0]["updated_by"] == {"kind": "api_key", "id": listed["key_id"], "name": "key 1"}
 
 
 def test_one_brokers_versions_never_reach_another(client, broker, other_broker):
