@@ -43,6 +43,7 @@ bench: venv
 	$(PY) bench/cold_start.py
 	$(PY) bench/calls.py
 	$(PY) bench/page_budget.py
+	$(PY) bench/console_budget.py
 	$(PY) bench/sweep.py
 	$(PY) bench/burst.py
 	$(PY) bench/outbox.py
@@ -52,6 +53,8 @@ bench: venv
 	$(PY) bench/imports.py
 	$(PY) bench/evidence_pack.py
 	$(PY) bench/digest.py
+	$(PY) bench/reports.py
+	$(PY) bench/case_search.py
 
 # Lighthouse from the npm registry against a fresh demo (needs node and chromium; about a minute).
 lighthouse: venv chromium

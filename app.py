@@ -11,6 +11,7 @@ from chalice import Chalice, CORSConfig, Rate, Response
 from chalice.app import Request
 
 from chalicelib import bootstrap, cors, schemas, validation, views
+from chalicelib.domain import report_csv
 from chalicelib.domain.errors import PortalError, Unauthorized
 from chalicelib.domain.history import verify_history
 from chalicelib.domain.staff import ROLES, Principal
@@ -182,7 +183,8 @@ def get_case(case_id: str) -> dict[str, Any]:
     view["history_verified"] = verify_history(events, case.head_hash if before is None else None,
                                               segment=older is not None or before is not None).ok
     if any(d.attachments for d in case.self_service.disputes):  # evidence: download links for the broker
-        view.update(views.self_service_view(case, bootstrap.self_service().evidence_links(case)))
+        evidence = bootstrap.self_service()
+        view.update(views.self_service_view(case, evidence.evidence_links(case), evidence.evidence_links(case, True)))
     return view
 
 
@@ -776,3 +778,54 @@ def get_settings() -> dict[str, Any]:
 def put_settings() -> dict[str, Any]:
     broker = broker_id()
     return bootstrap.broker_settings().put(broker, body(schemas.BROKER_SETTINGS))
+
+
+# --- reports ----------------------------------------------------------------------------------------------
+
+def _csv(text: str, filename: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=text, headers={"Content-Type": "text/csv; charset=utf-8",
+                                        "Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})})
+
+
+@api("/admin/reports/receivables", "GET", role="viewer")
+def receivables_report() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.report_service().receivables(broker, query(schemas.RECEIVABLES_QUERY))
+
+
+@api("/admin/reports/receivables.csv", "GET", role="viewer")
+def receivables_report_csv() -> Response:
+    broker = broker_id()
+    report = bootstrap.report_service().receivables(broker, query(schemas.RECEIVABLES_QUERY))
+    return _csv(report_csv.receivables_csv(report), f"receivables-{report['as_of']}.csv")
+
+
+@api("/admin/reports/performance", "GET", role="viewer")
+def performance_report() -> dict[str, Any]:
+    broker = broker_id()
+    return bootstrap.report_service().performance(broker, query(schemas.PERFORMANCE_QUERY))
+
+
+@api("/admin/reports/performance.csv", "GET", role="viewer")
+def performance_report_csv() -> Response:
+    broker = broker_id()
+    report = bootstrap.report_service().performance(broker, query(schemas.PERFORMANCE_QUERY))
+    return _csv(report_csv.performance_csv(report), f"performance-{report['from']}-{report['to']}.csv")
+
+
+@api("/admin/reports/forecast", "GET", role="viewer")
+def forecast_report() -> dict[str, Any]:
+    broker = broker_id()
+    days: int = query(schemas.FORECAST_QUERY).get("days", 7)
+    return bootstrap.report_service().forecast(broker, days)
+
+
+@api("/admin/cases.csv", "GET", role="viewer")
+def cases_csv() -> Response:
+    # The list route itself answers, so the CSV takes exactly its filters, checks and page (cursor in a header).
+    listed = list_cases()
+    if listed.status_code != 200:
+        return listed
+    page: dict[str, Any] = listed.body
+    cursor = page.get("next_cursor")
+    return _csv(report_csv.items_csv(page["items"]), "cases.csv", {"X-Next-Cursor": cursor} if cursor else None)

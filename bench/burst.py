@@ -15,9 +15,8 @@ the ratio to the ideal measures the pacing alone. The sweep's figure is real tim
 """
 from __future__ import annotations
 
-import copy
-import functools
 import os
+import resource
 import sys
 import time
 from collections import Counter
@@ -61,38 +60,9 @@ IDLE_POLL = 0.2  # simulated seconds a container waits when the queue shows noth
 SWEEP_TIMEOUT_S = 60  # the sweep function's Lambda timeout (Chalice's default; infra/ sets no other)
 
 
-def cheap_transaction_snapshots() -> None:
-    """moto deep-copies the whole table once per item of every TransactWriteItems, to roll back on failure:
-    with 10,000 cases that is most of the run. Here the snapshot copies the table's item index (not the
-    items) once per transaction: enough to roll back the Puts and ConditionChecks our transactions make
-    (a Put replaces an item, it never edits one in place). Bench only; DynamoDB copies nothing."""
-    from moto.dynamodb import models
-
-    original = models.DynamoDBBackend.transact_write_items
-    snapshots: dict[int, Any] = {}
-
-    def snapshot(table: Any, memo: Any = None) -> Any:
-        if id(table) not in snapshots:
-            clone = copy.copy(table)
-            clone.items = type(table.items)(dict)
-            clone.items.update({h: (dict(v) if isinstance(v, dict) else v) for h, v in table.items.items()})
-            snapshots[id(table)] = clone
-        return snapshots[id(table)]
-
-    class CopyModule:
-        deepcopy = staticmethod(snapshot)
-        copy = staticmethod(copy.copy)
-
-    @functools.wraps(original)
-    def transact(self: Any, *args: Any, **kwargs: Any) -> Any:
-        snapshots.clear()
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            snapshots.clear()
-
-    models.copy = CopyModule  # type: ignore[attr-defined]
-    models.DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
+def peak_mb() -> float:
+    """This process's peak resident memory (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def sqs_on(sim: SimulatedTime) -> None:
@@ -108,7 +78,7 @@ def containers() -> list[Any]:
     """Worker containers, each with its own pacer (its share of the rate) and everything else shared."""
     built = []
     for _ in range(CONTAINERS):
-        for builder in (bootstrap.email_pacer, bootstrap.sms_pacer, bootstrap.reminder_worker):
+        for builder in (bootstrap.email_pacer, bootstrap.sms_pacer, bootstrap.mailer, bootstrap.reminder_worker):
             builder.cache_clear()
         built.append(bootstrap.reminder_worker())
     return built
@@ -165,7 +135,7 @@ def burst(n: int) -> dict[str, Any]:
         batches += 1
         if batches % 100 == 0:
             print(f"  ({len(sent_per_case):,} sent by {sim.now:.0f} simulated s, "
-                  f"{time.perf_counter() - started:.0f} s real)", file=sys.stderr, flush=True)
+                  f"{time.perf_counter() - started:.0f} s real, {peak_mb():,.0f} MB)", file=sys.stderr, flush=True)
         failed = set()
         for message, outcome in zip(page, outcomes, strict=True):
             events.update(kind for kind, _ in outcome.events)
@@ -204,8 +174,7 @@ def main() -> None:
         os.environ["EMAIL_SEND_RATE"] = sys.argv[sys.argv.index("--believed-rate") + 1]
         args = [a for a in args if a != os.environ["EMAIL_SEND_RATE"]]
         n = int(args[0]) if args else 10_000
-    make_dynamodb_atomic()
-    cheap_transaction_snapshots()
+    make_dynamodb_atomic()  # serialised, and a transaction keeps only the items it names for rollback
     with mock_aws():
         r = burst(n)
     ideal = n / NEW_ACCOUNT_RATE
@@ -222,7 +191,8 @@ def main() -> None:
           f"a second)")
     print(f"SES throttled {r['throttled']} sends; deferred {r['events']['reminder_deferred']}, retried "
           f"{r['events']['reminder_retry']}; {r['sweeps']} sweeps handed out {r['queued']:,} messages "
-          f"({r['batches']:,} worker batches); real time on moto {r['run_seconds']:.0f} s")
+          f"({r['batches']:,} worker batches); real time on moto {r['run_seconds']:.0f} s, "
+          f"peak memory {peak_mb():,.0f} MB")
     rate = r["sweep_queued"] / r["sweep_seconds"] if r["sweep_seconds"] else float("nan")
     budget = SWEEP_TIMEOUT_S - SWEEP_MARGIN_MS / 1000
     print(f"sweep: handed out {r['sweep_queued']:,} due cases in {r['sweep_seconds']:.1f} s on moto "

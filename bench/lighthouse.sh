@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Lighthouse (mobile, simulated throttling) against the demo's pay page, with Debian's Chromium.
+# Lighthouse against the demo with Debian's Chromium: the pay page (mobile, simulated throttling) and the broker
+# console (desktop: its sign-in screen, then Today and Receivables signed in as the demo owner).
 # Prints the performance, accessibility and best-practices scores (targets: >= 95, 100, 100) and the
 # main timings; the full reports are kept in build/lighthouse/.
 #
 #   bench/lighthouse.sh            (or: make lighthouse)
 #
-# Needs node/npx (Lighthouse comes from the npm registry: lighthouse@12) and chromium.
+# Needs node/npx (Lighthouse comes from the npm registry: lighthouse@12; the console's signed-in run drives it
+# through its Node API, installed once into build/lighthouse/node) and chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,3 +73,15 @@ echo "Lighthouse 12, mobile (simulated slow 4G, 4x CPU slowdown), Chromium $("$C
 run pay-en "$en_url"
 run pay-es "$es_url"
 echo "reports: $OUT/pay-en.report.html, $OUT/pay-es.report.html"
+
+# The console, desktop: a user flow (sign in once, then full loads of each screen in the same tab).
+LH_NODE="$OUT/node"
+if [ ! -d "$LH_NODE/node_modules/lighthouse" ]; then
+  npm install --prefix "$LH_NODE" --no-audit --no-fund --loglevel=error lighthouse@12 >/dev/null
+fi
+cp bench/lighthouse_console.mjs "$LH_NODE/"
+site_url=$(grep -oE '^\s+Site\s+http\S+' "$work/demo.out" | awk '{print $2}')
+password=$(grep -oiE 'password:? +[^ ;,)]+' "$work/demo.out" | head -1 | awk '{print $NF}')
+echo "Lighthouse 12, desktop, the console"
+FLAGS="$FLAGS" node "$LH_NODE/lighthouse_console.mjs" "$site_url/console" owner@demo.example "$password" "$OUT"
+echo "report: $OUT/console.flow.html"

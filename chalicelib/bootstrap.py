@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.packs import PackBucket
     from chalicelib.adapters.s3 import EvidenceBucket
     from chalicelib.adapters.secrets import SecretsKeyRing
+    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.stripe_gateway import StripeGateway
     from chalicelib.adapters.webhook_secrets import WebhookSecrets
     from chalicelib.adapters.webhook_store import DynamoWebhookStore
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from chalicelib.services.policies import PolicyService
     from chalicelib.services.reminder_control import ReminderControl
     from chalicelib.services.reminders import ReminderWorker, Sweep
+    from chalicelib.services.reports import ReportService
     from chalicelib.services.self_service import SelfService, SelfServiceTimers
     from chalicelib.services.self_service_notices import SelfServiceNotices
     from chalicelib.services.staff import ConsoleSessions, StaffAuth, StaffDirectory
@@ -171,11 +173,10 @@ def payment_service() -> PaymentService:
 
 @functools.cache
 def payment_notices() -> PaymentNotices:
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.templates import Templates, money
     from chalicelib.services.payment_notices import PaymentNotices
 
-    return PaymentNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), utc_now, money,
+    return PaymentNotices(Templates(), mailer(), policy_service(), utc_now, money,
                           broker=broker_notices())
 
 
@@ -201,7 +202,6 @@ def reminder_sweep() -> Sweep:
 
 @functools.cache
 def reminder_worker() -> ReminderWorker:
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.sns import SnsTexter
     from chalicelib.adapters.sqs import SqsQueue
     from chalicelib.adapters.templates import Templates
@@ -211,11 +211,10 @@ def reminder_worker() -> ReminderWorker:
 
     dlq = settings().reminder_dlq_url
     queue = settings().reminder_queue_url
-    mailer = SesMailer(sending_client("sesv2"), settings().ses_configuration_set, pacer=email_pacer())
     texter = SnsTexter(sending_client("sns"), pacer=sms_pacer())
     return ReminderWorker(
         store=store(), index=sweep_index(), policies=policy_service(),
-        channels=registry(Templates(), mailer, texter, utc_now, suppressions=suppressions(), broker=broker_notices()),
+        channels=registry(Templates(), mailer(), texter, utc_now, suppressions=suppressions(), broker=broker_notices()),
         links=pay_links(), dead_letters=SqsQueue(aws("sqs"), dlq) if dlq else None, clock=utc_now,
         link_ttl=timedelta(days=settings().link_ttl_days), new_link_id=new_link_id,
         timers=self_service_timers(),
@@ -239,11 +238,10 @@ def evidence() -> EvidenceBucket:
 
 @functools.cache
 def self_service_notices() -> SelfServiceNotices:
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.templates import Templates, long_date, money
     from chalicelib.services.self_service_notices import SelfServiceNotices
 
-    return SelfServiceNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(),
+    return SelfServiceNotices(Templates(), mailer(), policy_service(), pay_links(),
                               utc_now, money, long_date, broker=broker_notices())
 
 
@@ -269,11 +267,10 @@ def self_service_timers() -> SelfServiceTimers:
 
 @functools.cache
 def plan_notices() -> PlanNotices:
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.templates import Templates, long_date, money
     from chalicelib.services.plan_notices import PlanNotices
 
-    return PlanNotices(Templates(), SesMailer(sending_client("sesv2")), policy_service(), pay_links(), utc_now,
+    return PlanNotices(Templates(), mailer(), policy_service(), pay_links(), utc_now,
                        money, long_date, payments=payment_notices(), broker=broker_notices())
 
 
@@ -325,22 +322,20 @@ def notice_store() -> DynamoNoticeStore:
 
 @functools.cache
 def broker_notices() -> BrokerNotices:
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.templates import Templates, money
     from chalicelib.services.broker_notices import BrokerNotices
 
-    return BrokerNotices(notice_store(), Templates(), SesMailer(sending_client("sesv2")), utc_now, money,
+    return BrokerNotices(notice_store(), Templates(), mailer(), utc_now, money,
                          settings().policy_cache_seconds)
 
 
 @functools.cache
 def broker_digest() -> DigestRun:
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.templates import Templates, long_date, money
     from chalicelib.services.digest import DigestRun
 
     return DigestRun(store=notice_store(), notices=broker_notices(), brokers=broker_reader(), policies=policy_service(),
-                     renderer=Templates(), mailer=SesMailer(sending_client("sesv2")), clock=utc_now, money=money,
+                     renderer=Templates(), mailer=mailer(), clock=utc_now, money=money,
                      long_date=long_date)
 
 
@@ -388,7 +383,6 @@ def webhook_relay() -> Relay:
 
 @functools.cache
 def webhook_worker() -> DeliveryWorker:
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.sqs import SqsQueue
     from chalicelib.adapters.webhook_http import WebhookSender
     from chalicelib.services.webhook_delivery import DeliveryWorker
@@ -397,7 +391,7 @@ def webhook_worker() -> DeliveryWorker:
     sender = WebhookSender(allow_loopback=config.webhook_allow_loopback)
     return DeliveryWorker(webhook_store(), webhook_secrets(), sender,
                           SqsQueue(aws("sqs"), config.require("webhook_queue_url")), utc_now,
-                          mailer=SesMailer(sending_client("sesv2")), sender_address=broker_addresses,
+                          mailer=mailer(), sender_address=broker_addresses,
                           retry_scale=config.webhook_retry_scale)
 
 
@@ -424,12 +418,24 @@ sleep = time.sleep
 
 @functools.cache
 def email_pacer() -> Pacer:
-    """This container's share of the account's SES rate (EMAIL_SEND_RATE, else GetSendQuota's MaxSendRate)."""
+    """This container's share of the account's SES rate (EMAIL_SEND_RATE, else GetSendQuota's MaxSendRate,
+    asked at the first send)."""
     from chalicelib.adapters.pacing import Pacer
     from chalicelib.adapters.ses import max_send_rate
 
-    rate = settings().email_send_rate or max_send_rate(aws("ses"))
-    return Pacer.share(rate, settings().worker_concurrency, lambda: monotonic(), lambda s: sleep(s))
+    rate = settings().email_send_rate
+    return Pacer.share(rate or (lambda: max_send_rate(aws("ses"))), settings().worker_concurrency,
+                       lambda: monotonic(), lambda s: sleep(s))
+
+
+@functools.cache
+def mailer() -> SesMailer:
+    """The one mailer of every function that emails: reminders and notices alike are paced within this
+    container's share of SES's rate and sent with the configuration set, so a bounce or complaint of any of
+    them reaches the ses_events function."""
+    from chalicelib.adapters.ses import SesMailer
+
+    return SesMailer(sending_client("sesv2"), settings().ses_configuration_set, pacer=email_pacer())
 
 
 @functools.cache
@@ -449,13 +455,12 @@ def suppressions() -> DynamoSuppressions:
 @functools.cache
 def mail_feedback() -> MailFeedbackService:
     from chalicelib.adapters import ses_events
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.templates import Templates
     from chalicelib.services.mail_feedback import MailFeedbackService
 
     return MailFeedbackService(store=store(), reader=sweep_index(), suppressions=suppressions(),
                                policies=policy_service(), renderer=Templates(),
-                               mailer=SesMailer(sending_client("sesv2"), settings().ses_configuration_set),
+                               mailer=mailer(),
                                clock=utc_now, parse=ses_events.read, broker=broker_notices())
 
 
@@ -486,13 +491,12 @@ def evidence_packs() -> EvidencePacks:
 @functools.cache
 def closing_service() -> ClosingService:
     from chalicelib.adapters.dynamo_partners import DynamoPartnerStore
-    from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.templates import Templates
     from chalicelib.services.closing import ClosingService
 
     return ClosingService(cases=case_service(), partners=DynamoPartnerStore(aws("dynamodb"), settings().table_name),
                           policies=policy_service(), packs=evidence_packs(), renderer=Templates(),
-                          mailer=SesMailer(sending_client("sesv2")), links=pay_links(), clock=utc_now)
+                          mailer=mailer(), links=pay_links(), clock=utc_now)
 
 
 # --- staff: sign-in, roles, the team -------------------------------------------------------------------------
@@ -556,8 +560,7 @@ def today() -> Today:
     from chalicelib.adapters.dynamo_search import DynamoCaseSearch
     from chalicelib.services.today import Today
 
-    return Today(DynamoCaseSearch(aws("dynamodb"), settings().table_name),
-                 lambda broker_id: broker_notices().preferences(broker_id).timezone, utc_now)
+    return Today(DynamoCaseSearch(aws("dynamodb"), settings().table_name), broker_time_zone, utc_now)
 
 
 @functools.cache
@@ -590,3 +593,20 @@ def broker_settings() -> BrokerSettings:
     from chalicelib.services.broker_settings import BrokerSettings
 
     return BrokerSettings(broker_reader(), DynamoBrokerSettings(aws("dynamodb"), settings().table_name))
+
+
+def broker_time_zone(broker_id: str) -> str:
+    """The time zone of the broker's notification settings (UTC until they set one)."""
+    from chalicelib.domain.notifications import preferences
+
+    stored = notice_store().preferences(broker_id)
+    return preferences(stored[0], stored[1]).timezone if stored else "UTC"
+
+
+@functools.cache
+def report_service() -> ReportService:
+    from chalicelib.adapters.dynamo_reports import DynamoReports
+    from chalicelib.services.reports import ReportService
+
+    return ReportService(DynamoReports(aws("dynamodb"), settings().table_name), policy_service(), broker_time_zone,
+                         utc_now)

@@ -169,7 +169,9 @@ ATTACHMENT = {"type": "object", "properties": {
     "attachment_id": {"type": "string"}, "key": {"type": "string", "description": "the S3 object key"},
     "filename": {"type": "string"}, "content_type": {"type": "string"}, "size": {"type": "integer"},
     "added_at": {"type": "string", "format": "date-time"},
-    "download_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only"}}}
+    "download_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only"},
+    "view_url": {"type": "string", "format": "uri", "description": "GET /admin/cases/{case_id} only: the same "
+                 "file served inline, for the console to show in a frame or an image"}}}
 DISPUTE = {"type": "object", "properties": {
     "dispute_id": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"},
     "amount": {"type": ["integer", "null"], "description": "null: the whole balance"},
@@ -765,9 +767,10 @@ ROUTES[("/admin/cases/{case_id}/next-reminder", "GET")] = {
     "summary": "The case's next reminder: when, and the exact email and/or SMS its customer will get, rendered from "
                "the real templates in their language (the pay link is a placeholder, never a live token)",
     "security": "broker", "response": NEXT_REMINDER}
+# As stored: what the request schema checked, described, not checked again (its patterns are not `format`'s).
 SETTINGS_VIEW = {"type": "object", "required": ["name", "email", "phone", "reply_to", "sender_name"],
                  "additionalProperties": False, "properties": {
-    k: {**v, "type": ["string", "null"]} if k not in ("name",) else v
+    k: {"type": "string" if k == "name" else ["string", "null"], "description": v["description"]}
     for k, v in schemas.BROKER_SETTINGS["properties"].items()}}  # type: ignore[attr-defined]
 ROUTES.update({
     ("/admin/settings", "GET"): {"summary": "The broker's sender and contact details that reminders and the pay "
@@ -776,4 +779,67 @@ ROUTES.update({
     ("/admin/settings", "PUT"): {"summary": "Replace them (optional ones left out are removed); cases opened from "
                                             "then on carry them" + _OWNER, "security": "broker",
                                  "request": schemas.BROKER_SETTINGS, "response": SETTINGS_VIEW},
+})
+
+
+# --- reports ----------------------------------------------------------------------------------------------
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_CSV = {"security": "broker", "content_type": "text/csv", "response": {"type": "string"}}
+RECEIVABLES = {"type": "object", "required": ["as_of", "timezone", "currencies", "by_status", "by_stage"],
+               "properties": {
+    "as_of": {"type": "string", "format": "date"},
+    "timezone": {"type": "string", "description": "the broker's (notification settings): whole days count there"},
+    "currencies": {"type": "array", "items": {"type": "object", "required": ["currency", "open", "cases", "buckets"],
+                                              "properties": {
+        "currency": schemas.CURRENCY, "open": {"type": "integer", "description": "minor units still due"},
+        "cases": {"type": "integer"},
+        "buckets": {"type": "array", "items": {"type": "object", "required": ["bucket", "amount", "cases"],
+                                               "properties": {
+            "bucket": {"type": "string", "enum": ["current", "1-30", "31-60", "61-90", "90+"],
+                       "description": "current: not yet past due; else whole days past the due date"},
+            "amount": {"type": "integer"}, "cases": {"type": "integer"}}}}}}},
+    "by_status": {**_COUNTS, "description": "every case, by status"},
+    "by_stage": {**_COUNTS, "description": "open cases by the stage of the last ladder step (not_started: none)"}}}
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+PERFORMANCE = {"type": "object", "required": ["from", "to", "currencies", "avg_days_to_pay", "promises_kept_percent",
+                                              "disputes", "steps"], "properties": {
+    "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+    "timezone": {"type": "string", "description": "days are UTC days"},
+    "currencies": {"type": "array", "items": {"type": "object", "required": [
+        "currency", "collected", "written_off", "recovered_by_partners", "dso_days", "cei_percent"], "properties": {
+        "currency": schemas.CURRENCY, "collected": {"type": "integer", "description": "net of refunds"},
+        "written_off": {"type": "integer"}, "recovered_by_partners": {"type": "integer"},
+        "billed": {"type": "integer", "description": "invoices opened, fees and interest charged"},
+        "open_at_start": {"type": "integer"}, "open_at_end": {"type": "integer"},
+        "dso_days": {**_NUMBER_OR_NULL, "description": "countback over daily sales; null: beyond a year"},
+        "cei_percent": {**_NUMBER_OR_NULL, "description": "Collection Effectiveness Index"}}}},
+    "avg_days_to_pay": {**_NUMBER_OR_NULL, "description": "days after the due date cases were paid in full"},
+    "payments_in_full": {"type": "integer"},
+    "promises_kept_percent": _NUMBER_OR_NULL,
+    "disputes": {"type": "array", "description": "disputes opened in the period, by reason and where they stand",
+                 "items": {"type": "object", "required": ["reason", "outcome", "count"], "properties": {
+                     "reason": {"type": "string"}, "outcome": {"type": "string"}, "count": {"type": "integer"}}}},
+    "steps": {"type": "array", "items": {"type": "object", "required": [
+        "step", "sent", "paid_via_link", "collected", "median_days_to_pay"], "properties": {
+        "step": {"type": "string"}, "sent": {"type": "integer"}, "paid_via_link": {"type": "integer"},
+        "collected": {"type": "array", "items": MONEY}, "median_days_to_pay": _NUMBER_OR_NULL}}}}}
+FORECAST = {"type": "object", "required": ["days"], "properties": {"days": {"type": "array", "items": {
+    "type": "object", "required": ["date", "contacts", "by_step"], "properties": {
+        "date": {"type": "string", "format": "date"}, "contacts": {"type": "integer"}, "by_step": _COUNTS}}}}}
+ROUTES.update({
+    ("/admin/reports/receivables", "GET"): {
+        "summary": "Open balance per currency in aging buckets, cases per status and stage", "security": "broker",
+        "query": schemas.RECEIVABLES_QUERY, "response": RECEIVABLES},
+    ("/admin/reports/receivables.csv", "GET"): {"summary": "The receivables report as CSV",
+                                                "query": schemas.RECEIVABLES_QUERY, **_CSV},
+    ("/admin/reports/performance", "GET"): {
+        "summary": "Collected, DSO, CEI, days to pay, promises, disputes, write-offs, partners, per ladder step",
+        "security": "broker", "query": schemas.PERFORMANCE_QUERY, "response": PERFORMANCE},
+    ("/admin/reports/performance.csv", "GET"): {"summary": "The performance report as CSV, one figure a line",
+                                                "query": schemas.PERFORMANCE_QUERY, **_CSV},
+    ("/admin/reports/forecast", "GET"): {
+        "summary": "What the reminder ladder will send in the next days, per day and step", "security": "broker",
+        "query": schemas.FORECAST_QUERY, "response": FORECAST},
+    ("/admin/cases.csv", "GET"): {"summary": "One page of the case list as CSV (the next page's cursor in "
+                                             "X-Next-Cursor)", "query": schemas.LIST_QUERY, **_CSV},
 })

@@ -684,3 +684,29 @@ BROKER_SETTINGS = {
         "sender_name": name(100, description="From name of reminder emails (else name)"),
     },
 }
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+
+_DAY = {"type": "string", "format": "date", "maxLength": 10}
+RECEIVABLES_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "as_of": {**_DAY, "description": "count days past due up to this date (default: today, broker's time zone)"},
+        "currency": {"type": "string", "enum": sorted(EXPONENTS), "description": "only this currency"},
+    },
+}
+PERFORMANCE_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "from": {**_DAY, "description": "first day (UTC) of the period (default: 29 days before `to`)"},
+        "to": {**_DAY, "description": "last day (UTC), at most 366 days after `from` (default: today)"},
+    },
+}
+FORECAST_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}},
+}

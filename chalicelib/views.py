@@ -94,7 +94,8 @@ def customer_case(case: Case, events: list[Event], older: int | None = None) -> 
 
 # --- self-service -----------------------------------------------------------------------------
 
-def self_service_view(case: Case, download_urls: dict[str, str] | None = None) -> dict[str, Any]:
+def self_service_view(case: Case, download_urls: dict[str, str] | None = None,
+                      view_urls: dict[str, str] | None = None) -> dict[str, Any]:
     """The broker's view of disputes (with their evidence files), the promise and reported payments."""
     from dataclasses import asdict
 
@@ -108,6 +109,8 @@ def self_service_view(case: Case, download_urls: dict[str, str] | None = None) -
         for attachment in shown["attachments"]:
             if download_urls and attachment["key"] in download_urls:
                 attachment["download_url"] = download_urls[attachment["key"]]
+            if view_urls and attachment["key"] in view_urls:
+                attachment["view_url"] = view_urls[attachment["key"]]
         disputes.append(shown)
     promise = state.promise
     return {"disputes": disputes,

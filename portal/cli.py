@@ -99,6 +99,9 @@ def parser() -> argparse.ArgumentParser:
     from portal import staff_users
 
     staff_users.register(commands, [target])  # `portal user invite|remove|list` (portal/staff_users.py)
+    from portal import reindex
+
+    reindex.register(commands, [target])  # `portal reindex` (portal/reindex.py)
     clock = commands.add_parser("clock", parents=[target], help="show or move the running demo's clock")
     moves = clock.add_mutually_exclusive_group()
     moves.add_argument("--set", type=sweep.moment, metavar="ISO", help="e.g. 2026-12-01T10:00:00Z (time runs on)")
@@ -156,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from portal import import_command
 
             return import_command.command(args, target)
+        if args.command == "reindex":
+            from portal import reindex
+
+            return reindex.command(args, target)
         if args.command in ("clock", "outbox"):
             from portal import demo_commands
 

@@ -10,11 +10,11 @@ from typing import Any, TextIO
 from chalicelib.domain.cases import iso
 from portal.clock import DemoClock
 from portal.target import DEMO_FILE, Target
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 
 def run(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
-    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
+    out = output(out)
     if target.data_dir is None:
         print(f"portal {args.command}: needs a running demo (not --aws-endpoint)", file=sys.stderr)
         return 1

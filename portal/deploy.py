@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from portal import stack as stacks
 from portal.stack import ROOT, Stack, StackError
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 SITE_DIR = ROOT / "site"
 TEMPLATE = ROOT / "infra" / "resources.json"
@@ -413,7 +413,7 @@ def active_key(document: str) -> str | None:
 # --- the command ------------------------------------------------------------------------------------
 
 def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
+    out = output(out)
     from portal import operator_todo
 
     try:

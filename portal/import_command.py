@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from portal.target import DEMO_FILE, Target
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 POLL_SECONDS = 0.5
 BAR = 30
@@ -88,7 +88,7 @@ def bar(status: dict[str, Any]) -> str:
 
 
 def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
-    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
+    out = output(out)
     demo = json.loads((target.data_dir / DEMO_FILE).read_text()) if target.data_dir else {}
     api_url = args.api_url or demo.get("api_url")
     key = os.environ.get("PORTAL_API_KEY") or (demo.get("demo_broker") or {}).get("api_key")

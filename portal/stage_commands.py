@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from portal.target import Target
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 SQS_BATCH = 10  # the most SQS receives, sends or deletes in one call
 SWEEP_FUNCTION = "ReminderSweep"  # Chalice's logical id for app.py's `reminder_sweep`
@@ -35,7 +35,7 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser]) -> Non
 
 
 def run(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
+    out = output(out)
     if args.command == "dlq":
         return redrive(target, out)
     if args.command == "stripe-keys":

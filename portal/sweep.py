@@ -26,7 +26,7 @@ from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.services.reminders import Outcome, SweepReport
 from portal import infra
 from portal.clock import DemoClock, drive_app
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 DESCRIBE = {
     "reminder_started": lambda d: f"step {d['step']} ({d['stage']}) started"
@@ -161,7 +161,7 @@ def command(args: argparse.Namespace, endpoint: str | None, out: TextIO | None =
     With a running demo's `clock`, `--at` moves it there (default: the demo's now) and the worker reads
     it; against another endpoint the time simply stands at `--at` for this run.
     """
-    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
+    out = output(out)
     if endpoint is None or endpoint == "AWS":
         print("portal sweep: time travel runs against the local demo only (not real AWS)", file=sys.stderr)
         return 1

@@ -8,6 +8,8 @@ so they are visible and inert.
 from __future__ import annotations
 
 import re
+import sys
+from typing import TextIO
 
 # C0 (including ESC, CR, LF, TAB), DEL, C1, and the bidi embeddings, overrides, isolates and marks.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -21,3 +23,9 @@ def _escape(match: re.Match[str]) -> str:
 def safe(text: object) -> str:
     """`text` as a string with every control and bidi character written out as an escape."""
     return _UNSAFE.sub(_escape, str(text))
+
+
+def output(out: TextIO | None) -> TextIO:
+    """Where a command prints: `out`, else sys.stdout looked up now (a test or the demo may have replaced it
+    since import)."""
+    return out or sys.stdout

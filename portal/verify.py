@@ -13,7 +13,7 @@ from chalicelib.adapters.anchors import S3Anchors
 from chalicelib.adapters.dynamo import DynamoStore
 from chalicelib.services.audit import CaseAudit, audit_view
 from portal.target import Target
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 TAMPERED = 2
 
@@ -30,7 +30,7 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
 
 
 def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
-    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
+    out = output(out)
     broker = args.broker or target.demo_broker
     if not broker:
         print("portal verify: pass --broker BROKER_ID (no demo broker to default to)", file=sys.stderr)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chalicelib.domain.pack import check
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 MISMATCH = 2
 
@@ -22,7 +22,7 @@ def is_pack(argument: str) -> bool:
 
 
 def command(path: str, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
+    out = output(out)
     try:
         with zipfile.ZipFile(Path(path)) as archive:
             files = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from portal.target import DEMO_FILE, Target
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 WAIT_SECONDS = 20
 
@@ -40,7 +40,7 @@ def _call(method: str, url: str, key: str, body: bytes | None = None) -> tuple[i
 
 
 def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
-    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
+    out = output(out)
     demo = json.loads((target.data_dir / DEMO_FILE).read_text()) if target.data_dir else {}
     api_url = (args.api_url or demo.get("api_url") or "").rstrip("/")
     key = os.environ.get("PORTAL_API_KEY") or (demo.get("demo_broker") or {}).get("api_key")

@@ -25,3 +25,29 @@ def index_attributes(case: Case) -> dict[str, Any]:
         attrs["AttentionPK"] = {"S": keys.cases_by_broker(case.broker_id)}
         attrs["AttentionSK"] = {"S": keys.attention_sk(max(f.since for f in case.attention), case.case_id)}
     return attrs
+
+
+def reindex(client: Any, table: str) -> tuple[int, int]:
+    """Give case items written before these indexes existed their index attributes and attention flags (from the
+    state alone): (cases rewritten, cases skipped because they changed meanwhile, which indexed them anyway).
+    An operator's one-off after deploying (`portal reindex`): the one Scan, of case items lacking `DueSK`."""
+    import json
+    from dataclasses import replace
+
+    from chalicelib.adapters.dynamo import case_from_state, case_item
+    from chalicelib.domain.attention import flags
+
+    done = skipped = 0
+    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "SK = :case AND attribute_not_exists(DueSK)",
+                              "ExpressionAttributeValues": {":case": {"S": keys.CASE_SK}}}
+    for page in client.get_paginator("scan").paginate(**kwargs):
+        for stored in page["Items"]:
+            case = case_from_state(json.loads(stored["state"]["S"]))
+            case = replace(case, attention=flags(case, case, (), case.updated_at))
+            try:
+                client.put_item(TableName=table, Item=case_item(case), ConditionExpression="version = :v",
+                                ExpressionAttributeValues={":v": stored["version"]})
+                done += 1
+            except client.exceptions.ConditionalCheckFailedException:
+                skipped += 1
+    return done, skipped

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 from dataclasses import fields, is_dataclass
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import keys
 from chalicelib.adapters.anchors import S3Anchors, anchor_changes
 from chalicelib.adapters.case_index import index_attributes
+from chalicelib.adapters.report_counters import report_updates
 from chalicelib.adapters.webhook_store import outbox_puts
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
@@ -67,10 +69,17 @@ def _build(hint: Any, value: Any) -> Any:
     if hint is date:
         return date.fromisoformat(value)
     if isinstance(hint, type) and is_dataclass(hint):
-        hints = get_type_hints(hint)
-        known = {f.name for f in fields(hint)}
-        return hint(**{k: _build(hints[k], v) for k, v in value.items() if k in known})
+        hints = _field_hints(hint)
+        return hint(**{k: _build(hints[k], v) for k, v in value.items() if k in hints})
     return value
+
+
+@functools.cache
+def _field_hints(cls: type) -> dict[str, Any]:
+    """A dataclass's fields and their resolved hints: resolving evaluates the annotations' text, which cost
+    a case read more than the rest of building the case."""
+    hints = get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
 
 
 def case_state(case: Case) -> dict[str, Any]:
@@ -238,6 +247,7 @@ class DynamoStore:
         # The webhook events of this change, in its transaction: stored with it, or not at all. Before the
         # unique items, whose cancellation reasons _translate reads from the end.
         actions += outbox_puts(self._table, [change])
+        actions += report_updates(self._table, [change])  # the broker's report counters move with the case
         for item in unique.values():
             actions.append({"Put": {"TableName": self._table, "Item": item,
                                     "ConditionExpression": "attribute_not_exists(PK)"}})

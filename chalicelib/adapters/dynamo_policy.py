@@ -58,10 +58,5 @@ class DynamoPolicyStore:
             "TableName": self._table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": keys.broker_pk(broker_id)},
                                           ":prefix": {"S": keys.POLICY_PREFIX}}}
-        records: list[PolicyRecord] = []
-        while True:
-            page = self._db.query(**kwargs)
-            records += [_record(broker_id, item) for item in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return records
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [_record(broker_id, item)
+                for page in self._db.get_paginator("query").paginate(**kwargs) for item in page["Items"]]

@@ -152,10 +152,5 @@ class DynamoCaseSearch:
             "TableName": self._table, "IndexName": "by_attention", "ScanIndexForward": False,
             "KeyConditionExpression": "AttentionPK = :pk",
             "ExpressionAttributeValues": {":pk": _s(keys.cases_by_broker(broker_id))}}
-        cases: list[Case] = []
-        while True:
-            page = self._db.query(**kwargs)
-            cases += [case_from_state(json.loads(i["state"]["S"])) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return cases
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [case_from_state(json.loads(i["state"]["S"]))
+                for page in self._db.get_paginator("query").paginate(**kwargs) for i in page["Items"]]

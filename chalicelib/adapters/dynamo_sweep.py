@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import keys
 from chalicelib.adapters.anchors import S3Anchors, anchor_changes
 from chalicelib.adapters.dynamo import INDEX_BY_NEXT_ACTION, case_from_state, case_item, event_item
+from chalicelib.adapters.report_counters import report_updates
 from chalicelib.adapters.webhook_store import outbox_puts
 from chalicelib.domain.cases import Case, Change
 from chalicelib.domain.errors import NotFound, VersionConflict
@@ -42,14 +43,18 @@ class DynamoSweepIndex:
     def shards(self) -> int:
         return keys.SWEEP_SHARDS
 
-    def due(self, shard: int, now: str) -> Iterator[DueCase]:
-        """Cases of one shard whose next action is at or before `now` (ISO UTC), oldest first."""
+    def due(self, shard: int, now: str, broker_id: str | None = None) -> Iterator[DueCase]:
+        """Cases of one shard whose next action is at or before `now` (ISO UTC), oldest first; only one
+        broker's when `broker_id` is given (filtered by DynamoDB: read, but never returned)."""
         kwargs: dict[str, Any] = {
             "TableName": self._table, "IndexName": INDEX_BY_NEXT_ACTION,
             "KeyConditionExpression": "SweepPK = :pk AND SweepSK < :bound",
             "ExpressionAttributeValues": {":pk": {"S": keys.sweep_pk(shard)},
                                           ":bound": {"S": keys.sweep_bound(now)}},
         }
+        if broker_id is not None:  # the sort key is <time>#<broker>#<case>, and ids hold no '#'
+            kwargs["FilterExpression"] = "contains(SweepSK, :broker)"
+            kwargs["ExpressionAttributeValues"][":broker"] = {"S": f"#{broker_id}#"}
         while True:
             page = self._db.query(**kwargs)
             for item in page["Items"]:
@@ -90,6 +95,7 @@ class DynamoSweepIndex:
             actions += [{"Put": {"TableName": self._table, "Item": event_item(case.broker_id, case.case_id, event),
                                  "ConditionExpression": "attribute_not_exists(PK)"}} for event in change.events]
         actions += outbox_puts(self._table, changes)  # their webhook events, stored with them
+        actions += report_updates(self._table, changes)
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise VersionConflict("too many changes for one transaction")
         try:

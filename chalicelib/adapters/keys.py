@@ -53,6 +53,11 @@ def sweep_shard(case_id: str) -> int:
     return int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16) % SWEEP_SHARDS
 
 
+def report_pk(broker_id: str, shard: int) -> str:
+    """One of a broker's copies of its report counters (report_figures.SHARDS)."""
+    return f"BROKER#{broker_id}#REPORT#{shard}"
+
+
 def sweep_pk(shard: int) -> str:
     return f"SWEEP#{shard}"
 

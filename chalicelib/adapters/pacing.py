@@ -13,29 +13,50 @@ HEADROOM = 0.9  # SES meters its rate over short windows; stay a little under it
 
 
 class Pacer:
-    def __init__(self, rate: float, monotonic: Callable[[], float] = time.monotonic,
+    """`rate` may be a function, asked once at the first send: a function that builds its mailer but sends
+    nothing (most API requests) then never asks SES for its quota."""
+
+    def __init__(self, rate: float | Callable[[], float], monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self._interval = 1.0 / rate
+        self._rate = rate
+        self._interval: float | None = None if callable(rate) else _interval(rate)
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = float("-inf")
 
     @classmethod
-    def share(cls, account_rate: float, concurrency: int, monotonic: Callable[[], float] = time.monotonic,
-              sleep: Callable[[float], None] = time.sleep) -> Pacer:
+    def share(cls, account_rate: float | Callable[[], float], concurrency: int,
+              monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Pacer:
         """One container's share of `account_rate` sends per second among `concurrency` containers."""
-        return cls(account_rate * HEADROOM / max(1, concurrency), monotonic, sleep)
+        def shared(rate: float) -> float:
+            return rate * HEADROOM / max(1, concurrency)
+
+        if callable(account_rate):
+            read = account_rate
+            return cls(lambda: shared(read()), monotonic, sleep)
+        return cls(shared(account_rate), monotonic, sleep)
 
     @property
     def rate(self) -> float:
-        return 1.0 / self._interval
+        return 1.0 / self._slot_interval()
 
     def wait(self) -> None:
         """Block until this container may send again, then take the slot."""
+        interval = self._slot_interval()
         now = self._monotonic()
         slot = max(now, self._next)
         if slot > now:
             self._sleep(slot - now)
-        self._next = slot + self._interval
+        self._next = slot + interval
+
+    def _slot_interval(self) -> float:
+        if self._interval is None:
+            assert callable(self._rate)
+            self._interval = _interval(self._rate())
+        return self._interval
+
+
+def _interval(rate: float) -> float:
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    return 1.0 / rate

@@ -38,9 +38,11 @@ class EvidenceBucket:
                 return None
             raise
 
-    def download_url(self, key: str, filename: str) -> str:
-        """A link the broker can open for a while; the file comes as a download under its own name."""
+    def download_url(self, key: str, filename: str, inline: bool = False) -> str:
+        """A link the broker can open for a while; the file comes as a download under its own name, or
+        `inline` for the console to show it in a frame (the bucket's own origin, never the console's)."""
         name = _UNSAFE.sub("_", filename)[:120] or "evidence"
+        disposition = "inline" if inline else "attachment"
         return str(self._s3.generate_presigned_url("get_object", Params={
-            "Bucket": self._bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{name}"'},
+            "Bucket": self._bucket, "Key": key, "ResponseContentDisposition": f'{disposition}; filename="{name}"'},
             ExpiresIn=DOWNLOAD_SECONDS))

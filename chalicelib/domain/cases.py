@@ -185,6 +185,7 @@ class Change:
     case: Case
     events: tuple[Event, ...]
     expected_version: int
+    before: Case | None = None  # the case as it was decided on (None for a new case): reports add the difference
 
     @property
     def is_new(self) -> bool:
@@ -213,7 +214,7 @@ def record(case: Case, at: datetime, actor: str, events: list[tuple[str, dict[st
         prev = event.hash
     new_case = replace(case, **changes, version=seq, head_hash=prev, updated_at=stamp)
     new_case = replace(new_case, attention=flags(case, new_case, tuple(sealed), stamp))
-    return Change(new_case, tuple(sealed), case.version)
+    return Change(new_case, tuple(sealed), case.version, case if case.version else None)
 
 
 def open_case(*, broker_id: str, case_id: str, broker: BrokerContact, customer: Customer, invoice: Invoice,

@@ -81,7 +81,7 @@ def chain(first: Change, second: Change | None) -> Change:
     """Two changes made one after the other (`second` decided on `first.case`), stored as one."""
     if second is None:
         return first
-    return Change(second.case, first.events + second.events, first.expected_version)
+    return Change(second.case, first.events + second.events, first.expected_version, first.before)
 
 
 def customer_today(case: Case, now: datetime) -> date:

@@ -574,7 +574,7 @@ def _finish(base: Case, case: Case, p: PendingStep, events: list[tuple[str, dict
         events = [*events, ("reminders_halted", {"step": f"{p.offset_days:+d}", "reason": ladder.halted})]
     else:
         done = p.offset_days if st.done_offset is None else max(st.done_offset, p.offset_days)
-        ladder = replace(ladder, done_offset=done)
+        ladder = replace(ladder, done_offset=done, stage=p.stage if done == p.offset_days else st.stage)
         if p.stage == "final" and p.went_out:
             ladder = replace(ladder, final_sent=True, final_on=ladder.done_on)
     finished = replace(case, ladder=ladder)

@@ -39,8 +39,8 @@ class PendingStep:
 class LadderState:
     policy_version: int | None = None
     done_offset: int | None = None  # offset_days of the last finished step; None: nothing done yet
-    stage: str | None = None  # the stage of the last step that started (the console filters cases by it)
     done_on: str | None = None  # the customer's local date that step started on
+    stage: str | None = None  # the stage of that step (the console filters and the reports count cases by it)
     final_sent: bool = False
     final_on: str | None = None  # the customer's local date the final notice went out
     contacts: tuple[str, ...] = ()  # when customer contacts started, pruned to the cap's window

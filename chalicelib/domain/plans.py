@@ -274,7 +274,7 @@ def chain(first: Change | None, second: Change | None) -> Change | None:
         return second
     if second is None:
         return first
-    return Change(second.case, first.events + second.events, first.expected_version)
+    return Change(second.case, first.events + second.events, first.expected_version, first.before)
 
 
 def after_payment(case: Case, fact: PlanPayment, policy: Policy, at: datetime, actor: str = "stripe") -> Change | None:

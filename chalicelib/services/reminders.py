@@ -37,6 +37,7 @@ from chalicelib.domain import ladder
 from chalicelib.domain.cases import Case, Change, iso, parse_iso
 from chalicelib.domain.fees import discount_deadline, early_payment_discount
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.report_figures import reminder_ref, utc_day
 from chalicelib.ports import CaseStore, Clock, DeliveryRefused, DeliveryThrottled, Queue, RenderError
 from chalicelib.services.channels import Channel, Delivery
 from chalicelib.services.links import PayLinks
@@ -429,7 +430,8 @@ class ReminderWorker:
     # --- what a message says -------------------------------------------------------------------------
 
     def model(self, case: Case, claim: ladder.Claim, policy: Policy) -> dict[str, Any]:
-        return message_model(case, claim.template, policy, self._clock(), self._links.url(case, ref=claim.claim))
+        ref = reminder_ref(claim.claim, claim.step_id, utc_day(self._clock()))
+        return message_model(case, claim.template, policy, self._clock(), self._links.url(case, ref=ref))
 
 
 def message_model(case: Case, template: str, policy: Policy, now: datetime, pay_url: str) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class Evidence(Protocol):
 
     def stored_size(self, key: str) -> int | None: ...
 
-    def download_url(self, key: str, filename: str) -> str: ...
+    def download_url(self, key: str, filename: str, inline: bool = False) -> str: ...
 
 
 Decide = Callable[[Case, Policy, datetime], Change | None]
@@ -165,13 +165,14 @@ class SelfService:
             until=parse_iso(until) if until else None, new_link_id=self._new_link_id(),
             link_ttl=self._link_ttl))
 
-    def evidence_links(self, case: Case) -> dict[str, str]:
-        """attachment key -> a download link, for the broker's view of the case (signed locally)."""
+    def evidence_links(self, case: Case, inline: bool = False) -> dict[str, str]:
+        """attachment key -> a download link (`inline`: one a browser shows in place), for the broker's view
+        of the case (signed locally)."""
         keys = [(a.key, a.filename) for d in case.self_service.disputes for a in d.attachments]
         if not keys:
             return {}
         evidence = self._evidence()
-        return {key: evidence.download_url(key, name) for key, name in keys}
+        return {key: evidence.download_url(key, name, inline) for key, name in keys}
 
     # --- shared -----------------------------------------------------------------------------------------
 

@@ -204,6 +204,22 @@ def test_evidence_goes_to_s3_through_a_presigned_post_and_the_broker_can_downloa
     assert downloaded.status_code == 200 and downloaded.content == pdf
 
 
+def test_the_console_can_show_evidence_in_place_while_the_download_link_still_saves_a_file(world):
+    pdf = b"%PDF-1.4\n% a delivery note\n"
+    case_id, answer = disputed_with_slot(world, "delivery note.pdf", "application/pdf", pdf)
+    slot = answer.json_body
+    requests.post(slot["url"], data=slot["fields"], files={"file": ("delivery note.pdf", pdf, "application/pdf")},
+                  timeout=10).raise_for_status()
+
+    [listed] = world.read(case_id)["disputes"][0]["attachments"]
+    shown = requests.get(listed["view_url"], timeout=10)
+    saved = requests.get(listed["download_url"], timeout=10)
+    assert shown.content == saved.content == pdf
+    assert shown.headers["Content-Type"] == "application/pdf"
+    assert shown.headers["Content-Disposition"] == 'inline; filename="delivery note.pdf"'
+    assert saved.headers["Content-Disposition"] == 'attachment; filename="delivery note.pdf"'
+
+
 def test_an_upload_slot_never_used_is_no_attachment_for_anyone_until_the_file_is_in_s3(world):
     png = b"\x89PNG\r\n\x1a\n a photo of the damage"
     case_id, answer = disputed_with_slot(world, "damage.png", "image/png", png)

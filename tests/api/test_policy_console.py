@@ -80,24 +80,25 @@ def test_a_bad_sample_invoice_is_a_400_naming_the_field(client, broker, invoice,
     assert (answer.status_code, answer.json_body["error"]["field"]) == (400, field)
 
 
-def test_versions_say_who_stored_each_when_and_what_it_changed(client, broker, clock):
+def test_versions_say_who_stored_each_when_and_what_it_changed(client, broker, clock, console_users):
     broker_id, key = broker
+    owner = console_users.create(broker_id, "owner", name="Olga Owner")
     assert get(client, "/admin/policy/versions", key).json_body == {"items": []}
     clock.now = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
     assert put(client, key, GENTLE).status_code == 200
     clock.advance(hours=2)
     stricter = copy.deepcopy(GENTLE)
     stricter["contact"]["max_contacts"] = 2
-    assert put(client, key, stricter).status_code == 200
+    assert put(client, console_users.id_token(owner), stricter).status_code == 200
 
     items = get(client, "/admin/policy/versions", key).json_body["items"]
     assert [(i["version"], i["updated_at"], i["changed"]) for i in items] == [
         (2, "2026-11-22T11:30:00.000Z", ["contact"]),
         # The first against the default, which also has tiers that GENTLE leaves out.
         (1, "2026-11-22T09:30:00.000Z", ["contact", "ladder", "late_fee", "sender", "tiers"])]
-    # Stored with the broker's first API key: its id and its name.
-    [listed] = get(client, "/admin/api-keys", key).json_body["items"]
-    assert items[0]["updated_by"] == {"kind": "api_key", "id": listed["key_id"], "name": "key 1"}
+    me = get(client, "/admin/me", key).json_body["user"]
+    assert items[1]["updated_by"] == {"kind": "api_key", "id": me["id"], "name": me["name"]}
+    assert items[0]["updated_by"] == {"kind": "user", "id": owner.id, "name": "Olga Owner"}
 
 
 def test_one_brokers_versions_never_reach_another(client, broker, other_broker):

@@ -78,6 +78,12 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/cases/{case_id}/next-reminder", "GET"): None,
     ("/admin/settings", "GET"): None,
     ("/admin/settings", "PUT"): {"name": "Acme Receivables", "email": "ar@acme.test", "phone": "+442071234567"},
+    ("/admin/reports/receivables", "GET"): None,
+    ("/admin/reports/receivables.csv", "GET"): None,
+    ("/admin/reports/performance", "GET"): None,
+    ("/admin/reports/performance.csv", "GET"): None,
+    ("/admin/reports/forecast", "GET"): None,
+    ("/admin/cases.csv", "GET"): None,
 }
 
 
@@ -268,6 +274,24 @@ def test_today_never_shows_another_brokers_cases(client, broker, other_broker):
     bootstrap.self_service().open_dispute(token_of(case["pay_url"]), {"reason": "quality", "message": "Broken"})
     assert [i["case_id"] for i in get(client, "/admin/today", key).json_body["items"]] == [case["case_id"]]
     assert get(client, "/admin/today", other_key).json_body["items"] == []
+
+
+def test_reports_count_only_the_brokers_own_cases(client, broker, other_broker):
+    _, key = broker
+    _, other_key = other_broker
+    open_case(client, key, invoice__number="INV-1", invoice__amount=1000)
+    open_case(client, other_key, invoice__number="INV-1", invoice__amount=2000, invoice__currency="USD")
+    open_case(client, other_key, invoice__number="INV-2", invoice__amount=3000)
+
+    mine = get(client, "/admin/reports/receivables", key).json_body
+    theirs = get(client, "/admin/reports/receivables", other_key).json_body
+    assert [(c["currency"], c["open"]) for c in mine["currencies"]] == [("EUR", 1000)]
+    assert [(c["currency"], c["open"]) for c in theirs["currencies"]] == [("EUR", 3000), ("USD", 2000)]
+    assert mine["by_status"] == {"open": 1} and theirs["by_status"] == {"open": 2}
+    performance = get(client, "/admin/reports/performance", key).json_body
+    assert {c["currency"]: c["billed"] for c in performance["currencies"]} == {"EUR": 1000}
+    rows = get(client, "/admin/cases.csv", key).body.decode().splitlines()
+    assert len(rows) == 2 and "2000" not in rows[1] and "3000" not in rows[1]
 
 
 def _garbled(broker_id: str, key: str, other_id: str) -> dict[str, dict[str, str]]:

@@ -67,3 +67,16 @@ def payments(stack: Demo) -> Demo:
     status, answer = api_json(f"{stack.api_url}/customer/checkout", probe["pay_url"].split("#", 1)[1], {})
     assert status == 200 and "checkout_url" in answer, f"POST /customer/checkout answered {status}: {answer}"
     return stack
+
+
+# --- the broker console (tests/e2e/console.py has its helpers) ------------------------------------------------
+
+@pytest.fixture
+def console_tab(browser: Any) -> Iterator[Any]:
+    """A desktop tab of an English (UK) browser in Madrid; no script error or CSP violation may happen in it."""
+    ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Madrid", viewport={"width": 1280, "height": 900})
+    tab = ctx.new_page()
+    problems = PageProblems(tab)
+    yield tab
+    ctx.close()
+    assert problems.items == []

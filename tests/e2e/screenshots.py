@@ -1,4 +1,5 @@
-"""Screenshots of the pay page's main states for the README, taken from a fresh local stack.
+"""Screenshots of the pay page's main states and the broker console's screens for the README, taken from a
+fresh local stack.
 
     .venv/bin/python -m tests.e2e.screenshots [--out docs/screenshots]     (or: make screenshots)
 """
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
+from tests.e2e.console import console_url, settled, sign_in, staff_password
 from tests.e2e.stack import ROOT, Demo, api_json, create_case, expired_pay_url, free_ports
 
 VIEWPORT = {"width": 420, "height": 860}  # a large phone: most customers open the link from a message
+CONSOLE_VIEWPORT = {"width": 1280, "height": 860}  # brokers' staff work at a desk
 
 
 def shoot(page: Any, out: Path, name: str, full: bool = True) -> Path:
@@ -78,6 +81,54 @@ def states(demo: Demo) -> dict[str, Callable[[Any], None]]:
             "page-payment-success": success, "page-network-error": offline}
 
 
+def console_book(demo: Demo) -> None:
+    """Cases in every aging bucket in two currencies, a payment, a dispute: a console with something to show."""
+    from datetime import date
+
+    people = ["Oliver Bennett", "Amelia Clarke", "Harry Evans", "Isla Foster", "Jack Green", "Mia Hughes",
+              "Noah Irwin", "Sofia Jensen", "Leo Kaur", "Ava Lewis"]
+    for n, (days, amount) in enumerate([(-12, 84_000), (8, 125_000), (19, 42_550), (44, 310_000), (70, 96_400),
+                                        (120, 218_000), (-3, 15_900), (27, 61_250), (52, 8_800), (95, 47_300)]):
+        currency = "GBP" if n % 3 else "EUR"
+        case = create_case(demo, name=people[n], currency=currency, amount=amount, days_overdue=days,
+                           description="Bookkeeping services")
+        if n == 1:
+            api_json(f"{demo.api_url}/admin/cases/{case['case_id']}/payments", demo.api_key, {
+                "amount": 25_000, "method": "bank_transfer", "reference": "BACS-0042",
+                "received_on": date.today().isoformat()})
+        if n == 3:
+            api_json(f"{demo.api_url}/customer/dispute", case["pay_url"].split("#", 1)[1], {
+                "reason": "wrong_amount", "message": "We agreed on a lower rate for October."})
+
+
+def console_shots(browser: Any, demo: Demo, out: Path) -> None:
+    console_book(demo)
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", viewport=CONSOLE_VIEWPORT)
+    page = context.new_page()
+    page.goto(console_url(demo))
+    page.get_by_label("Email").fill("owner@demo.example")
+    shoot(page, out, "console-sign-in", full=False)
+    sign_in(page, demo, "owner")
+    for screen in ("today", "receivables", "cases", "settings"):
+        page.goto(f"{console_url(demo)}#/{screen}")
+        settled(page)
+        page.wait_for_load_state("networkidle")
+        shoot(page, out, f"console-{screen}")
+    context.close()
+    context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin", viewport=CONSOLE_VIEWPORT)
+    page = context.new_page()
+    sign_in_de = f"{console_url(demo)}#/receivables"
+    page.goto(sign_in_de)
+    page.get_by_label("E-Mail").fill("viewer@demo.example")
+    page.get_by_label("Passwort").fill(staff_password(demo))
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("heading", name="Forderungen", level=1).wait_for()
+    settled(page)
+    page.wait_for_load_state("networkidle")
+    shoot(page, out, "console-receivables-de")
+    context.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -102,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
                     page.wait_for_load_state("networkidle")
                     shoot(page, out, name)
                     context.close()
+                console_shots(browser, demo, out)
                 browser.close()
         finally:
             demo.stop()

@@ -65,7 +65,8 @@ NOT_EXERCISED = {"ReminderWorker": {("sqs:SendMessage", "ReminderDeadLetters"), 
                  # Read where the import service is built (the case store it builds needs it), used only
                  # by the worker, which creates the cases.
                  "ImportUploaded": {("ANCHOR_BUCKET", "")},
-                 "WebhookDelivery": {("ses:SendEmail", SENDER_IDENTITY)}}
+                 "WebhookDelivery": {("ses:SendEmail", SENDER_IDENTITY), ("ses:GetSendQuota", "*"),
+                                     ("SES_CONFIGURATION_SET", "")}}
 
 
 @dataclass
@@ -257,6 +258,15 @@ def api_scenario(world: World, name: str) -> None:
             "collected_amount": 50000, "collected_on": "2026-11-05", "closed": True, "returned_to_broker": True})
         call("POST", f"/admin/cases/{closed}/write-off", {"reason": "settled for less"})
         call("GET", f"/admin/webhooks/{endpoint['endpoint_id']}/deliveries")
+        # The console's read models: search, today, the next reminder, previews, versions, settings.
+        call("GET", "/admin/cases?sort=balance&q=example")
+        call("GET", "/admin/today")
+        call("GET", f"/admin/cases/{planned}/next-reminder")
+        call("POST", "/admin/policy/preview", {"invoice": {"amount": 5000, "currency": "EUR",
+                                                           "due_date": "2026-11-30", "timezone": "Europe/Berlin"}})
+        call("GET", "/admin/policy/versions")
+        call("PUT", "/admin/settings", {"name": "Acme", "email": "ar@acme.test", "reply_to": "help@acme.test"})
+        call("GET", "/admin/settings")
 
         # Staff: the owner signs in to the console, invites a member, changes their role and removes them,
         # names a new API key and revokes it, refreshes the session and signs out.
@@ -522,7 +532,8 @@ def test_no_role_grants_what_its_function_never_does(world):
         platform = PLATFORM | (SQS_TRIGGER if any(e["Type"] == "SQS" for e in function.get("Events", {}).values())
                                else set())
         wanted = needs_of(world, run) + [
-            fa.Need(action, resource if resource.startswith("arn:") else world.resolve.get_att(resource, "Arn"), (),
+            fa.Need(action, resource if resource.startswith("arn:") or resource == "*"
+                    else world.resolve.get_att(resource, "Arn"), (),
                     "not exercised here")
             for action, resource in NOT_EXERCISED.get(name, set()) if resource]
         unused = fa.unused(wanted, fa.statements(role_of(world, name), world.resolve), platform)
@@ -562,6 +573,20 @@ def test_every_other_setting_in_a_functions_environment_shows_in_what_it_does(wo
             if world.resolve(value) not in made:
                 unused.setdefault(name, []).append(variable)
     assert not unused
+
+
+def test_every_mail_of_every_function_goes_out_with_the_stacks_configuration_set(world):
+    """So a bounce or complaint of any mail (a notice to a broker, a receipt, a reminder) reaches SES's event
+    topic and suppresses the address; and each function's mail is paced by the account's send rate."""
+    [configuration_set] = [world.resolve.ref(name) for name, r in world.template["Resources"].items()
+                           if r["Type"] == "AWS::SES::ConfigurationSet"]
+    sent = {name: [p.get("ConfigurationSetName") for _, _, op, p in run.calls.made if op == "SendEmail"]
+            for name, run in world.runs.items()}
+    assert {name for name, sets in sent.items() if sets} >= {"APIHandler", "ReminderWorker", "BrokerDigest",
+                                                              "SesEvents"}
+    assert {name: sets for name, sets in sent.items() if set(sets) - {configuration_set}} == {}
+    asked = {name for name, run in world.runs.items() for _, _, op, _ in run.calls.made if op == "GetSendQuota"}
+    assert asked == {name for name, sets in sent.items() if sets}
 
 
 def test_every_log_line_keeps_its_fields_in_lambdas_json_format(world):

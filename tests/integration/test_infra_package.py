@@ -146,7 +146,7 @@ def test_the_digest_runs_hourly_with_its_own_role_reaching_only_the_table_and_se
     actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"])
     assert [a for a in actions if not a.startswith(("logs:", "xray:"))] == [
         "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Query",
-        "dynamodb:UpdateItem", "ses:SendEmail"]
+        "dynamodb:UpdateItem", "ses:GetSendQuota", "ses:SendEmail"]  # its pacing reads the account's send rate
 
 
 def test_staff_routes_answer_their_preflight_in_the_function_with_the_stages_origin_never_a_fixed_star(template):

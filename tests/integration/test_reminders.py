@@ -86,7 +86,8 @@ def test_each_email_is_multipart_with_the_breakdown_and_a_working_pay_link_of_it
     claims = bootstrap.pay_links().read(token)
     sent = [e.data for e in stack.events(case.case_id, "reminder_sent") if e.data["step"] == "+20"
             and e.data["channel"] == "email"][0]
-    assert claims.ref == sent["claim"] and claims.link_id == sent["link_id"]  # which reminder brought the payer
+    # Which reminder brought the payer: its claim, its step and the day it went out (the reports count by them).
+    assert claims.ref == f"{sent['claim']}@+20@2026-11-20" and claims.link_id == sent["link_id"]
     seen, _ = bootstrap.customer_service().authenticate(token)
     assert seen.case_id == case.case_id
 

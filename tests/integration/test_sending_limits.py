@@ -90,3 +90,16 @@ def test_the_sweep_stops_short_of_its_timeout_and_the_next_one_hands_out_the_res
     assert (second.queued, second.complete) == (15, True)
     stack.work([m["Body"] for m in stack.messages()])
     assert len({m.to for m in sent_emails()}) == 25 and len(sent_emails()) == 25
+
+
+def test_receipts_sent_in_a_burst_are_paced_like_reminders_and_every_customer_gets_one(stack):
+    cases = open_cases(stack, 20)
+    payments = bootstrap.payment_service()
+    for case_id in cases:  # twenty customers' bank transfers recorded within the same second
+        payments.record_offline(stack.broker_id, case_id, {"amount": 125000, "method": "bank_transfer",
+                                                           "reference": f"BANK-{case_id}", "received_on": "2026-10-01"})
+    assert throttled_sends() == 0
+    receipts = [m.to for m in sent_emails() if m.to.startswith("customer")]
+    assert sorted(receipts) == sorted(f"customer{i}@example.test" for i in range(20))
+    times = send_times()
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) == pytest.approx(1 / 6.3)

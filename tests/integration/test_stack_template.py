@@ -63,6 +63,8 @@ def test_cloudfront_maps_the_pay_paths_and_sends_the_pages_headers(template):
     csp, origins = (template["Resources"]["SiteHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
                     ["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"])
     assert "connect-src 'self' ${ApiOrigin} ${UploadOrigin};" in csp and "unsafe-inline" not in csp
+    # The console shows dispute evidence in place: PDFs framed and images from the bucket, and nothing else.
+    assert "frame-src ${UploadOrigin};" in csp and "img-src 'self' data: ${UploadOrigin};" in csp
     assert origins["ApiOrigin"] == {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
     # The presigned POSTs go to the bucket's global name (bucket.s3.amazonaws.com), whatever the region.
     assert origins["UploadOrigin"] == {"Fn::Sub": "https://${EvidenceBucket.DomainName}"}
