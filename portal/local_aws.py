@@ -17,7 +17,7 @@ from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from chalicelib.domain.policy import DEFAULT_POLICY
-from portal import infra
+from portal import infra, moto_cognito
 from portal.moto_atomic import make_dynamodb_atomic
 from portal.moto_ses_rate import NEW_ACCOUNT_RATE, limit_ses_send_rate
 from portal.servers import BackgroundServer
@@ -94,6 +94,7 @@ class MotoServer(BackgroundServer):
 
     def __init__(self, host: str, port: int) -> None:
         make_dynamodb_atomic()  # the API serves threads: moto alone would lose concurrent writes
+        moto_cognito.install()  # GlobalSignOut finds the pool's region as AWS does
         limit_ses_send_rate(NEW_ACCOUNT_RATE)  # SES as a new account: throttled above 14 sends a second
         dispatcher = DomainDispatcherApplication(create_backend_app)
         self.watchers: list[Callable[[Exchange], None]] = []

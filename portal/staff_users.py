@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from chalicelib.adapters.cognito import BROKER_ATTRIBUTE, CognitoStaff
 from chalicelib.domain.staff import ROLES
 from portal.target import Target
-from portal.terminal import safe
+from portal.terminal import output, safe
 
 DEMO_PASSWORD = "Demo-console-2026"  # the local stack only; meets the pool's password policy
 DEMO_USERS = (("owner@demo.example", "Olivia Owner", "owner"),
@@ -64,7 +64,7 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser]) -> Non
 
 
 def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
-    out = out or sys.stdout  # looked up per call: sys.stdout may have been replaced since import
+    out = output(out)
     broker = args.broker or target.demo_broker
     if not broker:
         print("portal user: pass --broker BROKER_ID (no demo broker to default to)", file=sys.stderr)

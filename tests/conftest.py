@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from chalicelib import bootstrap
 from chalicelib.services import brokers
-from portal import infra
+from portal import infra, moto_cognito
 from portal.moto_atomic import make_dynamodb_atomic
 from portal.moto_ses_rate import NEW_ACCOUNT_RATE, SimulatedTime, limit_ses_send_rate
 
@@ -36,6 +36,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     make_dynamodb_atomic()  # as the demo's moto server does: moto alone loses concurrent writes
+    moto_cognito.install()
     # SES as a new account (14 sends a second), metered in real time; the worker's pacing waits cost none.
     sending_time = SimulatedTime(follow=time.monotonic)
     limit_ses_send_rate(NEW_ACCOUNT_RATE, sending_time.monotonic)

@@ -69,7 +69,8 @@ def rewrite(broker_id: str, case_id: str, events: list[Event], *, renumber: bool
         delete_event(broker_id, case_id, event.seq)
     prev = GENESIS
     for seq, event in enumerate(events, start=1):
-        sealed = Event.seal(prev, seq if renumber else event.seq, event.type, event.at, event.actor, event.data)
+        sealed = Event.seal(prev, seq if renumber else event.seq, event.type, event.at, event.actor, event.data,
+                            event.by)
         db.put_item(TableName=name, Item=event_item(broker_id, case_id, sealed))
         prev = sealed.hash
     db.put_item(TableName=name, Item=case_item(replace(case, head_hash=prev, version=len(events))))
