@@ -6,6 +6,7 @@ import { dateTime, date, has, money, t } from "../i18n.js";
 import { ErrorNote, Loading, Title, useApi } from "../ui.js";
 import { Actions } from "./case_actions.js";
 import { Disputes, PaymentReports } from "./case_dispute.js";
+import { EvidencePack } from "./case_pack.js";
 import { useScreenStyles } from "./case_form.js";
 
 const label = (prefix, key) => (has(`${prefix}.${key}`) ? t(`${prefix}.${key}`) : String(key).replaceAll("_", " "));
@@ -160,7 +161,7 @@ export default function Case({ id, me }) {
         <${PaymentReports} kase=${kase} can=${can} done=${done} />
         <${Payments} kase=${kase} />
       </div>
-      <div><${NextReminder} id=${id} version=${version} /></div>
+      <div><${NextReminder} id=${id} version=${version} /><${EvidencePack} id=${id} /></div>
     </div>
     <${Timeline} kase=${kase} />
   </div>`;
