@@ -79,7 +79,14 @@ def test_the_receivables_screen_shows_the_apis_figures(stack: Demo, book: None, 
     for row in performance["currencies"]:
         tile = page.locator(f"#collected li[data-currency={row['currency']}]")
         expect(tile.locator(".big")).to_have_text(shown(row["collected"], row["currency"]))
+        # DSO and CEI as the API computed them, in the reader's number format.
+        dso, cei = row["dso_days"], row["cei_percent"]
+        expect(tile.locator(f"[data-testid=dso-{row['currency']}]")).to_have_text(
+            "over a year" if dso is None else f"{dso:,g} day{'' if dso == 1 else 's'}")
+        expect(tile.locator(f"[data-testid=cei-{row['currency']}]")).to_have_text(
+            "–" if cei is None else f"{cei:,g}%")
     assert {r["currency"] for r in performance["currencies"] if r["collected"]} >= {"EUR", "JPY"}
+    assert any(r["dso_days"] is not None and r["cei_percent"] is not None for r in performance["currencies"])
     steps = page.locator("#steps tbody tr")
     expect(steps).to_have_count(len(performance["steps"]))
     for step in performance["steps"]:

@@ -54,6 +54,16 @@ function Currency({ row }) {
   </section>`;
 }
 
+/** DSO and CEI of one currency over the period, as the API computed them (null: no figure to give). */
+function Kpis({ row }) {
+  const dso = row.dso_days == null ? t("rec.overYear") : t("rec.days", { n: number(row.dso_days) });
+  const cei = row.cei_percent == null ? "–"
+    : number(row.cei_percent / 100, { style: "percent", maximumFractionDigits: 1 });
+  return html`<dl class="kpis">
+    <div><dt>${t("rec.dso")}</dt><dd data-testid=${`dso-${row.currency}`}>${dso}</dd></div>
+    <div><dt>${t("rec.cei")}</dt><dd data-testid=${`cei-${row.currency}`}>${cei}</dd></div></dl>`;
+}
+
 function Steps({ steps }) {
   if (!steps.length) return html`<p class="muted">${t("rec.noSteps")}</p>`;
   return html`<table class="figures wide" id="steps">
@@ -110,7 +120,8 @@ export default function Receivables() {
       ${perf.data && html`<p class="muted">${t("rec.period", { from: date(perf.data.from), to: date(perf.data.to) })}</p>
         <ul class="tiles" id="collected">${perf.data.currencies.map((c) => html`<li key=${c.currency} data-currency=${c.currency}>
           <span class="big"><${Money} value=${{ amount: c.collected, currency: c.currency }} /></span>
-          <span class="muted">${t("rec.collectedIn", { c: c.currency })}</span></li>`)}
+          <span class="muted">${t("rec.collectedIn", { c: c.currency })}</span>
+          <${Kpis} row=${c} /></li>`)}
           ${!perf.data.currencies.length && html`<li>${t("rec.nothingCollected")}</li>`}</ul>
         <h2 id="r-steps">${t("rec.steps")}</h2>
         <p class="muted">${t("rec.stepsHint")}</p>
