@@ -1,13 +1,15 @@
-// Settings: the sender and contact details reminders carry, the staff and their roles, and API keys.
+// Settings: the sender and contact details reminders carry, the staff and their roles, API keys, and the
+// partners cases can be escalated to.
 // Owners change them; everyone else reads the sender details only (the API refuses them the rest).
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact.js";
 import { api } from "../api.js";
-import { date, t } from "../i18n.js";
+import { date, number, t } from "../i18n.js";
 import { ErrorNote, Field, Loading, Title, useAction, useApi } from "../ui.js";
 
 const SENDER = [["name", "text", "organization"], ["email", "email", "email"], ["phone", "tel", "tel"],
   ["reply_to", "email", "off"], ["sender_name", "text", "off"], ["website", "url", "url"]];
 const ROLES = ["owner", "collector", "viewer"];
+const KINDS = ["collection_agency", "law_firm", "mediator"];
 
 function Sender({ own }) {
   const { data, error, loading, reload } = useApi("/admin/settings");
@@ -168,9 +170,63 @@ function Keys() {
   </section>`;
 }
 
+const NO_PARTNER = { kind: "collection_agency", name: "", email: "", fee: "" };
+
+function Partners() {
+  const { data, error, loading, reload } = useApi("/admin/partners");
+  const [form, setForm] = useState(NO_PARTNER);
+  const [added, setAdded] = useState(null);
+  const add = useAction();
+  const remove = useAction();
+  const set = (key) => (e) => setForm({ ...form, [key]: e.target.value });
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = { kind: form.kind, name: form.name.trim(), email: form.email.trim() };
+    // The form takes a percentage; the API keeps basis points (15 % = 1500).
+    if (form.fee.trim()) body.fee_bp = Math.round(Number(form.fee.replace(",", ".")) * 100);
+    const partner = await add.run(() => api("/admin/partners", { method: "POST", body }));
+    if (partner) { setAdded(partner.name); setForm(NO_PARTNER); reload(); }
+  };
+  const drop = async (id) => {
+    if ((await remove.run(() => api(`/admin/partners/${encodeURIComponent(id)}`, { method: "DELETE" }))) !== undefined) reload();
+  };
+  return html`<section aria-labelledby="s-partners">
+    <h2 id="s-partners">${t("set.partners")}</h2>
+    <p class="muted">${t("set.partnersHint")}</p>
+    <${ErrorNote} error=${error} retry=${reload} />
+    ${loading && !data && html`<${Loading} />`}
+    ${data && (data.items.length ? html`<table class="list" id="partners">
+      <thead><tr><th scope="col">${t("set.partner")}</th><th scope="col">${t("set.kind")}</th>
+        <th scope="col" class="num">${t("set.fee")}</th>
+        <th scope="col"><span class="sr-only">${t("set.actions")}</span></th></tr></thead>
+      <tbody>${data.items.map((p) => html`<tr key=${p.partner_id} data-partner=${p.name}>
+        <th scope="row">${p.name}<span class="sub">${p.email}</span></th><td>${t(`set.kind.${p.kind}`)}</td>
+        <td class="num">${number(p.fee_bp / 10_000, { style: "percent", maximumFractionDigits: 2 })}</td>
+        <td><${Confirm} label=${t("set.remove")} confirm=${t("set.removeConfirm", { name: p.name })}
+          onConfirm=${() => drop(p.partner_id)} busy=${remove.busy} /></td></tr>`)}</tbody>
+    </table>` : html`<p>${t("set.noPartners")}</p>`)}
+    <${ErrorNote} error=${remove.error} />
+    <h3 id="s-newpartner">${t("set.addPartner")}</h3>
+    <form class="inline" onSubmit=${submit} aria-labelledby="s-newpartner" novalidate>
+      <div class="field"><label for="p-kind">${t("set.kind")}</label>
+        <select id="p-kind" value=${form.kind} onChange=${set("kind")}>
+          ${KINDS.map((k) => html`<option value=${k}>${t(`set.kind.${k}`)}</option>`)}</select></div>
+      <${Field} id="p-name" name="name" label=${t("set.partnerName")} value=${form.name} onInput=${set("name")} required
+        autocomplete="off" error=${add.error} />
+      <${Field} id="p-email" name="email" type="email" label=${t("set.partnerEmail")} value=${form.email} required
+        onInput=${set("email")} autocomplete="off" error=${add.error} />
+      <${Field} id="p-fee" name="fee_bp" label=${t("set.fee")} value=${form.fee} onInput=${set("fee")}
+        inputmode="decimal" autocomplete="off" error=${add.error} />
+      <button type="submit" class="primary" disabled=${add.busy}>${t("set.add")}</button>
+    </form>
+    <${ErrorNote} error=${add.error} />
+    ${added && html`<p class="ok" role="status">${t("set.partnerAdded", { name: added })}</p>`}
+  </section>`;
+}
+
 export default function Settings({ me }) {
   const own = me.permissions.own;
   return html`<${Title}>${t("nav.settings")}<//>
     <${Sender} own=${own} />
-    ${own && html`<${Staff} me=${me} /><${Keys} />`}`;
+    ${own && html`<${Staff} me=${me} /><${Keys} /><${Partners} />`}`;
 }
