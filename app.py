@@ -600,7 +600,10 @@ def _closing_answer(case: Any, events: list[Any]) -> Response:
 @api("/admin/cases/{case_id}/escalate", "POST", role="collector")
 def escalate_case(case_id: str) -> Response:
     broker = broker_id()
-    return _closing_answer(*bootstrap.closing_service().escalate(broker, case_id, body(schemas.ESCALATE)))
+    case, events, pack = bootstrap.closing_service().escalate(broker, case_id, body(schemas.ESCALATE))
+    answer = _closing_answer(case, events)
+    answer.body["pack"] = pack  # building: the worker emails the partner once it is built
+    return answer
 
 
 @api("/admin/cases/{case_id}/escalation/outcome", "POST", role="collector")

@@ -498,7 +498,8 @@ def pack_builds() -> PackBuilds:
     config = settings()
     return PackBuilds(packs=evidence_packs(), jobs=DynamoPackJobs(aws("dynamodb"), config.table_name),
                       cases=sweep_index(), brokers=store(),
-                      queue=lambda: SqsQueue(aws("sqs"), config.require("pack_queue_url")), clock=utc_now)
+                      queue=lambda: SqsQueue(aws("sqs"), config.require("pack_queue_url")), clock=utc_now,
+                      on_ready=lambda *args: closing_service().pack_ready(*args))
 
 
 @functools.cache
@@ -509,7 +510,7 @@ def closing_service() -> ClosingService:
 
     return ClosingService(cases=case_service(), partners=DynamoPartnerStore(aws("dynamodb"), settings().table_name),
                           policies=policy_service(), packs=evidence_packs(), renderer=Templates(),
-                          mailer=mailer(), links=pay_links(), clock=utc_now)
+                          mailer=mailer(), links=pay_links, clock=utc_now, builds=pack_builds())
 
 
 # --- staff: sign-in, roles, the team -------------------------------------------------------------------------

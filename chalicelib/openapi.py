@@ -557,6 +557,9 @@ EVIDENCE_PACK_STATUS = {"type": "object", "required": ["case_id", "pack_id", "st
     "error": {"type": "string", "description": "failed: why (not_found: the case is gone; build_failed)"}},
     "if": {"properties": {"status": {"const": "ready"}}},
     "then": {"required": EVIDENCE_PACK["required"]}}
+# The escalated case and its pack's build: the worker emails the partner the link once it is built.
+ESCALATE_ANSWER = {"type": "object", "allOf": [ADMIN_CASE], "required": ["pack"],
+                   "properties": {"pack": EVIDENCE_PACK_STATUS}}
 _OWNER = " (owners only)"
 ROUTES.update({
     ("/admin/partners", "POST"): {"summary": "Add a collections partner (agency, law firm or mediator)",
@@ -572,9 +575,10 @@ ROUTES.update({
         "summary": "Remove a partner; cases with it keep the terms they were escalated with",
         "security": "broker", "response": PARTNER_VIEW, "errors": [400, 401, 404]},
     ("/admin/cases/{case_id}/escalate", "POST"): {
-        "summary": "Hand the case to a partner: status escalated, the customer's formal notice, the partner's "
-                   "evidence pack by a link that expires in 7 days", "security": "broker",
-        "request": schemas.ESCALATE, "status": 201, "response": ADMIN_CASE},
+        "summary": "Hand the case to a partner: status escalated, the customer's formal notice; the partner's "
+                   "evidence pack is queued (pack: its build) and emailed by a link that expires in 7 days once "
+                   "built", "security": "broker",
+        "request": schemas.ESCALATE, "status": 201, "response": ESCALATE_ANSWER},
     ("/admin/cases/{case_id}/escalation/outcome", "POST"): {
         "summary": "Record what the partner reports: money collected (a payment in the ledger), its fee, closed, "
                    "returned to the broker", "security": "broker", "request": schemas.ESCALATION_OUTCOME,

@@ -49,6 +49,23 @@ class DynamoPackJobs:
     def record(self, broker_id: str, case_id: str, pack_id: str, job: dict[str, Any]) -> None:
         self._db.put_item(TableName=self._table, Item={**_key(broker_id, case_id, pack_id), **self._fields(job)})
 
+    def claim(self, broker_id: str, case_id: str, pack_id: str, flag: str) -> bool:
+        """Set `flag` on the build unless it is set: True for the one caller that set it."""
+        try:
+            self._db.update_item(TableName=self._table, Key=_key(broker_id, case_id, pack_id),
+                                 UpdateExpression="SET #f = :t", ConditionExpression="attribute_not_exists(#f)",
+                                 ExpressionAttributeNames={"#f": flag},
+                                 ExpressionAttributeValues={":t": {"BOOL": True}})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, broker_id: str, case_id: str, pack_id: str, flag: str) -> None:
+        self._db.update_item(TableName=self._table, Key=_key(broker_id, case_id, pack_id),
+                             UpdateExpression="REMOVE #f", ExpressionAttributeNames={"#f": flag})
+
     @staticmethod
     def _fields(job: dict[str, Any]) -> dict[str, Any]:
         return {"status": {"S": job["status"]}, "started_at": {"S": job["started_at"]},

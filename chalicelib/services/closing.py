@@ -1,15 +1,17 @@
 """Closing use cases: partners, escalation with its evidence pack, partner outcomes, mediation, write-off.
 
 An escalation is stored first (the `escalated` event names the partner, its fee and when the pack's
-link expires); then the pack is built from the stored history, the partner gets its link and the
-customer the policy's formal notice, and `escalation_sent` records the pack's manifest hash and the
-message ids. A failure after the first write leaves the escalation stored and logged: the broker can
-send the pack again with GET .../evidence-pack.
+link expires), the customer gets the policy's formal notice and the pack's build is queued (pack_builds:
+a large case takes longer to build than API Gateway waits). The evidence pack worker builds it, then
+`pack_ready` emails the partner its link and `escalation_sent` records the pack's manifest hash and the
+message ids, once per build however often SQS delivers it. A failure after the first write leaves the
+escalation stored and logged: the broker can send the pack again with GET .../evidence-pack.
 """
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -21,8 +23,9 @@ from chalicelib.domain.pack import pack_key
 from chalicelib.domain.partners import Partner, new_partner, updated
 from chalicelib.ports import Clock, Mailer, Renderer
 from chalicelib.services.cases import CaseService
-from chalicelib.services.evidence_packs import EvidencePacks
+from chalicelib.services.evidence_packs import BuiltPack, EvidencePacks
 from chalicelib.services.notices import send_notice
+from chalicelib.services.pack_builds import PackBuilds
 from chalicelib.services.payments import LATEST_OFFSET
 from chalicelib.services.statement_document import message_model
 
@@ -54,14 +57,16 @@ def new_partner_id() -> str:
 
 class ClosingService:
     def __init__(self, *, cases: CaseService, partners: PartnerStore, policies: Policies, packs: EvidencePacks,
-                 renderer: Renderer, mailer: Mailer, links: Links, clock: Clock) -> None:
+                 renderer: Renderer, mailer: Mailer, links: Callable[[], Links], clock: Clock,
+                 builds: PackBuilds) -> None:
         self._cases = cases
+        self._builds = builds
         self._partners = partners
         self._policies = policies
         self._packs = packs
         self._renderer = renderer
         self._mailer = mailer
-        self._links = links
+        self._links = links  # only the request needs pay links (and their keys), not the worker
         self._clock = clock
 
     # --- partners ----------------------------------------------------------------------------------
@@ -90,7 +95,9 @@ class ClosingService:
 
     # --- escalation --------------------------------------------------------------------------------
 
-    def escalate(self, broker_id: str, case_id: str, body: dict[str, Any]) -> tuple[Case, list[Event]]:
+    def escalate(self, broker_id: str, case_id: str,
+                 body: dict[str, Any]) -> tuple[Case, list[Event], dict[str, Any]]:
+        """The stored escalation, its history and the queued pack's build (GET its status_url)."""
         partner = self._partners.get(broker_id, body["partner_id"])
         now = self._clock()
         key = pack_key(broker_id, case_id, iso(now))
@@ -99,21 +106,31 @@ class ClosingService:
             case, policy, partner, self._clock(), note=body.get("note"), pack_key=key,
             link_expires_at=now + PARTNER_LINK))
         case = done.case
-        built = self._packs.build(broker_id, case_id, key)
-        url, expires_at = self._packs.link(built, case_id, PARTNER_LINK)
         escalated = next(e for e in done.events if e.type == "escalated")
-        partner_message = self._to_partner(case, escalated, partner, url, expires_at, built.sha256, body.get("note"))
         customer_message = send_notice(
             renderer=self._renderer, mailer=self._mailer, sender=policy.sender, clock=self._clock, case=case,
             event=escalated, to_broker=False, template=escalated.data["notice_template"],
             model=message_model(case, template=escalated.data["notice_template"], balance=case.balance.as_dict(),
-                                on=now.date(), pay_url=self._links.url(case)))
-        sent = self._cases.change(broker_id, case_id, lambda current: record(
+                                on=now.date(), pay_url=self._links().url(case)))
+        build = self._builds.queue_for(broker_id, case_id, case.version, key, {
+            "partner_id": partner.partner_id, "seq": escalated.seq, "note": body.get("note"),
+            "customer_message_id": customer_message})
+        return case, list(done.history), build
+
+    def pack_ready(self, broker_id: str, case_id: str, hand_on: dict[str, Any], built: BuiltPack) -> None:
+        """The worker built an escalation's pack: the partner gets its link, `escalation_sent` records it."""
+        case, events, _ = self._cases.get(broker_id, case_id, before=hand_on["seq"] + 1)
+        escalated = next(e for e in events if e.seq == hand_on["seq"])
+        partner = self._partners.get(broker_id, hand_on["partner_id"])
+        url, expires_at = self._packs.link(built, case_id, PARTNER_LINK)
+        partner_message = self._to_partner(case, escalated, partner, url, expires_at, built.sha256,
+                                           hand_on.get("note"))
+        self._cases.change(broker_id, case_id, lambda current: record(
             current, self._clock(), "system", [("escalation_sent", {
-                "partner_id": partner.partner_id, "pack_key": key, "manifest_sha256": built.sha256,
+                "partner_id": partner.partner_id, "pack_key": built.key, "manifest_sha256": built.sha256,
                 "pack_version": built.version, "link_expires_at": expires_at,
-                "partner_message_id": partner_message, "customer_message_id": customer_message})]))
-        return sent.case, list(done.history) + list(sent.events)
+                "partner_message_id": partner_message,
+                "customer_message_id": hand_on.get("customer_message_id")})]))
 
     def _to_partner(self, case: Case, event: Event, partner: Partner, url: str, expires_at: str,
                     manifest_sha256: str, note: str | None) -> str | None:

@@ -31,6 +31,10 @@ class PackJobs(Protocol):
 
     def record(self, broker_id: str, case_id: str, pack_id: str, job: dict[str, Any]) -> None: ...
 
+    def claim(self, broker_id: str, case_id: str, pack_id: str, flag: str) -> bool: ...
+
+    def release(self, broker_id: str, case_id: str, pack_id: str, flag: str) -> None: ...
+
 
 class Queue(Protocol):
     def send(self, body: str, delay_seconds: int = 0) -> None: ...
@@ -42,8 +46,9 @@ def status_path(case_id: str, pack_id: str) -> str:
 
 class PackBuilds:
     def __init__(self, *, packs: EvidencePacks, jobs: PackJobs, cases: CaseReader, brokers: BrokerStore,
-                 queue: Any, clock: Clock) -> None:
+                 queue: Any, clock: Clock, on_ready: Any = None) -> None:
         self._packs = packs
+        self._on_ready = on_ready  # a callable (job, BuiltPack) for a job that hands the pack on (escalation)
         self._jobs = jobs
         self._cases = cases
         self._brokers = brokers
@@ -68,6 +73,18 @@ class PackBuilds:
                                                         "pack_id": pack_id})
         return 202, self.status(broker_id, case_id, pack_id)
 
+    def queue_for(self, broker_id: str, case_id: str, version: int, key: str,
+                  hand_on: dict[str, Any]) -> dict[str, Any]:
+        """Queue the build of a just-written head into `key`; the worker then hands it on (`on_ready`)."""
+        locale = self._brokers.get_broker(broker_id).locale
+        pack_id = f"v{version}-{locale}"
+        job = {"status": "building", "started_at": iso(self._clock()), "locale": locale, "version": version,
+               "key": key, "hand_on": hand_on}
+        self._jobs.record(broker_id, case_id, pack_id, job)  # a head written just now has no build yet
+        self._queue().send(json.dumps({"broker_id": broker_id, "case_id": case_id, "pack_id": pack_id,
+                                       "locale": locale}))
+        return self._answer(case_id, pack_id, job)
+
     def status(self, broker_id: str, case_id: str, pack_id: str) -> dict[str, Any]:
         self._cases.get_case(broker_id, case_id)  # another broker's case is a 404 here too
         return self._answer(case_id, pack_id, self._jobs.require(broker_id, case_id, pack_id))
@@ -78,19 +95,34 @@ class PackBuilds:
         message = json.loads(body)
         broker_id, case_id, pack_id = message["broker_id"], message["case_id"], message["pack_id"]
         job = self._jobs.get(broker_id, case_id, pack_id)
-        if job is None or job["status"] == "ready":
-            return  # SQS delivered it twice: the first delivery built it
-        try:
-            built = self._packs.build(broker_id, case_id, pack.pack_key(broker_id, case_id, iso(self._clock())),
-                                      message["locale"])
-        except PortalError as exc:  # the case is gone, say: no retry can help
-            self._jobs.record(broker_id, case_id, pack_id, {**job, "status": "failed", "error": exc.code})
+        if job is None:
             return
+        if job["status"] != "ready":  # else SQS delivered it twice: the first delivery built it
+            job = self._build(broker_id, case_id, pack_id, job, message["locale"], attempt)
+        if job["status"] == "ready" and "hand_on" in job and self._on_ready is not None \
+                and self._jobs.claim(broker_id, case_id, pack_id, "handed_on"):
+            try:
+                self._on_ready(broker_id, case_id, job["hand_on"], _built(job["built"]))
+            except Exception:
+                self._jobs.release(broker_id, case_id, pack_id, "handed_on")  # the retry hands it on
+                raise
+
+    def _build(self, broker_id: str, case_id: str, pack_id: str, job: dict[str, Any], locale: str,
+               attempt: int) -> dict[str, Any]:
+        try:
+            built = self._packs.build(broker_id, case_id, job.get("key") or pack.pack_key(
+                broker_id, case_id, iso(self._clock())), locale)
+        except PortalError as exc:  # the case is gone, say: no retry can help
+            failed = {**job, "status": "failed", "error": exc.code}
+            self._jobs.record(broker_id, case_id, pack_id, failed)
+            return failed
         except Exception:
             if attempt >= MAX_ATTEMPTS:
                 self._jobs.record(broker_id, case_id, pack_id, {**job, "status": "failed", "error": "build_failed"})
             raise
-        self._jobs.record(broker_id, case_id, pack_id, {**job, "status": "ready", "built": built.as_dict()})
+        ready = {**job, "status": "ready", "built": built.as_dict()}
+        self._jobs.record(broker_id, case_id, pack_id, ready)
+        return ready
 
     def _answer(self, case_id: str, pack_id: str, job: dict[str, Any]) -> dict[str, Any]:
         answer: dict[str, Any] = {"case_id": case_id, "pack_id": pack_id, "status": job["status"],
@@ -98,9 +130,7 @@ class PackBuilds:
                                   "locale": job["locale"]}
         if job["status"] == "ready":
             built = job["built"]
-            url, expires_at = self._packs.link(BuiltPack(
-                built["key"], built["manifest_sha256"], built["size"], built["version"], built["head_hash"],
-                built["locale"], built["files"]), case_id, BROKER_LINK)
+            url, expires_at = self._packs.link(_built(built), case_id, BROKER_LINK)
             answer.update({"url": url, "expires_at": expires_at, **built})
         if job["status"] == "failed":
             answer["error"] = job.get("error", "build_failed")
@@ -108,3 +138,8 @@ class PackBuilds:
 
     def _stale_before(self) -> str:
         return iso(self._clock() - STALE_AFTER)
+
+
+def _built(built: dict[str, Any]) -> BuiltPack:
+    return BuiltPack(built["key"], built["manifest_sha256"], built["size"], built["version"], built["head_hash"],
+                     built["locale"], built["files"])

@@ -3,15 +3,18 @@ expires), partner outcomes, mediation and write-off. Emails are read from moto's
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 import requests
 
 from chalicelib import schemas
 from chalicelib.domain import partners
+from portal.pack_trigger import PackTrigger
 from tests.api.self_service_kit import CUSTOMER, World
 
 AGENCY = {"kind": "collection_agency", "name": "Dunning & Sons", "email": "cases@dunning.test", "fee_bp": 1500,
@@ -38,6 +41,14 @@ def add_partner(world: World, **fields: Any) -> dict[str, Any]:
 
 def escalate(world: World, case_id: str, partner_id: str, **body: Any) -> Any:
     return world.broker(f"/admin/cases/{case_id}/escalate", {"partner_id": partner_id, **body})
+
+
+def deliver_packs() -> int:
+    """Play the evidence pack queue's trigger until it is empty: how many messages the worker got."""
+    trigger, delivered = PackTrigger(boto3.client("sqs"), os.environ["PACK_QUEUE_URL"]), 0
+    while trigger.deliver():
+        delivered += 1
+    return delivered
 
 
 def types(world: World, case_id: str) -> list[str]:
@@ -102,8 +113,16 @@ def test_the_ladder_marks_a_case_ready_and_the_broker_confirms_the_escalation(wo
     assert (escalated["partner_id"], escalated["fee_bp"], escalated["via"]) == (agency["partner_id"], 1500, "ladder")
     assert escalated["link_expires_at"] > world.now.isoformat()[:10]
 
-    # The customer gets the policy's formal notice; the partner the pack by a link that expires.
+    # The customer gets the policy's formal notice at once; the pack is queued, not built in the request.
     assert world.subjects(CUSTOMER)[-1] == "Account referred: invoice INV-1"
+    assert answer.json_body["pack"]["status"] == "building" and world.emails("cases@dunning.test") == []
+    assert "escalation_sent" not in types(world, case_id)
+
+    # The evidence pack worker builds it; the partner gets it by a link that expires.
+    assert deliver_packs() == 1
+    status = world.client.http.get(answer.json_body["pack"]["status_url"],
+                                   headers={"Authorization": f"Bearer {world.key}"})
+    assert status.json_body["status"] == "ready"
     to_partner = world.emails("cases@dunning.test")
     assert len(to_partner) == 1 and "Customer stopped answering" in to_partner[0].text
     url = next(word for word in to_partner[0].text.split() if word.startswith("http"))
@@ -114,6 +133,22 @@ def test_the_ladder_marks_a_case_ready_and_the_broker_confirms_the_escalation(wo
     assert {"statement.pdf", "timeline.json", "manifest.json"} <= set(names)
     sent = world.events(case_id, "escalation_sent")[0].data
     assert sent["manifest_sha256"] in to_partner[0].text and sent["partner_message_id"]
+    assert sent["customer_message_id"] and sent["pack_key"] == escalated["pack_key"]
+
+
+def test_a_build_message_delivered_twice_emails_the_partner_once(world):
+    case_id, _ = world.open_case()
+    agency = add_partner(world)
+    answer = escalate(world, case_id, agency["partner_id"])
+    assert answer.status_code == 201, answer.json_body
+    sqs, url = boto3.client("sqs"), os.environ["PACK_QUEUE_URL"]
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    sqs.send_message(QueueUrl=url, MessageBody=message["Body"])  # SQS may deliver a message more than once
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+
+    assert deliver_packs() == 2
+    assert len(world.emails("cases@dunning.test")) == 1
+    assert types(world, case_id).count("escalation_sent") == 1
 
 
 def test_a_partner_that_contacts_the_customer_itself_stops_the_ladder_until_the_case_returns(world):

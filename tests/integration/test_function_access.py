@@ -57,11 +57,13 @@ SQS_TRIGGER = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttribute
 # five refused sends (tests/integration/test_reminders.py) and queues a throttled one again
 # (tests/integration/test_sending_limits.py); the import worker queues the next chunk of a file over 500 rows
 # (tests/integration/test_import_infra.py); the webhook delivery function emails the broker when an endpoint
-# has failed for 3 days (tests/api/test_outbound_webhooks.py). A resource is a template resource or an ARN.
+# has failed for 3 days (tests/api/test_outbound_webhooks.py); the API links a pack the worker has built
+# (tests/api/test_evidence_pack.py). A resource is a template resource (with a key under its ARN) or an ARN.
 SENDER_IDENTITY = f"arn:aws:ses:{fa.REGION}:{fa.ACCOUNT}:identity/{DEFAULT_POLICY.sender.from_email.split('@', 1)[1]}"
 NOT_EXERCISED = {"ReminderWorker": {("sqs:SendMessage", "ReminderDeadLetters"), ("REMINDER_DLQ_URL", ""),
                                    ("sqs:SendMessage", "ReminderQueue"), ("REMINDER_QUEUE_URL", "")},
                  "ImportWorker": {("sqs:SendMessage", "ImportQueue"), ("IMPORT_QUEUE_URL", "")},
+                 "APIHandler": {("s3:GetObject", "EvidenceBucket/packs/p.zip")},
                  # Read where the import service is built (the case store it builds needs it), used only
                  # by the worker, which creates the cases.
                  "ImportUploaded": {("ANCHOR_BUCKET", "")},
@@ -534,8 +536,8 @@ def test_no_role_grants_what_its_function_never_does(world):
                                else set())
         wanted = needs_of(world, run) + [
             fa.Need(action, resource if resource.startswith("arn:") or resource == "*"
-                    else world.resolve.get_att(resource, "Arn"), (),
-                    "not exercised here")
+                    else "/".join([world.resolve.get_att(resource.split("/", 1)[0], "Arn"), *resource.split("/")[1:]]),
+                    (), "not exercised here")
             for action, resource in NOT_EXERCISED.get(name, set()) if resource]
         unused = fa.unused(wanted, fa.statements(role_of(world, name), world.resolve), platform)
         if unused:
@@ -584,7 +586,7 @@ def test_every_mail_of_every_function_goes_out_with_the_stacks_configuration_set
     sent = {name: [p.get("ConfigurationSetName") for _, _, op, p in run.calls.made if op == "SendEmail"]
             for name, run in world.runs.items()}
     assert {name for name, sets in sent.items() if sets} >= {"APIHandler", "ReminderWorker", "BrokerDigest",
-                                                              "SesEvents"}
+                                                              "SesEvents", "EvidencePackWorker"}
     assert {name: sets for name, sets in sent.items() if set(sets) - {configuration_set}} == {}
     asked = {name for name, run in world.runs.items() for _, _, op, _ in run.calls.made if op == "GetSendQuota"}
     assert asked == {name for name, sets in sent.items() if sets}
