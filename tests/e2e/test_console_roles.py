@@ -3,6 +3,7 @@ a viewer reads, a collector works cases, an owner runs settings, staff and API k
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
@@ -70,7 +71,16 @@ def test_a_viewer_sees_no_action_on_any_screen_and_cannot_act_through_the_api(st
         assert (status, answer["error"]["code"]) == (403, "forbidden"), (path, answer)
 
 
-def test_an_owner_saves_the_sender_details(stack: Demo, console_tab: Any) -> None:
+@pytest.fixture
+def restored_settings(stack: Demo) -> Iterator[None]:
+    """The demo broker's details as they were: cases the page's tests open later carry them."""
+    url = f"{stack.api_url}/admin/settings"
+    _, before = api_json(url, id_token(stack, "owner"))
+    yield
+    api_json(url, id_token(stack, "owner"), {k: v for k, v in before.items() if v is not None}, "PUT")
+
+
+def test_an_owner_saves_the_sender_details(stack: Demo, console_tab: Any, restored_settings: None) -> None:
     page = console_tab
     sign_in(page, stack, "owner", screen="settings")
     settled(page)
