@@ -13,6 +13,8 @@ from tests.e2e.browser import axe_violations
 from tests.e2e.stack import Demo, admin_case, create_case, http
 
 pytestmark = pytest.mark.e2e
+# Several writes in a row, each saved to disk by the demo before it answers: seconds late in a long session.
+ACTION_MS = 20_000
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
@@ -30,7 +32,8 @@ def test_a_dispute_with_a_pdf_reaches_the_broker_and_pauses_the_reminders(stack:
     assert axe_violations(page) == []  # the open dispute form, filled in
     page.get_by_role("button", name="Open the dispute").click()
 
-    expect(page.locator("#c-msg")).to_have_text(re.compile(r"^Your dispute is open\. .+ will answer you\.$"))
+    expect(page.locator("#c-msg")).to_have_text(re.compile(r"^Your dispute is open\. .+ will answer you\.$"),
+                                                timeout=ACTION_MS)
     expect(page.locator("#c-status")).to_have_text("Disputed")
     expect(page.locator("#c-timeline")).to_contain_text("Dispute opened")
     expect(page.locator("summary", has_text="Dispute this invoice")).to_be_hidden()

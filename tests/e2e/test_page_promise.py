@@ -12,6 +12,8 @@ from tests.e2e.browser import axe_violations
 from tests.e2e.stack import Demo, admin_case, create_case
 
 pytestmark = pytest.mark.e2e
+# Several writes in a row, each saved to disk by the demo before it answers: seconds late in a long session.
+ACTION_MS = 20_000
 
 
 def test_a_promise_to_pay_shows_promised_and_pauses_the_reminders_until_that_date(stack: Demo, page: Any) -> None:
@@ -24,7 +26,8 @@ def test_a_promise_to_pay_shows_promised_and_pauses_the_reminders_until_that_dat
     page.get_by_role("button", name="Send my promise").click()
 
     long_date = f"{pay_by.day} {pay_by:%B %Y}"  # en-GB, as the browser reads: 29 November 2026
-    expect(page.locator("#c-msg")).to_have_text(f"Thank you. We have noted your promise to pay by {long_date}.")
+    expect(page.locator("#c-msg")).to_have_text(f"Thank you. We have noted your promise to pay by {long_date}.",
+                                                timeout=ACTION_MS)
     expect(page.locator("#c-status")).to_have_text("Payment promised")
     expect(page.locator("#c-timeline")).to_contain_text(f"Promise to pay by {long_date}")
     expect(page.locator("summary", has_text="Promise to pay by a date")).to_be_hidden()
