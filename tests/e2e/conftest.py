@@ -10,9 +10,11 @@ from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
 from tests.e2e.stack import Demo, api_json, create_case, free_ports
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """`python -m portal demo` on free ports with its own data directory: the stack a user runs."""
+    """`python -m portal demo` on free ports with its own data directory: the stack a user runs. One per test
+    file: the demo saves its whole state before answering each write, so a stack shared by the console's many
+    cases slowed the page's later writes past the browser's waits."""
     data_dir = tmp_path_factory.mktemp("page-stack") / ".portal"
     api, site, aws = free_ports(3)
     demo = Demo(data_dir, data_dir.parent / "demo.log", "--api-port", str(api), "--site-port", str(site),
@@ -60,7 +62,7 @@ def page(context: Any) -> Iterator[Any]:
     assert problems.items == []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def payments(stack: Demo) -> Demo:
     """The demo takes payments through its Stripe stand-in: checked once, and loudly if it does not."""
     probe = create_case(stack)
