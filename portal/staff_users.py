@@ -65,9 +65,8 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser]) -> Non
 
 def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
     out = output(out)
-    broker = args.broker or target.demo_broker
+    broker = target.broker(args.broker, "user")
     if not broker:
-        print("portal user: pass --broker BROKER_ID (no demo broker to default to)", file=sys.stderr)
         return 1
     cognito = target.client("cognito-idp")
     pool = target.environment.get("USER_POOL_ID") if target.environment else None

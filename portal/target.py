@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import shlex
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,13 @@ class Target:
     demo_broker: str | None = None  # the running demo's broker, the default for commands about its cases
     environment: dict[str, str] = field(default_factory=dict)  # a deployed stack's: every function's variables
     stack: str = ""  # the deployed stack's name, with --stage
+
+    def broker(self, chosen: str | None, command: str) -> str | None:
+        """`--broker`, else the running demo's; None (said on stderr) when there is neither."""
+        broker = chosen or self.demo_broker
+        if not broker:
+            print(f"portal {command}: pass --broker BROKER_ID (no demo broker to default to)", file=sys.stderr)
+        return broker
 
 
 def demo_running(data_dir: Path) -> bool:

@@ -31,9 +31,8 @@ def register(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
 
 def command(args: argparse.Namespace, target: Target, out: TextIO | None = None) -> int:
     out = output(out)
-    broker = args.broker or target.demo_broker
+    broker = target.broker(args.broker, "verify")
     if not broker:
-        print("portal verify: pass --broker BROKER_ID (no demo broker to default to)", file=sys.stderr)
         return 1
     if not target.anchor_bucket:
         print("portal verify: set ANCHOR_BUCKET (the stack's AnchorBucketName output)", file=sys.stderr)

@@ -103,7 +103,7 @@ class PackBuilds:
                 and self._jobs.claim(broker_id, case_id, pack_id, "handed_on"):
             try:
                 self._on_ready(broker_id, case_id, job["hand_on"], _built(job["built"]))
-            except Exception:
+            except Exception:  # noqa: BLE001 - deliberate: undo the claim whatever failed, then re-raise for SQS
                 self._jobs.release(broker_id, case_id, pack_id, "handed_on")  # the retry hands it on
                 raise
 
@@ -116,7 +116,7 @@ class PackBuilds:
             failed = {**job, "status": "failed", "error": exc.code}
             self._jobs.record(broker_id, case_id, pack_id, failed)
             return failed
-        except Exception:
+        except Exception:  # noqa: BLE001 - deliberate: any error re-raises for SQS; the last try records failed
             if attempt >= MAX_ATTEMPTS:
                 self._jobs.record(broker_id, case_id, pack_id, {**job, "status": "failed", "error": "build_failed"})
             raise

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,19 +13,9 @@ from playwright.sync_api import expect
 
 from tests.e2e.browser import axe_violations
 from tests.e2e.console import session, settled, sign_in
-from tests.e2e.stack import ROOT, Demo, admin_case, create_case, free_ports
+from tests.e2e.stack import ROOT, Demo, admin_case, create_case
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def policy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    data_dir = tmp_path_factory.mktemp("policy-stack") / ".portal"
-    api, site, aws = free_ports(3)
-    demo = Demo(data_dir, data_dir.parent / "demo.log", "--api-port", str(api), "--site-port", str(site),
-                "--aws-port", str(aws))
-    yield demo
-    demo.kill()
 
 
 def sweep(demo: Demo, at: str) -> str:
@@ -41,9 +30,9 @@ def contacts(page: Any) -> list[str]:
     return [line.split(" · ", 1)[1] for line in page.locator("#preview-list li").all_inner_texts()]
 
 
-def test_a_viewer_previews_a_change_but_has_nothing_to_save(policy_stack: Demo, console_tab: Any) -> None:
+def test_a_viewer_previews_a_change_but_has_nothing_to_save(stack: Demo, console_tab: Any) -> None:
     page = console_tab
-    sign_in(page, policy_stack, "viewer", screen="policy")
+    sign_in(page, stack, "viewer", screen="policy")
     settled(page)
     page.get_by_label("Customer's time zone").fill("Asia/Tokyo")
     page.get_by_label("Currency").select_option("JPY")
@@ -54,8 +43,8 @@ def test_a_viewer_previews_a_change_but_has_nothing_to_save(policy_stack: Demo, 
 
 
 def test_an_owner_edits_the_ladder_sees_the_preview_saves_and_the_next_sweep_follows_it(
-        policy_stack: Demo, console_tab: Any) -> None:
-    stack = policy_stack
+        stack: Demo, console_tab: Any) -> None:
+    stack = stack
     case = create_case(stack, name="Sven Sweep", amount=50_000, days_overdue=5)  # opened under the default
     owner = session(stack, "owner")["user"]["name"]
     page = console_tab
