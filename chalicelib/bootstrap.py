@@ -594,10 +594,7 @@ def next_reminder() -> NextReminder:
     from chalicelib.adapters.templates import Templates
     from chalicelib.services.reminder_preview import NextReminder
 
-    def load(broker_id: str, case_id: str) -> Any:
-        return store().load_page(broker_id, case_id, before=None, limit=1)[0]
-
-    return NextReminder(load, policy_service().policy_for, Templates(), utc_now,
+    return NextReminder(sweep_index().get_case, policy_service().policy_for, Templates(), utc_now,
                         settings().require("site_url") + PREVIEW_PAY_PATH)
 
 
@@ -610,11 +607,8 @@ def broker_settings() -> BrokerSettings:
 
 
 def broker_time_zone(broker_id: str) -> str:
-    """The time zone of the broker's notification settings (UTC until they set one)."""
-    from chalicelib.domain.notifications import preferences
-
-    stored = notice_store().preferences(broker_id)
-    return preferences(stored[0], stored[1]).timezone if stored else "UTC"
+    """The time zone of the broker's notification settings (UTC until they set one), cached per container."""
+    return broker_notices().preferences(broker_id).timezone
 
 
 @functools.cache

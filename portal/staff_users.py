@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from chalicelib.adapters.cognito import BROKER_ATTRIBUTE, CognitoStaff
-from chalicelib.domain.staff import ROLES
+from chalicelib.domain.staff import ROLES, Principal
+from chalicelib.services.staff import StaffDirectory
 from portal.target import Target
 from portal.terminal import output, safe
 
@@ -94,10 +95,7 @@ def command(args: argparse.Namespace, target: Target, out: TextIO | None = None)
     if not matches:
         print(safe(f"portal user remove: {args.user} is not a member of broker {broker}"), file=sys.stderr)
         return 1
-    owners = [u for u in staff.users(broker) if u["role"] == "owner"]
-    if matches[0]["role"] == "owner" and len(owners) == 1:
-        print("portal user remove: that is the broker's last owner; invite another owner first", file=sys.stderr)
-        return 1
-    staff.remove(broker, matches[0]["id"])
+    # The operator acts as a server would (not as one of the staff): the directory's own rules apply.
+    StaffDirectory(staff).remove(Principal(broker, "owner", "operator", "portal", "portal"), matches[0]["id"])
     print(safe(f"removed {matches[0]['email']}"), file=out)
     return 0

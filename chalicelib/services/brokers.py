@@ -98,9 +98,6 @@ class BrokerAuth:
         self._monotonic = monotonic
         self._accepted: dict[str, tuple[Principal, float]] = {}
 
-    def authenticate(self, authorization: str | None) -> str:
-        return self.identify(authorization).broker_id
-
     def identify(self, authorization: str | None) -> Principal:
         """The key's broker, id and name; a server's key acts as an owner."""
         api_key = bearer(authorization)

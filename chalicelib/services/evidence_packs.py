@@ -112,7 +112,3 @@ class EvidencePacks:
         url = self._bucket().url(built.key, int(lifetime.total_seconds()), f"evidence-{case_id}-v{built.version}.zip")
         return url, iso(expires)
 
-    def for_broker(self, broker_id: str, case_id: str, locale: str | None) -> dict[str, Any]:
-        built = self.build(broker_id, case_id, pack.pack_key(broker_id, case_id, iso(self._clock())), locale)
-        url, expires_at = self.link(built, case_id, BROKER_LINK)
-        return {"case_id": case_id, "url": url, "expires_at": expires_at, **built.as_dict()}

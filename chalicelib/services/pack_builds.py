@@ -71,6 +71,7 @@ class PackBuilds:
                                                "locale": locale}))
                 log.info("evidence pack queued", extra={"broker_id": broker_id, "case_id": case_id,
                                                         "pack_id": pack_id})
+                return 202, self._answer(case_id, pack_id, fresh)  # the job just written: no second read
         return 202, self.status(broker_id, case_id, pack_id)
 
     def queue_for(self, broker_id: str, case_id: str, version: int, key: str,

@@ -196,13 +196,3 @@ def expired_pay_url(demo: Demo, case_id: str) -> str:
     links = PayLinks(SecretsKeyRing(aws.client("secretsmanager"), aws.secret_id, cache_seconds=0), demo.site_url)
     return links.url(replace(case, link=replace(case.link, expires_at=yesterday)))
 
-
-# --- the console's staff (the demo seeds one per role) ------------------------------------------------------
-
-def console_sign_in(demo: Demo, email: str) -> dict[str, Any]:
-    """POST /console/session as a demo staff member with the password the demo printed: {"tokens", "user"}."""
-    match = re.search(r"^\s+password (\S+)$", demo.output, re.M)
-    assert match, demo.output
-    status, answer = api_json(f"{demo.api_url}/console/session", "", {"email": email, "password": match.group(1)})
-    assert status == 200, answer
-    return dict(answer)

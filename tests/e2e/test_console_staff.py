@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.e2e.stack import api_json, console_sign_in, http
+from tests.e2e.console import id_token, session
+from tests.e2e.stack import api_json, http
 
 pytestmark = pytest.mark.e2e
 
@@ -19,14 +20,13 @@ def test_the_demo_prints_the_console_and_its_owners_sign_in(stack):
 
 @pytest.mark.parametrize("role", ["owner", "collector", "viewer"])
 def test_each_demo_member_signs_in_with_their_role(stack, role):
-    session = console_sign_in(stack, f"{role}@demo.example")
-    status, me = api_json(f"{stack.api_url}/admin/me", session["tokens"]["id_token"])
+    status, me = api_json(f"{stack.api_url}/admin/me", session(stack, role)["tokens"]["id_token"])
     assert status == 200 and me["user"]["role"] == role and me["user"]["kind"] == "user"
     assert me["permissions"] == {"write": role != "viewer", "own": role == "owner"}
 
 
 def test_a_viewers_write_is_refused_with_403_and_cors_names_the_site(stack):
-    token = console_sign_in(stack, "viewer@demo.example")["tokens"]["id_token"]
+    token = id_token(stack, "viewer")
     status, headers, _ = http(f"{stack.api_url}/admin/cases", token, {"customer": {}, "invoice": {}})
     assert status == 403
     assert headers.get("Access-Control-Allow-Origin") == stack.site_url
