@@ -8,15 +8,21 @@ from chalicelib.adapters import keys
 from chalicelib.domain.cases import Case
 
 
+def _encodable(text: str) -> str:
+    """Text DynamoDB accepts as UTF-8: a lone surrogate already in a stored case (a bad import) becomes '?' here,
+    in attributes used only to order and match, instead of making the case unwritable ever after."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def search_text(case: Case) -> str:
     """What `q` matches: customer name, email and invoice number, case-folded (DynamoDB's contains() is exact)."""
     c = case.customer
-    return "\n".join((c.name, c.email, case.invoice.number)).casefold()
+    return _encodable("\n".join((c.name, c.email, case.invoice.number)).casefold())
 
 
 def index_attributes(case: Case) -> dict[str, Any]:
     attrs: dict[str, Any] = {name: {"S": value} for name, value in keys.sort_keys(
-        case.invoice.due_on.isoformat(), case.balance.due, case.customer.name, case.updated_at,
+        case.invoice.due_on.isoformat(), case.balance.due, _encodable(case.customer.name), case.updated_at,
         case.case_id).items()}
     attrs.update(search={"S": search_text(case)}, currency={"S": case.balance.currency},
                  due_on={"S": case.invoice.due_on.isoformat()}, stage={"S": case.ladder.stage or "none"},

@@ -1,6 +1,6 @@
 """The dispute-evidence bucket as infra/ deploys it: encrypted, private, TLS only, uploads from the site only,
-and the API function can sign uploads and downloads under evidence/ and write and sign evidence packs under
-packs/ (and nothing else of the bucket)."""
+the API function can sign uploads and downloads under evidence/ and sign downloads of evidence packs under
+packs/, and only the pack worker writes packs (and nothing else of the bucket)."""
 from __future__ import annotations
 
 from portal import infra
@@ -32,9 +32,12 @@ def test_the_api_function_knows_the_bucket_and_may_sign_for_evidence_and_pack_ke
     s3 = [s for s in statements if any(a.startswith("s3:") for a in s["Action"]) and "EvidenceBucket" in str(s)]
     assert s3 == [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
                    "Resource": {"Fn::Sub": "${EvidenceBucket.Arn}/evidence/*"}},
-                  # evidence packs: written by the API (GET .../evidence-pack, escalation), read by presigned GET
-                  {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+                  # evidence packs: built by the pack worker, the API only signs their download links
+                  {"Effect": "Allow", "Action": ["s3:GetObject"],
                    "Resource": {"Fn::Sub": "${EvidenceBucket.Arn}/packs/*"}}]
+    worker = RESOURCES["EvidencePackWorkerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in worker if "EvidenceBucket" in str(s)] == [["s3:GetObject"],
+                                                                           ["s3:PutObject", "s3:GetObject"]]
     # A pack is a copy of the history, built again on request: it is kept 30 days (a partner's link lasts 7).
     rules = RESOURCES["EvidenceBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert {"Id": "expire-evidence-packs", "Status": "Enabled", "Prefix": "packs/", "ExpirationInDays": 30} in rules
