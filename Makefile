@@ -47,6 +47,7 @@ bench: venv
 	$(PY) bench/sweep.py
 	$(PY) bench/burst.py
 	$(PY) bench/outbox.py
+	$(PY) bench/demo_writes.py
 	$(PY) bench/verify.py
 	$(PY) bench/package_size.py
 	$(PY) bench/webhooks.py

@@ -2,7 +2,7 @@
 
 Start-up order matters: moto first (boto3 is pointed at it through the environment), then the resources
 from infra/ and the saved state, then the app's settings and the demo clock, then the servers.
-The state is saved before moto answers each write, and once more at exit (see portal/snapshot.py);
+Each write is recorded before moto answers it, and the whole state saved at exit (see portal/snapshot.py);
 the outbox (portal/outbox.py) and the demo clock (portal/clock.py) live in the data directory too.
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ def write_demo_file(data_dir: Path, info: dict[str, Any]) -> None:
 
 def reset(data_dir: Path) -> None:
     """Forget the saved state, the outbox, the clock and the demo broker (only the files the demo wrote)."""
-    for name in (DEMO_FILE, STATE_FILE, OUTBOX_FILE, CLOCK_FILE):
+    for name in (DEMO_FILE, STATE_FILE, snapshot.journal_path(Path(STATE_FILE)).name, OUTBOX_FILE, CLOCK_FILE):
         (data_dir / name).unlink(missing_ok=True)
         (data_dir / f"{name}.tmp").unlink(missing_ok=True)
 
@@ -125,7 +125,7 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     restored = snapshot.restore(client, names, state) if state else 0
 
     clock = DemoClock(data_dir)
-    saver = snapshot.Saver(data_dir / STATE_FILE, client, names)
+    saver = snapshot.Saver(data_dir / STATE_FILE, client, names, seq=state["seq"] if state else 0)
     outbox = Outbox(data_dir / OUTBOX_FILE, clock.now)
     moto.watchers += [saver.watch, outbox.watch]
     saver.changed()
@@ -241,7 +241,7 @@ def _print_summary(out: TextIO, options: DemoOptions, endpoint: str, api_url: st
     p(f"  Outbox {site_url}/outbox  (every email and SMS sent; as JSON: {site_url}/outbox.json)")
     p(f"  Stripe {stripe_line}")
     origin = f"restored {restored} items from" if restored else "saving to"
-    p(f"  State  {origin} {data_dir / STATE_FILE}: saved before each change is acknowledged; --reset starts afresh")
+    p(f"  State  {origin} {data_dir / STATE_FILE}: on disk before each change is acknowledged; --reset starts afresh")
     p(f"  Clock  {iso(now)} (the demo clock: `portal sweep --at` and `portal clock --set` move it)")
     p("")
     cases = _print_broker(p, data_dir, broker, now.date())

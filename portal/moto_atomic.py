@@ -36,6 +36,7 @@ def make_dynamodb_atomic() -> None:
 
     setattr(one_at_a_time, _MARK, True)
     DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
-    from portal import moto_transactions
+    from portal import moto_query, moto_transactions
 
     moto_transactions.install()  # serialised, a transaction need only keep the items it names
+    moto_query.install()  # and a Query by key need only look at its partition
