@@ -118,7 +118,8 @@ def main() -> None:
         infra.create_anchor_bucket(boto3.client("s3"), os.environ["ANCHOR_BUCKET"], os.environ["AWS_DEFAULT_REGION"])
         infra.create_evidence_bucket(boto3.client("s3"), os.environ["EVIDENCE_BUCKET"], "http://site.bench",
                                      os.environ["AWS_DEFAULT_REGION"])
-        os.environ["PACK_QUEUE_URL"] = infra.create_pack_queue(boto3.client("sqs"), "bench-evidence-packs")
+        os.environ["PACK_QUEUE_URL"] = infra.create_function_queue(boto3.client("sqs"), "EvidencePackQueue",
+                                                                   "bench-packs")
         bootstrap.reset()
         broker, key = brokers.create_broker(bootstrap.store(), bootstrap.utc_now, "Bench Brokers")
         from chalice.test import Client

@@ -69,7 +69,7 @@ def main(rows: int) -> None:
         infra.create_link_keys_secret(boto3.client("secretsmanager"), "bench-link-keys")
         infra.create_anchor_bucket(s3, "bench-anchors", "eu-west-1")
         infra.create_import_bucket(s3, "bench-imports", "eu-west-1")
-        os.environ["IMPORT_QUEUE_URL"] = infra.create_import_queue(sqs, "bench-imports")
+        os.environ["IMPORT_QUEUE_URL"] = infra.create_function_queue(sqs, "ImportQueue", "bench-imports")
         bootstrap.reset()
         trigger = ImportTrigger(s3, sqs, "bench-imports", os.environ["IMPORT_QUEUE_URL"])
         broker, _ = brokers.create_broker(bootstrap.store(), bootstrap.utc_now, "Bench Ltd", "ar@bench.test")

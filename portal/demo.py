@@ -170,10 +170,10 @@ def _serve(options: DemoOptions, out: TextIO, stop: threading.Event, running: co
     from portal.import_trigger import ImportTrigger, run_in_background
 
     trigger = ImportTrigger(client("s3"), client("sqs"), names.imports, queue_env["IMPORT_QUEUE_URL"])
-    running.callback(run_in_background(trigger).set)
+    running.callback(run_in_background(trigger, "import-trigger").set)
     from portal.pack_trigger import PackTrigger
 
-    running.callback(run_in_background(PackTrigger(client("sqs"), queue_env["PACK_QUEUE_URL"])).set)
+    running.callback(run_in_background(PackTrigger(client("sqs"), queue_env["PACK_QUEUE_URL"]), "pack-trigger").set)
     write_atomically(data_dir / IMPORT_SAMPLE.name, IMPORT_SAMPLE.read_text(encoding="utf-8"))
     site.start()
     running.callback(site.stop)

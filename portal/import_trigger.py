@@ -35,15 +35,42 @@ def sqs_event(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
                          "eventSourceARN": queue_arn, "awsRegion": queue_arn.split(":")[3]}]}
 
 
+class SqsSource:
+    """A queue's Lambda event source: one message at a time to `handler` as an SQS event, deleted only when
+    the handler returns (one that raises comes back after the visibility timeout, its receive count up)."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs, self._queue_url = sqs, queue_url
+        self._queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+
+    def deliver_one(self, handler: Any) -> int:
+        """The next queued message, if any, to `handler`; how many were handed over (0 or 1)."""
+        messages = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0,
+                                             AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+        for message in messages:
+            if call(handler, sqs_event(message, self._queue_arn)):
+                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+
+def call(handler: Any, event: dict[str, Any]) -> bool:
+    """Invoke a function as Lambda would; False when it raised (AWS retries it; so do we)."""
+    try:
+        handler(event, None)
+    except Exception:  # a Lambda that raised: the event or message stays to be delivered again
+        log.exception("function failed")
+        return False
+    return True
+
+
 class ImportTrigger:
     """Delivers new import files and queued chunks to the app's two import functions."""
 
     def __init__(self, s3: Any, sqs: Any, bucket: str, queue_url: str) -> None:
-        self._s3, self._sqs = s3, sqs
-        self._bucket, self._queue_url = bucket, queue_url
+        self._s3, self._bucket = s3, bucket
+        self._queue = SqsSource(sqs, queue_url)
         self._seen: set[tuple[str, str]] = set()
-        self._queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
 
     def deliver(self) -> int:
         """One round: S3 events for new files, or else one queued continuation; how many calls were made."""
@@ -55,30 +82,15 @@ class ImportTrigger:
             if (obj["Key"], obj["ETag"]) in self._seen:
                 continue
             # Lambda retries an event whose function failed: it is marked seen only once handled.
-            if self.call(import_uploaded, s3_event(self._bucket, obj["Key"], obj["Size"], obj["ETag"])):
+            if call(import_uploaded, s3_event(self._bucket, obj["Key"], obj["Size"], obj["ETag"])):
                 self._seen.add((obj["Key"], obj["ETag"]))
             handled += 1
         if handled:
             return handled  # one kind of call per round, so a caller can watch each step
-        messages = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=1,
-                                             WaitTimeSeconds=0).get("Messages", [])
-        for message in messages:
-            if self.call(import_worker, sqs_event(message, self._queue_arn)):
-                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
-            handled += 1
-        return handled
-
-    @staticmethod
-    def call(handler: Any, event: dict[str, Any]) -> bool:
-        try:
-            handler(event, None)
-        except Exception:  # a Lambda that raised: AWS retries it; so do we (the message stays queued)
-            log.exception("function failed")
-            return False
-        return True
+        return self._queue.deliver_one(import_worker)
 
 
-def run_in_background(trigger: Any, every: float = 0.5) -> threading.Event:
+def run_in_background(trigger: Any, name: str, every: float = 0.5) -> threading.Event:
     """The demo's S3 and SQS event delivery, on a thread until the returned event is set."""
     stop = threading.Event()
 
@@ -89,7 +101,7 @@ def run_in_background(trigger: Any, every: float = 0.5) -> threading.Event:
                     if stop.is_set():
                         return
             except Exception:  # moto stopping under us at exit; the next round tries again
-                log.exception("import trigger round failed")
+                log.exception("%s round failed", name)
 
-    threading.Thread(target=loop, name="import-trigger", daemon=True).start()
+    threading.Thread(target=loop, name=name, daemon=True).start()
     return stop

@@ -173,16 +173,10 @@ def create_import_bucket(client: Any, name: str, region: str) -> None:
         for rule in props["LifecycleConfiguration"]["Rules"]]})
 
 
-def create_import_queue(client: Any, name: str) -> str:
-    """The queue that carries an import from chunk to chunk (its visibility timeout from infra/); its URL."""
-    props = template()["Resources"]["ImportQueue"]["Properties"]
-    return str(client.create_queue(QueueName=name, Attributes={
-        "VisibilityTimeout": str(props["VisibilityTimeout"])})["QueueUrl"])
-
-
-def create_pack_queue(client: Any, name: str) -> str:
-    """The queue of evidence pack builds (its visibility timeout from infra/); its URL."""
-    props = template()["Resources"]["EvidencePackQueue"]["Properties"]
+def create_function_queue(client: Any, resource: str, name: str) -> str:
+    """A queue that feeds a function, as infra/'s `resource` (ImportQueue: an import from chunk to chunk;
+    EvidencePackQueue: pack builds) defines its visibility timeout; its URL."""
+    props = template()["Resources"][resource]["Properties"]
     return str(client.create_queue(QueueName=name, Attributes={
         "VisibilityTimeout": str(props["VisibilityTimeout"])})["QueueUrl"])
 

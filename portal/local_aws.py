@@ -143,9 +143,9 @@ def create_resources(client: Callable[[str], Any], names: LocalResources,
     infra.verify_sender(client("sesv2"), DEFAULT_POLICY.sender.from_email.rsplit("@", 1)[-1])
     webhook_queue_url, _ = infra.create_webhook_queues(client("sqs"))
     infra.create_import_bucket(client("s3"), names.imports, REGION)
-    import_queue_url = infra.create_import_queue(client("sqs"), names.import_queue)
+    import_queue_url = infra.create_function_queue(client("sqs"), "ImportQueue", names.import_queue)
     pool_id, client_id = infra.create_staff_pool(client("cognito-idp"), names.staff_pool)
-    pack_queue_url = infra.create_pack_queue(client("sqs"), names.pack_queue)
+    pack_queue_url = infra.create_function_queue(client("sqs"), "EvidencePackQueue", names.pack_queue)
     return {"USER_POOL_ID": pool_id, "USER_POOL_CLIENT_ID": client_id,
             "REMINDER_QUEUE_URL": queue_url, "REMINDER_DLQ_URL": dlq_url, "ANCHOR_BUCKET": names.anchors,
             "WEBHOOK_QUEUE_URL": webhook_queue_url, "IMPORT_BUCKET": names.imports,

@@ -47,6 +47,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         infra.create_link_keys_secret(boto3.client("secretsmanager"), SECRET)
         infra.create_anchor_bucket(boto3.client("s3"), ANCHORS, "eu-west-1")
         infra.create_import_bucket(boto3.client("s3"), IMPORTS, "eu-west-1")
+        monkeypatch.setenv("PACK_QUEUE_URL", infra.create_function_queue(boto3.client("sqs"), "EvidencePackQueue",
+                                                                          "evidence-packs"))
         bootstrap.reset()
         yield
     bootstrap.reset()

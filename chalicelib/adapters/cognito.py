@@ -205,16 +205,22 @@ class CognitoStaff:
         """The broker's staff with their role and status (an invitation not yet taken up: invited)."""
         found: dict[str, dict[str, Any]] = {}
         for role in ROLES:  # ascending: a user in two groups shows with the higher role
-            pages = self._cognito.get_paginator("list_users_in_group").paginate(UserPoolId=self._pool,
-                                                                                 GroupName=role)
-            for user in (u for page in pages for u in page.get("Users", [])):
-                attributes = _attributes(user.get("Attributes", []))
-                if attributes.get(BROKER_ATTRIBUTE) != broker_id:
-                    continue
-                found[user["Username"]] = self._view(user["Username"], attributes, role, user.get("UserStatus", ""))
+            found.update(self._in_group(broker_id, role))
         for user in found.values():
             user["mfa"] = self.mfa(broker_id, user["id"])
         return sorted(found.values(), key=lambda u: (u["name"].lower(), u["email"]))
+
+    def owner_ids(self, broker_id: str) -> list[str]:
+        """The broker's owners: their group alone, and no per-user reads."""
+        return [user["id"] for _, user in self._in_group(broker_id, "owner")]
+
+    def _in_group(self, broker_id: str, role: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(user name, as `users` shows them before their MFA is read) of the broker's members in one role's group."""
+        pages = self._cognito.get_paginator("list_users_in_group").paginate(UserPoolId=self._pool, GroupName=role)
+        for user in (u for page in pages for u in page.get("Users", [])):
+            attributes = _attributes(user.get("Attributes", []))
+            if attributes.get(BROKER_ATTRIBUTE) == broker_id:
+                yield user["Username"], self._view(user["Username"], attributes, role, user.get("UserStatus", ""))
 
     @staticmethod
     def _view(user_id: str, attributes: dict[str, str], role: str, status: str) -> dict[str, Any]:

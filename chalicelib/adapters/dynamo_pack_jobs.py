@@ -7,11 +7,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters import keys
 from chalicelib.domain.errors import NotFound
 
 
 def _key(broker_id: str, case_id: str, pack_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"PACKS#{broker_id}#{case_id}"}, "SK": {"S": f"PACK#{pack_id}"}}
+    return {name: {"S": value} for name, value in keys.pack_job_key(broker_id, case_id, pack_id).items()}
 
 
 class DynamoPackJobs:

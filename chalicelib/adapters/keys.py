@@ -16,6 +16,16 @@ def case_pk(broker_id: str, case_id: str) -> str:
     return f"BROKER#{broker_id}#CASE#{case_id}"
 
 
+def case_pk_prefix(broker_id: str | None) -> str:
+    """What every case partition of `broker_id` (or, with None, of any broker) begins with."""
+    return case_pk(broker_id, "") if broker_id else "BROKER#"
+
+
+def pack_job_key(broker_id: str, case_id: str, pack_id: str) -> dict[str, str]:
+    """A case's evidence pack builds: their own partition, never the case's (whose Query reads the timeline)."""
+    return {"PK": f"PACKS#{broker_id}#{case_id}", "SK": f"PACK#{pack_id}"}
+
+
 def parse_case_pk(pk: str) -> tuple[str, str]:
     _, broker_id, _, case_id = pk.split("#", 3)
     return broker_id, case_id

@@ -24,7 +24,7 @@ BATCH = 25  # BatchWriteItem's limit
 
 
 def _cases(client: Any, table: str, broker_id: str | None) -> Iterator[Case]:
-    prefix = f"BROKER#{broker_id}#CASE#" if broker_id else "BROKER#"
+    prefix = keys.case_pk_prefix(broker_id)
     pages = client.get_paginator("scan").paginate(
         TableName=table, FilterExpression="SK = :case AND begins_with(PK, :prefix)",
         ExpressionAttributeValues={":case": {"S": keys.CASE_SK}, ":prefix": {"S": prefix}})

@@ -167,6 +167,5 @@ class StaffDirectory:
         self._staff.remove(principal.broker_id, user_id)
 
     def _keep_an_owner(self, principal: Principal, user_id: str, doing: str) -> None:
-        owners = [u["id"] for u in self._staff.users(principal.broker_id) if u["role"] == "owner"]
-        if owners == [user_id]:
+        if self._staff.owner_ids(principal.broker_id) == [user_id]:
             raise Conflict(f"you cannot {doing} the last owner", "user_id", code="last_owner")

@@ -29,7 +29,6 @@ class World:
     def __init__(self, client: Client, monkeypatch: pytest.MonkeyPatch, start: datetime = START) -> None:
         monkeypatch.setenv("EVIDENCE_BUCKET", BUCKET)
         infra.create_evidence_bucket(boto3.client("s3"), BUCKET, SITE, REGION)
-        monkeypatch.setenv("PACK_QUEUE_URL", infra.create_pack_queue(boto3.client("sqs"), "evidence-packs-test"))
         self.stack = Stack(monkeypatch, start)  # patches the services' clock, then rebuilds them
         self.client = client
         self.key = self.stack.key

@@ -45,10 +45,7 @@ def escalate(world: World, case_id: str, partner_id: str, **body: Any) -> Any:
 
 def deliver_packs() -> int:
     """Play the evidence pack queue's trigger until it is empty: how many messages the worker got."""
-    trigger, delivered = PackTrigger(boto3.client("sqs"), os.environ["PACK_QUEUE_URL"]), 0
-    while trigger.deliver():
-        delivered += 1
-    return delivered
+    return PackTrigger(boto3.client("sqs"), os.environ["PACK_QUEUE_URL"]).drain()
 
 
 def types(world: World, case_id: str) -> list[str]:

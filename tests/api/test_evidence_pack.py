@@ -56,9 +56,7 @@ def built(world: World, case_id: str, query: str = "", key: str | None = None) -
     queued = world.client.http.get(f"/admin/cases/{case_id}/evidence-pack{query}", headers=headers)
     assert queued.status_code == 202, queued.json_body
     assert queued.json_body["status"] == "building" and queued.headers["Location"] == queued.json_body["status_url"]
-    trigger = PackTrigger(boto3.client("sqs"), os.environ["PACK_QUEUE_URL"])
-    while trigger.deliver():
-        pass
+    PackTrigger(boto3.client("sqs"), os.environ["PACK_QUEUE_URL"]).drain()
     answer = world.client.http.get(f"/admin/cases/{case_id}/evidence-pack{query}", headers=headers)
     assert answer.status_code == 200, answer.json_body
     return answer

@@ -56,7 +56,6 @@ def credentials(client, broker, stripe_standin, console_users, monkeypatch) -> d
     the API is deployed with, so the console routes meet Cognito)."""
     monkeypatch.setenv("EVIDENCE_BUCKET", "evidence-fuzz")
     infra.create_evidence_bucket(boto3.client("s3"), "evidence-fuzz", SITE, "eu-west-1")
-    monkeypatch.setenv("PACK_QUEUE_URL", infra.create_pack_queue(boto3.client("sqs"), "evidence-packs-fuzz"))
     _, key = broker
     case = open_case(client, key)
     return {"broker": key, "pay_token": token_of(case["pay_url"]), "case_id": case["case_id"]}

@@ -24,7 +24,7 @@ HEADER = "customer_name,customer_email,invoice_number,amount,currency,issued_on,
 @pytest.fixture
 def trigger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> ImportTrigger:
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
-    url = infra.create_import_queue(sqs, "imports-test")
+    url = infra.create_function_queue(sqs, "ImportQueue", "imports-test")
     monkeypatch.setenv("IMPORT_QUEUE_URL", url)
     monkeypatch.setenv("IMPORT_CHUNK_ROWS", "3")  # several chunks even for a short file
     bootstrap.reset()

@@ -99,7 +99,6 @@ def evidence_bucket(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Packs (escalation, evidence-pack) are written to the evidence bucket, as the API is deployed with it."""
     monkeypatch.setenv("EVIDENCE_BUCKET", "evidence-tenants")
     infra.create_evidence_bucket(boto3.client("s3"), "evidence-tenants", SITE, "eu-west-1")
-    monkeypatch.setenv("PACK_QUEUE_URL", infra.create_pack_queue(boto3.client("sqs"), "evidence-packs-tenants"))
     bootstrap.reset()
 
 

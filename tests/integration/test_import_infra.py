@@ -58,7 +58,7 @@ class Calls:
 @pytest.fixture
 def trigger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> ImportTrigger:
     sqs = boto3.client("sqs")
-    url = infra.create_import_queue(sqs, "imports-infra")
+    url = infra.create_function_queue(sqs, "ImportQueue", "imports-infra")
     monkeypatch.setenv("IMPORT_QUEUE_URL", url)
     monkeypatch.setenv("IMPORT_CHUNK_ROWS", "2")
     return ImportTrigger(boto3.client("s3"), sqs, IMPORTS, url)

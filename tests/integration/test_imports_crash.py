@@ -72,7 +72,7 @@ class Tracer:
 @pytest.fixture
 def trigger(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImportTrigger]:
     sqs = boto3.client("sqs")
-    url = infra.create_import_queue(sqs, "imports-crash")
+    url = infra.create_function_queue(sqs, "ImportQueue", "imports-crash")
     # A message whose function died comes back when its visibility timeout passes: here, at once.
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
     monkeypatch.setenv("IMPORT_QUEUE_URL", url)

@@ -64,7 +64,7 @@ class StreamedObjectS3:
 
 
 def service(s3: StreamedObjectS3, max_bytes: int) -> ImportService:
-    queue = infra.create_import_queue(boto3.client("sqs"), "imports-garbage")
+    queue = infra.create_function_queue(boto3.client("sqs"), "ImportQueue", "imports-garbage")
     return ImportService(DynamoImports(bootstrap.aws("dynamodb"), TABLE), ImportBucket(s3, IMPORTS),
                          bootstrap.case_service(), lambda: SqsQueue(bootstrap.aws("sqs"), queue), bootstrap.utc_now,
                          Limits(max_bytes=max_bytes))

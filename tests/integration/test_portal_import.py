@@ -26,12 +26,12 @@ def stack(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
     """(endpoint, api url) with the import bucket and queue, and event delivery running."""
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     infra.create_import_bucket(s3, "imports-cli", REGION)
-    queue = infra.create_import_queue(sqs, "imports-cli")
+    queue = infra.create_function_queue(sqs, "ImportQueue", "imports-cli")
     os.environ.update({"IMPORT_BUCKET": "imports-cli", "IMPORT_QUEUE_URL": queue, "IMPORT_CHUNK_ROWS": "2"})
     bootstrap.reset()
     api = ApiServer("127.0.0.1", 0)
     api.start()
-    stop = run_in_background(ImportTrigger(s3, sqs, "imports-cli", queue), every=0.1)
+    stop = run_in_background(ImportTrigger(s3, sqs, "imports-cli", queue), "import-trigger", every=0.1)
     try:
         yield f"http://127.0.0.1:{moto.port}", f"http://127.0.0.1:{api.port}"
     finally:
