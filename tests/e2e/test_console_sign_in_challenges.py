@@ -1,5 +1,6 @@
 """The console's two sign-in challenges in the browser: an invited member replaces the temporary password the
-invitation gave them, and a member with an authenticator app (TOTP) is asked for its 6-digit code.
+invitation gave them, and a member who turned on an authenticator app (TOTP) on their account screen is then
+asked for its 6-digit code.
 
 Each test invites its own member (a unique email) with `portal user invite`, which prints the temporary
 password as the demo's stand-in for Cognito's invitation email."""
@@ -22,7 +23,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.browser import axe_violations
 from tests.e2e.console import console_url, id_token
-from tests.e2e.stack import ROOT, Demo, api_json, http
+from tests.e2e.stack import ROOT, Demo, api_json
 
 pytestmark = pytest.mark.e2e
 
@@ -83,31 +84,18 @@ def a_wrong_code(secret: str) -> str:
     return next(c for c in ("000000", "111111", "123456", "654321", "999999") if c not in valid)
 
 
-def set_up_authenticator(demo: Demo, email: str, password: str) -> str:
-    """What the member does once: start TOTP, add the secret to their app, confirm with its code; the secret."""
-    status, signed_in = sign_in_api(demo, email, password)
-    assert status == 200 and "tokens" in signed_in, signed_in
-    access = signed_in["tokens"]["access_token"]
-    status, setup = api_json(f"{demo.api_url}/console/mfa/setup", "", {"access_token": access})
-    assert status == 200, setup
-    secret = setup["secret"]
-    assert f"secret={secret}" in setup["otpauth_uri"]
-
-    def verify(code: str) -> bool:
-        status, _, answer = http(f"{demo.api_url}/console/mfa/verify", body={"access_token": access, "code": code})
-        assert status == 204 or (status == 400 and json.loads(answer)["error"]["field"] == "code"), answer
-        return status == 204
-
-    assert not verify(a_wrong_code(secret)), "the authenticator was set up with a wrong code"
-    until_accepted(verify, secret)
-    return str(secret)
-
-
 def user_row(demo: Demo, email: str) -> dict[str, Any]:
     status, users = api_json(f"{demo.api_url}/admin/users", id_token(demo, "owner"))
     assert status == 200, users
     (row,) = [u for u in users["items"] if u["email"] == email]
     return dict(row)
+
+
+def sign_in_with_password(page: Any, demo: Demo, email: str, password: str) -> None:
+    page.goto(console_url(demo))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def test_an_invited_member_replaces_the_temporary_password_and_lands_signed_in(stack: Demo,
@@ -116,10 +104,7 @@ def test_an_invited_member_replaces_the_temporary_password_and_lands_signed_in(s
     email, temporary = invite(stack, "collector")
     assert user_row(stack, email)["status"] == "invited"
 
-    page.goto(console_url(stack))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(temporary)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_with_password(page, stack, email, temporary)
 
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text("Choose your password", timeout=NETWORK)
@@ -160,8 +145,8 @@ def test_an_invited_member_replaces_the_temporary_password_and_lands_signed_in(s
     assert user_row(stack, email)["status"] == "active"
 
 
-def test_with_an_authenticator_app_sign_in_asks_for_its_code_and_refuses_a_wrong_one(stack: Demo,
-                                                                                    console_tab: Any) -> None:
+def test_a_member_turns_on_an_authenticator_app_in_the_console_and_sign_in_then_asks_for_its_code(
+        stack: Demo, console_tab: Any) -> None:
     page = console_tab
     email, temporary = invite(stack, "viewer")
     status, first = sign_in_api(stack, email, temporary)
@@ -171,15 +156,83 @@ def test_with_an_authenticator_app_sign_in_asks_for_its_code_and_refuses_a_wrong
         "email": email, "session": first["session"], "challenge": "NEW_PASSWORD_REQUIRED",
         "new_password": password})
     assert status == 200, answer
-    secret = set_up_authenticator(stack, email, password)
-    assert user_row(stack, email)["mfa"] is True
+    assert user_row(stack, email)["mfa"] is False
 
-    page.goto(console_url(stack))
+    # Signed in with the password alone, the member opens their own account from their name in the header.
+    sign_in_with_password(page, stack, email, password)
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Today", timeout=NETWORK)
+    page.get_by_role("banner").get_by_role("link", name="Cleo Challenge Viewer").click()
+    expect(heading).to_have_text("Your account", timeout=NETWORK)
+    expect(heading).to_be_focused()
+    assert page.url.endswith("#/account")
+    panel = page.get_by_role("region", name="Two-step sign-in")
+    state = panel.locator("#mfa-state")
+    expect(state).to_have_text("Off. You sign in with your password alone.", timeout=NETWORK)
+    assert axe_violations(page) == []
+
+    with page.expect_response(lambda r: r.url.endswith("/console/mfa/setup"), timeout=NETWORK) as started:
+        panel.get_by_role("button", name="Set up an authenticator app").click()
+    assert started.value.status == 200
+    setup = panel.get_by_role("heading", name="Add the console to your authenticator app")
+    expect(setup).to_be_focused(timeout=NETWORK)
+    # The key as a person types it into the app (groups of four), and the link an app on this device opens.
+    shown = panel.locator("#mfa-secret").inner_text()
+    assert re.fullmatch(r"\w{4}( \w{4})*( \w{1,3})?", shown), shown  # base32 (moto: "asdf asdf asdf")
+    secret = shown.replace(" ", "")
+    link = panel.get_by_role("link", name="Add to my authenticator app").get_attribute("href")
+    assert link and link.startswith("otpauth://totp/") and f"secret={secret}&" in link, link
+    code = panel.get_by_role("textbox", name="6-digit code")
+    expect(code).to_have_attribute("autocomplete", "one-time-code")
+    expect(code).to_have_attribute("inputmode", "numeric")
+    assert axe_violations(page) == []
+
+    # A wrong code: refused on the field, the setup stays open for the app's next code, and nothing is on.
+    code.fill(a_wrong_code(secret))
+    turn_on = panel.get_by_role("button", name="Turn on two-step sign-in")
+    turn_on.click()
+    wrong = "That code is wrong or has expired. Enter the current code."
+    expect(panel.get_by_text(wrong)).to_be_visible(timeout=NETWORK)
+    expect(code).to_be_focused()
+    expect(code).to_have_attribute("aria-invalid", "true")
+    expect(code).to_have_value("")
+    expect(code).to_have_accessible_description(wrong)
+    expect(setup).to_be_visible()
+    expect(state).to_have_text("Off. You sign in with your password alone.")
+    assert user_row(stack, email)["mfa"] is False
+    assert axe_violations(page) == []
+
+    def confirm(digits: str) -> bool:
+        code.fill(digits)
+        with page.expect_response(lambda r: r.url.endswith("/console/mfa/verify"), timeout=NETWORK) as answered:
+            turn_on.click()
+        return bool(answered.value.status == 204)
+
+    until_accepted(confirm, secret)
+    done = panel.get_by_role("status")
+    expect(done).to_have_text("Two-step sign-in is on. From your next sign-in, the console asks for the code "
+                              "from your app.", timeout=NETWORK)
+    expect(done).to_be_focused()
+    expect(state).to_have_text("On. After your password, the console asks for the 6-digit code from your "
+                               "authenticator app.")
+    expect(setup).to_have_count(0)
+    expect(panel.get_by_role("button", name="Set up an authenticator app")).to_have_count(0)
+    assert user_row(stack, email)["mfa"] is True
+    assert axe_violations(page) == []
+
+    # Opened again (the account screen reads /admin/me afresh), it says on.
+    page.get_by_role("link", name="Today").click()
+    expect(heading).to_have_text("Today", timeout=NETWORK)
+    page.get_by_role("banner").get_by_role("link", name="Cleo Challenge Viewer").click()
+    expect(state).to_have_text(re.compile(r"^On\. "), timeout=NETWORK)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(heading).to_have_text("Sign in", timeout=NETWORK)
+    assert stored(page) is None
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
-    heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text("Enter your code", timeout=NETWORK)
     expect(heading).to_be_focused()
     expect(page.get_by_text("Open your authenticator app and enter the 6-digit code for the console.")
@@ -192,7 +245,6 @@ def test_with_an_authenticator_app_sign_in_asks_for_its_code_and_refuses_a_wrong
     # A wrong code: said clearly, the field is emptied for the next try, and nobody is signed in.
     code.fill(a_wrong_code(secret))
     page.get_by_role("button", name="Verify").click()
-    wrong = "That code is wrong or has expired. Enter the current code."
     expect(page.get_by_text(wrong)).to_be_visible(timeout=NETWORK)
     expect(code).to_be_focused()
     expect(code).to_have_attribute("aria-invalid", "true")
