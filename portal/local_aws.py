@@ -95,6 +95,8 @@ class MotoServer(BackgroundServer):
     def __init__(self, host: str, port: int) -> None:
         make_dynamodb_atomic()  # the API serves threads: moto alone would lose concurrent writes
         moto_cognito.install()  # GlobalSignOut finds the pool's region as AWS does
+        # moto takes any six digits for an authenticator app unless told to check them as Cognito does.
+        os.environ["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"
         limit_ses_send_rate(NEW_ACCOUNT_RATE)  # SES as a new account: throttled above 14 sends a second
         dispatcher = DomainDispatcherApplication(create_backend_app)
         self.watchers: list[Callable[[Exchange], None]] = []

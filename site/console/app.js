@@ -11,7 +11,7 @@ import Settings from "./screens/settings.js";
 import SignIn from "./screens/sign_in.js";
 
 // name: the screen; ns: its own strings (i18n/<ns>.<lang>.json) and `load` its module, fetched when it first
-// opens (they are the largest screens and not needed for the first one).
+// opens (the largest screens, and Your account: none is needed for the first one).
 const ROUTES = [
   { path: /^today$/, name: "today", screen: Today, nav: true },
   { path: /^receivables$/, name: "receivables", screen: Receivables, nav: true },
@@ -19,6 +19,7 @@ const ROUTES = [
   { path: /^cases\/([\w-]+)$/, name: "case", load: () => import("./screens/case.js"), ns: "case" },
   { path: /^policy$/, name: "policy", load: () => import("./screens/policy.js"), ns: "policy", nav: true },
   { path: /^settings$/, name: "settings", screen: Settings, nav: true },
+  { path: /^account$/, name: "account", load: () => import("./screens/account.js"), ns: "account" },
   { path: /^sign-in$/, name: "sign-in", screen: SignIn, open: true },
 ];
 
@@ -64,8 +65,8 @@ function Header({ me, current, onLang }) {
       <select id="lang" value=${chosen()} onChange=${(e) => onLang(e.target.value)}>
         ${Object.entries(LANGS).map(([code, name]) => html`<option value=${code} lang=${code}>${name}</option>`)}
       </select>
-      ${me && html`<span class="user">${me.user.name || me.user.email}
-        <span class="role">${t(`role.${me.user.role}`)}</span></span>`}
+      ${me && html`<a class="user" href="#/account" aria-current=${current === "account" ? "page" : undefined}
+        >${me.user.name || me.user.email} <span class="role">${t(`role.${me.user.role}`)}</span></a>`}
       <button type="button" class="quiet" onClick=${out} disabled=${busy}>${t("signOut")}</button>
     </div>
   </header>`;
@@ -95,6 +96,7 @@ function App() {
 
   // Where to go: the sign-in screen without a session, Today for an unknown address.
   useEffect(() => {
+    if (hash !== location.hash) return; // already left (a sign-out): not where to come back to
     if (!found) navigate(signedIn ? "#/today" : "#/sign-in");
     else if (!found.route.open && !signedIn) {
       sessionStorage.setItem("console.next", hash);

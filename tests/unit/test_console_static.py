@@ -21,9 +21,10 @@ def test_the_console_formats_every_currency_with_the_apis_exponent() -> None:
 
 
 @pytest.mark.parametrize("lang", ["es", "fr", "de"])
-def test_every_console_string_is_translated(lang: str) -> None:
-    english = json.loads((CONSOLE / "i18n" / "en.json").read_text())
-    other = json.loads((CONSOLE / "i18n" / f"{lang}.json").read_text())
+@pytest.mark.parametrize("strings", ["", "case.", "policy.", "account."])  # the shell's, then each lazy screen's
+def test_every_console_string_is_translated(strings: str, lang: str) -> None:
+    english = json.loads((CONSOLE / "i18n" / f"{strings}en.json").read_text())
+    other = json.loads((CONSOLE / "i18n" / f"{strings}{lang}.json").read_text())
     assert sorted(other) == sorted(english)
     for key, text in english.items():
         placeholders = set(re.findall(r"\{(\w+)\}", json.dumps(text)))

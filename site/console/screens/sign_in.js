@@ -107,7 +107,7 @@ export default function SignIn({ onLang }) {
     onInput=${setEmail} autocomplete="username" error=${err("email")} />`;
   const newPassword = html`<${Field} id="new_password" label=${t("signIn.newPassword")} type="password"
     value=${fresh} onInput=${setFresh} autocomplete="new-password" hint=${t("signIn.passwordRule")}
-    error=${err("new_password")} minlength="8" />`;
+    error=${err("new_password")} minlength="12" />`;
   const codeField = (label) => html`<${Field} id="code" label=${label} value=${code} onInput=${setCode}
     inputmode="numeric" autocomplete="one-time-code" error=${err("code")} />`;
 
