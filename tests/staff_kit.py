@@ -1,7 +1,11 @@
 """Broker staff in moto's Cognito for tests: a user with a role, signed in, and their ID token."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,3 +56,11 @@ class ConsoleUsers:
     def token(self, broker_id: str, role: str, **user: str) -> str:
         """The ID token of a new user of `broker_id` with `role`: the bearer for admin routes."""
         return self.id_token(self.create(broker_id, role, **user))
+
+
+def totp(secret: str, at: float) -> str:
+    """What an authenticator app shows at `at` (RFC 6238: HMAC-SHA1 over the 30-second step, 6 digits)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"

@@ -13,6 +13,7 @@ from chalicelib import bootstrap
 from chalicelib.services import brokers
 from portal import infra
 from tests.conftest import SITE, auth, get, post
+from tests.staff_kit import totp
 
 BAD_KEY_BODY = {"error": {"code": "unauthorized", "message": brokers.BAD_KEY, "field": None}}
 
@@ -295,18 +296,6 @@ def test_staff_routes_answer_cors_for_the_console_origin_only(client, broker, co
     assert preflight.headers["Access-Control-Allow-Origin"] == SITE
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
     assert answer.headers["Access-Control-Allow-Origin"] == SITE  # never the asker's, never *
-
-
-def totp(secret: str, at: float) -> str:
-    """The authenticator app's 6 digits (RFC 6238: HMAC-SHA1 over the 30-second step)."""
-    import hashlib
-    import hmac
-    import struct
-
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
-    digest = hmac.new(key, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 def test_with_totp_on_sign_in_asks_for_the_apps_code(client, broker, console_users, monkeypatch):

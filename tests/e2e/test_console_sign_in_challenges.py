@@ -6,12 +6,8 @@ Each test invites its own member (a unique email) with `portal user invite`, whi
 password as the demo's stand-in for Cognito's invitation email."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -24,6 +20,7 @@ from playwright.sync_api import expect
 from tests.e2e.browser import axe_violations
 from tests.e2e.console import console_url, id_token
 from tests.e2e.stack import ROOT, Demo, api_json
+from tests.staff_kit import totp
 
 pytestmark = pytest.mark.e2e
 
@@ -52,13 +49,6 @@ def sign_in_api(demo: Demo, email: str, password: str) -> tuple[int, dict[str, A
     status, answer = api_json(f"{demo.api_url}/console/session", "", {"email": email, "password": password})
     return status, dict(answer)
 
-
-def totp(secret: str, at: float) -> str:
-    """What an authenticator app shows at `at` (RFC 6238: HMAC-SHA1 over the 30-second step, 6 digits)."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
-    digest = hmac.new(key, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 def step(at: float) -> int:
