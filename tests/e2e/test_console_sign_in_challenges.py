@@ -124,7 +124,7 @@ def test_an_invited_member_replaces_the_temporary_password_and_lands_signed_in(s
     page.get_by_role("button", name="Save password and sign in").click()
     expect(heading).to_have_text("Today", timeout=NETWORK)
     expect(page.get_by_role("navigation", name="Console")).to_be_visible()
-    assert page.url.endswith("#/today")
+    expect(page).to_have_url(re.compile("#/today$"))
     assert stored(page)["user"]["role"] == "collector"  # type: ignore[index]
 
     # The temporary password is spent; the chosen one signs in straight away, and the member is active.
@@ -155,7 +155,7 @@ def test_a_member_turns_on_an_authenticator_app_in_the_console_and_sign_in_then_
     page.get_by_role("banner").get_by_role("link", name="Cleo Challenge Viewer").click()
     expect(heading).to_have_text("Your account", timeout=NETWORK)
     expect(heading).to_be_focused()
-    assert page.url.endswith("#/account")
+    expect(page).to_have_url(re.compile("#/account$"))
     panel = page.get_by_role("region", name="Two-step sign-in")
     state = panel.locator("#mfa-state")
     expect(state).to_have_text("Off. You sign in with your password alone.", timeout=NETWORK)
@@ -253,6 +253,6 @@ def test_a_member_turns_on_an_authenticator_app_in_the_console_and_sign_in_then_
     until_accepted(verify, secret)
     expect(heading).to_have_text("Today", timeout=NETWORK)
     expect(page.get_by_role("navigation", name="Console")).to_be_visible()
-    assert page.url.endswith("#/today")
+    expect(page).to_have_url(re.compile("#/today$"))
     user = stored(page)["user"]  # type: ignore[index]
     assert user["mfa"] is True and user["role"] == "viewer", user
