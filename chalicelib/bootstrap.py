@@ -117,7 +117,7 @@ def pay_links() -> PayLinks:
 def broker_auth() -> BrokerAuth:
     from chalicelib.services.brokers import BrokerAuth
 
-    return BrokerAuth(store(), settings().auth_cache_seconds)
+    return BrokerAuth(store(), settings().auth_cache_seconds, clock=utc_now)
 
 
 @functools.cache

@@ -34,6 +34,7 @@ class ApiKey:
     created_at: str
     name: str | None = None  # None: made before keys had names (services/brokers.py names those "key N")
     hint: str | None = None
+    last_used_at: str | None = None  # to the hour: BrokerAuth notes a use at most hourly
 
     @property
     def key_id(self) -> str:
@@ -91,6 +92,10 @@ class BrokerStore(Protocol):
     def api_keys(self, broker_id: str) -> list[ApiKey]: ...
 
     def delete_api_key(self, broker_id: str, key_hash: str) -> bool: ...
+
+    def note_api_key_use(self, broker_id: str, key_hash: str, at: str, unless_since: str) -> None:
+        """Set the key's last use to `at`, unless it was noted at or after `unless_since` or the key is gone."""
+        ...
 
 
 class KeyRing(Protocol):

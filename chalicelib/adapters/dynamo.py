@@ -134,7 +134,7 @@ def _api_key_item(broker_id: str, key_hash: str, created_at: str, name: str | No
 
 def _api_key(item: dict[str, Any]) -> ApiKey:
     return ApiKey(item["SK"]["S"].removeprefix(keys.api_key_sk("")), item["created_at"]["S"],
-                  item.get("name", {}).get("S"), item.get("hint", {}).get("S"))
+                  *(item.get(k, {}).get("S") for k in ("name", "hint", "last_used_at")))
 
 
 def event_from_item(item: dict[str, Any]) -> Event:
@@ -352,6 +352,20 @@ class DynamoStore:
             TableName=self._table, KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
             ExpressionAttributeValues={":pk": _s(keys.broker_pk(broker_id)), ":sk": _s(keys.api_key_sk(""))})
         return [_api_key(item) for page in pages for item in page.get("Items", [])]
+
+    def note_api_key_use(self, broker_id: str, key_hash: str, at: str, unless_since: str) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"PK": _s(keys.broker_pk(broker_id)), "SK": _s(keys.api_key_sk(key_hash))},
+                UpdateExpression="SET last_used_at = :at",
+                # Never brings a revoked key's item back, and many Lambdas starting at once write it once.
+                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(last_used_at) "
+                                    "OR last_used_at < :since)",
+                ExpressionAttributeValues={":at": _s(at), ":since": _s(unless_since)})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def delete_api_key(self, broker_id: str, key_hash: str) -> bool:
         try:

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 from chalicelib.domain.cases import iso
 from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.domain.staff import Principal
 from chalicelib.ports import ApiKey, Broker, BrokerStore, Clock
 from chalicelib.schemas import bearer
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "cpk"
 # One answer for every refused credential (no key, a wrong or revoked key, a bad, expired or foreign token).
@@ -70,7 +74,8 @@ def named_keys(store: BrokerStore, broker_id: str) -> list[ApiKey]:
 
 
 def key_view(key: ApiKey) -> dict[str, str]:
-    return {"key_id": key.key_id, "name": key.name or "", "created_at": key.created_at, "hint": key.hint or ""}
+    view = {"key_id": key.key_id, "name": key.name or "", "created_at": key.created_at, "hint": key.hint or ""}
+    return view | ({"last_used_at": key.last_used_at} if key.last_used_at else {})
 
 
 def revoke_key_id(store: BrokerStore, broker_id: str, key_id: str) -> None:
@@ -88,14 +93,20 @@ class BrokerAuth:
     """Checks `Authorization: Bearer <key>`.
 
     Accepted keys are remembered for `cache_seconds` (like API Gateway's authorizer cache), so a busy
-    Lambda does not read the key on every request; a revoked key stops working within that time.
+    Lambda does not read the key on every request; a revoked key stops working within that time. A key's
+    last use is kept to the hour, so owners can tell a forgotten key from one a system still uses, at one
+    write per key per hour rather than one per request.
     """
 
+    USE_GRANULARITY = timedelta(hours=1)
+
     def __init__(self, store: BrokerStore, cache_seconds: int = 60,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 clock: Clock = lambda: datetime.now(timezone.utc)) -> None:
         self._store = store
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
+        self._clock = clock
         self._accepted: dict[str, tuple[Principal, float]] = {}
 
     def identify(self, authorization: str | None) -> Principal:
@@ -115,6 +126,17 @@ class BrokerAuth:
         if stored.name is None:  # made before keys had names: named by its place among the broker's keys
             stored = next(k for k in named_keys(self._store, broker_id) if k.key_hash == key_hash)
         principal = Principal(broker_id, "owner", "api_key", stored.key_id, stored.name or stored.key_id)
+        self._note_use(broker_id, stored)
         if self._cache_seconds > 0:
             self._accepted[key_hash] = (principal, now + self._cache_seconds)
         return principal
+
+    def _note_use(self, broker_id: str, key: ApiKey) -> None:
+        now = self._clock()
+        since = iso(now - self.USE_GRANULARITY)
+        if key.last_used_at and key.last_used_at >= since:
+            return
+        try:
+            self._store.note_api_key_use(broker_id, key.key_hash, iso(now), since)
+        except Exception:  # noqa: BLE001 - a bookkeeping write never refuses a valid key
+            log.warning("could not note an API key's use", extra={"broker_id": broker_id, "key_id": key.key_id})

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
 
 from chalicelib import bootstrap
+from chalicelib.domain.cases import iso
 from chalicelib.services import brokers
 from portal import infra
 from tests.conftest import SITE, auth, get, post
@@ -222,6 +224,40 @@ def test_owners_make_named_keys_shown_once_and_revoke_them(client, broker):
     assert get(client, "/admin/me", new_key).status_code == 401
     missing = client.http.request("DELETE", f"/admin/api-keys/{made.json_body['key_id']}", headers=auth(key))
     assert missing.status_code == 404
+
+
+def test_the_keys_list_says_when_each_key_was_last_used(client, broker):
+    _, key = broker
+    start = iso(datetime.now(timezone.utc))
+    post(client, "/admin/api-keys", key, {"name": "Forgotten"})
+    listed = {k["name"]: k for k in get(client, "/admin/api-keys", key).json_body["items"]}
+    assert start <= listed["key 1"]["last_used_at"] <= iso(datetime.now(timezone.utc))
+    assert "last_used_at" not in listed["Forgotten"]  # the console shows "Never"
+
+
+def test_a_key_s_use_is_written_once_an_hour_and_never_revives_a_revoked_key(broker):
+    broker_id, key = broker
+    store = bootstrap.store()
+    moments = iter(datetime(2031, 5, 1, 9, 0, tzinfo=timezone.utc) + timedelta(minutes=m) for m in (0, 59, 61))
+    when = {"now": next(moments)}
+    auth_ = brokers.BrokerAuth(store, cache_seconds=0, clock=lambda: when["now"])
+
+    def last_used() -> str | None:
+        return store.api_key(broker_id, brokers.hash_key(key)).last_used_at  # type: ignore[union-attr]
+
+    auth_.identify(f"Bearer {key}")
+    assert last_used() == "2031-05-01T09:00:00.000Z"
+    when["now"] = next(moments)
+    auth_.identify(f"Bearer {key}")
+    assert last_used() == "2031-05-01T09:00:00.000Z"  # within the hour: no write
+    when["now"] = next(moments)
+    auth_.identify(f"Bearer {key}")
+    assert last_used() == "2031-05-01T10:01:00.000Z"
+
+    stale = store.api_key(broker_id, brokers.hash_key(key))
+    assert brokers.revoke_key(store, key)
+    store.note_api_key_use(broker_id, stale.key_hash, "2031-05-01T12:00:00.000Z", "2031-05-01T11:00:00.000Z")
+    assert store.api_key(broker_id, stale.key_hash) is None
 
 
 def test_keys_made_before_names_are_named_by_their_place(client, broker):

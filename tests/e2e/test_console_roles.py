@@ -108,9 +108,11 @@ def test_an_owner_creates_an_api_key_sees_it_once_and_revokes_it(stack: Demo, co
     secret = page.locator("#new-key")
     expect(secret).to_be_visible()
     key = secret.inner_text()
+    row = page.locator(f"#keys tr[data-key='{name}']")
+    last_used = row.get_by_role("cell").nth(2)
+    expect(last_used).to_have_text("Never")
     status, _ = api_json(f"{stack.api_url}/admin/cases?limit=1", key)
     assert status == 200  # the key works
-    row = page.locator(f"#keys tr[data-key='{name}']")
     expect(row.get_by_role("cell").first).to_have_text(f"…{key[-4:]}")
     assert axe_violations(page) == []
     page.get_by_role("button", name="I have saved it").click()
@@ -118,6 +120,7 @@ def test_an_owner_creates_an_api_key_sees_it_once_and_revokes_it(stack: Demo, co
     page.reload()
     settled(page)
     expect(page.get_by_text(key)).to_have_count(0)  # shown only once
+    expect(last_used).to_have_text(row.get_by_role("cell").nth(1).inner_text())  # used today, as made
 
     row = page.locator(f"#keys tr[data-key='{name}']")
     row.get_by_role("button", name="Revoke").click()
