@@ -701,6 +701,15 @@ def console_mfa_verify() -> Response:
     return Response(body="", status_code=204)
 
 
+@api("/console/mfa", "DELETE")
+def console_mfa_disable() -> Response:
+    access_token = customer_token()  # the bearer: the session's access token, as for signing out
+    if not access_token:
+        raise Unauthorized(BAD_KEY)
+    bootstrap.console_sessions().mfa_disable(access_token)
+    return Response(body="", status_code=204)
+
+
 @api("/admin/me", "GET", role="viewer")
 def who_am_i() -> dict[str, Any]:
     from chalicelib.services.staff import user_view
@@ -732,6 +741,11 @@ def change_user_role(user_id: str) -> dict[str, Any]:
 def remove_user(user_id: str) -> Response:
     bootstrap.staff_directory().remove(principal(), user_id)
     return Response(body="", status_code=204)
+
+
+@api("/admin/users/{user_id}/mfa", "DELETE", role="owner")
+def reset_user_mfa(user_id: str) -> dict[str, Any]:
+    return bootstrap.staff_directory().reset_mfa(broker_id(), user_id)
 
 
 @api("/admin/api-keys", "GET", role="owner")

@@ -637,7 +637,7 @@ USER = {"type": "object", "required": ["id", "name", "role", "kind"], "propertie
                "description": "invited: has not yet signed in with the temporary password"}}}
 TOKENS = {"type": "object", "required": ["id_token", "access_token", "expires_in"], "properties": {
     "id_token": {"type": "string", "description": "the bearer for /admin routes"},
-    "access_token": {"type": "string", "description": "for DELETE /console/session and /console/mfa/*"},
+    "access_token": {"type": "string", "description": "for DELETE /console/session, /console/mfa and /console/mfa/*"},
     "refresh_token": {"type": "string", "description": "for POST /console/session/refresh"},
     "expires_in": {"type": "integer", "description": "seconds the ID and access tokens stay valid"}}}
 SESSION = {"type": "object", "oneOf": [
@@ -679,6 +679,9 @@ ROUTES.update({
     ("/console/mfa/verify", "POST"): {
         "summary": "Confirm TOTP with a first code: from now on sign-in asks for one", "security": None,
         "request": schemas.MFA_VERIFY, "errors": [400, 401, 413, 429], **NO_CONTENT},
+    ("/console/mfa", "DELETE"): {
+        "summary": "Turn TOTP off: sign-in asks for the password alone (bearer: the access token)",
+        "security": "broker", "errors": [401, 429], **NO_CONTENT},
     ("/admin/me", "GET"): {
         "summary": "Who is signed in, their broker, and what their role permits (viewer)", "security": "broker",
         "errors": [401], "response": {"type": "object", "required": ["user", "broker", "permissions"], "properties": {
@@ -701,6 +704,9 @@ ROUTES.update({
     ("/admin/users/{user_id}", "DELETE"): {
         "summary": "Remove a member (not yourself, not the last owner) (owner)", "security": "broker",
         "errors": [400, 401, 404, 409], **NO_CONTENT},
+    ("/admin/users/{user_id}/mfa", "DELETE"): {
+        "summary": "Reset a member's TOTP when they lost their authenticator: they sign in with their password "
+                   "and may set up a new one (owner)", "security": "broker", "errors": [401, 404], "response": USER},
     ("/admin/api-keys", "GET"): {
         "summary": "The broker's API keys by name, never the keys themselves (owner)", "security": "broker",
         "errors": [401], "response": {"type": "object", "required": ["items"], "properties": {

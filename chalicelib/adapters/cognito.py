@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 BROKER_ATTRIBUTE = "custom:broker_id"
 JWKS_TIMEOUT_SECONDS = 5
+TOTP_OFF = {"Enabled": False, "PreferredMfa": False}
 JWKS_REFETCH_SECONDS = 300  # an unknown key id reads the set again at most this often (key rotation)
 
 
@@ -174,6 +175,13 @@ class CognitoSignIn:
         except Unauthorized:
             raise Unauthorized("the session has ended; sign in again") from None
 
+    def disable_totp(self, access_token: str) -> None:
+        try:
+            with _translated():
+                self._cognito.set_user_mfa_preference(AccessToken=access_token, SoftwareTokenMfaSettings=TOTP_OFF)
+        except Unauthorized:
+            raise Unauthorized("the session has ended; sign in again") from None
+
 
 class CognitoStaff:
     """The broker's staff in the pool: each user carries its broker id; its role is its group."""
@@ -200,6 +208,12 @@ class CognitoStaff:
 
     def mfa(self, broker_id: str, user_id: str) -> bool:
         return bool(self._member(broker_id, user_id)["mfa"])
+
+    def reset_mfa(self, broker_id: str, user_id: str) -> None:
+        """The member signs in with their password alone, and may set up a new authenticator."""
+        self._member(broker_id, user_id)
+        self._cognito.admin_set_user_mfa_preference(UserPoolId=self._pool, Username=user_id,
+                                                   SoftwareTokenMfaSettings=TOTP_OFF)
 
     def users(self, broker_id: str) -> list[dict[str, Any]]:
         """The broker's staff with their role and status (an invitation not yet taken up: invited)."""

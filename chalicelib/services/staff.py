@@ -117,6 +117,9 @@ class ConsoleSessions:
     def mfa_verify(self, access_token: str, code: str) -> None:
         self._cognito.enable_totp(access_token, code)
 
+    def mfa_disable(self, access_token: str) -> None:
+        self._cognito.disable_totp(access_token)
+
     def _answer(self, cognito: dict[str, Any]) -> dict[str, Any]:
         if "AuthenticationResult" not in cognito:
             challenge = cognito.get("ChallengeName")
@@ -159,6 +162,11 @@ class StaffDirectory:
         if role != "owner":
             self._keep_an_owner(principal, user_id, "change the role of")
         return self._staff.set_role(principal.broker_id, user_id, role)
+
+    def reset_mfa(self, broker_id: str, user_id: str) -> dict[str, Any]:
+        """A member lost their authenticator: they sign in with their password and may set up a new one."""
+        self._staff.reset_mfa(broker_id, user_id)
+        return next(u for u in self._staff.users(broker_id) if u["id"] == user_id)
 
     def remove(self, principal: Principal, user_id: str) -> None:
         if principal.kind == "user" and user_id == principal.id:

@@ -1,5 +1,5 @@
 // Small pieces every screen uses: loading an API answer, showing an error, amounts, headings.
-import { html, useCallback, useEffect, useState } from "./vendor/htm-preact.js";
+import { html, useCallback, useEffect, useRef, useState } from "./vendor/htm-preact.js";
 import { api, download } from "./api.js";
 import { has, money, t } from "./i18n.js";
 
@@ -78,4 +78,15 @@ export function CsvButton({ path, name, query }) {
   const save = () => download(path, name, query).then(() => setError(null), setError);
   return html`<button type="button" class="quiet" onClick=${save}>${t("rec.csv", { name })}</button>
     ${error && html`<span class="err" role="alert">${errorText(error)}</span>`}`;
+}
+
+/** A destructive button that asks once more, in place, instead of a browser dialog. */
+export function Confirm({ label, confirm, onConfirm, busy }) {
+  const [asking, setAsking] = useState(false);
+  const yes = useRef(null);
+  useEffect(() => { if (asking) yes.current?.focus(); }, [asking]);
+  if (!asking) return html`<button type="button" class="danger" onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<span class="confirm">
+    <button type="button" class="danger" ref=${yes} disabled=${busy} onClick=${onConfirm}>${confirm}</button>
+    <button type="button" class="quiet" onClick=${() => setAsking(false)}>${t("cancel")}</button></span>`;
 }

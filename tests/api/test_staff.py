@@ -334,7 +334,8 @@ def test_staff_routes_answer_cors_for_the_console_origin_only(client, broker, co
     assert answer.headers["Access-Control-Allow-Origin"] == SITE  # never the asker's, never *
 
 
-def test_with_totp_on_sign_in_asks_for_the_apps_code(client, broker, console_users, monkeypatch):
+def totp_on(client, user, monkeypatch) -> tuple[str, int]:
+    """Turn `user`'s TOTP on through the API: the app's secret, and the moment moto's clock is held at."""
     import time
     from types import SimpleNamespace
 
@@ -344,8 +345,6 @@ def test_with_totp_on_sign_in_asks_for_the_apps_code(client, broker, console_use
     # moto checks a code against its own clock's 30-second step: held mid-step, a code cannot go stale.
     now = (int(time.time()) // 30) * 30 + 15
     monkeypatch.setattr(moto.cognitoidp.utils, "time", SimpleNamespace(time=lambda: now))
-    broker_id, _ = broker
-    user = console_users.create(broker_id, "owner", email="otto@acme.test")
     access = sign_in(client, user.email, user.password).json_body["tokens"]["access_token"]
     secret = post(client, "/console/mfa/setup", "", {"access_token": access}).json_body["secret"]
 
@@ -353,6 +352,19 @@ def test_with_totp_on_sign_in_asks_for_the_apps_code(client, broker, console_use
     assert wrong.status_code == 400 and wrong.json_body["error"]["field"] == "code"
     on = post(client, "/console/mfa/verify", "", {"access_token": access, "code": totp(secret, now)})
     assert on.status_code == 204, on.json_body
+    return secret, now
+
+
+def signs_in_with_password_alone(client, user) -> bool:
+    answer = sign_in(client, user.email, user.password).json_body
+    return "tokens" in answer and answer["user"]["mfa"] is False
+
+
+def test_with_totp_on_sign_in_asks_for_the_apps_code_until_the_member_turns_it_off(
+        client, broker, console_users, monkeypatch):
+    broker_id, _ = broker
+    user = console_users.create(broker_id, "owner", email="otto@acme.test")
+    secret, now = totp_on(client, user, monkeypatch)
 
     asked = sign_in(client, user.email, user.password).json_body
     assert asked["challenge"] == "SOFTWARE_TOKEN_MFA"
@@ -362,6 +374,36 @@ def test_with_totp_on_sign_in_asks_for_the_apps_code(client, broker, console_use
     assert done.status_code == 200, done.json_body
     assert done.json_body["user"]["mfa"] is True
     assert get(client, "/admin/me", done.json_body["tokens"]["id_token"]).json_body["user"]["mfa"] is True
+
+    refused = client.http.request("DELETE", "/console/mfa", headers=auth("not-a-session"))
+    assert refused.status_code == 401
+    assert sign_in(client, user.email, user.password).json_body["challenge"] == "SOFTWARE_TOKEN_MFA"
+    off = client.http.request("DELETE", "/console/mfa", headers=auth(done.json_body["tokens"]["access_token"]))
+    assert off.status_code == 204
+    assert signs_in_with_password_alone(client, user)
+
+
+def test_an_owner_resets_the_authenticator_of_a_member_who_lost_it(
+        client, broker, other_broker, console_users, monkeypatch):
+    broker_id, _ = broker
+    member = console_users.create(broker_id, "collector", email="lost.phone@acme.test")
+    totp_on(client, member, monkeypatch)
+    assert sign_in(client, member.email, member.password).json_body["challenge"] == "SOFTWARE_TOKEN_MFA"
+
+    path = f"/admin/users/{member.id}/mfa"
+    collector = console_users.token(broker_id, "collector")
+    assert client.http.request("DELETE", path, headers=auth(collector)).status_code == 403
+    stranger = console_users.token(other_broker[0], "owner")
+    assert client.http.request("DELETE", path, headers=auth(stranger)).status_code == 404
+    assert sign_in(client, member.email, member.password).json_body["challenge"] == "SOFTWARE_TOKEN_MFA"
+
+    owner = console_users.token(broker_id, "owner")
+    reset = client.http.request("DELETE", path, headers=auth(owner))
+    assert reset.status_code == 200, reset.body
+    assert json.loads(reset.body) | {"id": "-"} == {
+        "id": "-", "email": member.email, "name": member.name, "role": "collector", "kind": "user", "mfa": False,
+        "status": "active"}
+    assert signs_in_with_password_alone(client, member)
 
 
 def test_tokens_keep_working_when_the_demo_clock_is_moved_ahead(client, broker, console_users, clock):

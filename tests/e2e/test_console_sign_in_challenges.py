@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import axe_violations
-from tests.e2e.console import console_url, id_token
-from tests.e2e.stack import ROOT, Demo, api_json
+from tests.e2e.console import console_url, id_token, sign_in
+from tests.e2e.stack import ROOT, Demo, api_json, http
 from tests.staff_kit import totp
 
 pytestmark = pytest.mark.e2e
@@ -256,3 +256,56 @@ def test_a_member_turns_on_an_authenticator_app_in_the_console_and_sign_in_then_
     expect(page).to_have_url(re.compile("#/today$"))
     user = stored(page)["user"]  # type: ignore[index]
     assert user["mfa"] is True and user["role"] == "viewer", user
+
+    # Turned off again on the account screen, after asking once more: the password alone signs in.
+    page.get_by_role("banner").get_by_role("link", name="Cleo Challenge Viewer").click()
+    expect(state).to_have_text(re.compile(r"^On\. "), timeout=NETWORK)
+    panel.get_by_role("button", name="Turn off two-step sign-in").click()
+    really = panel.get_by_role("button", name="Turn it off now: sign in with my password alone")
+    expect(really).to_be_focused()
+    assert axe_violations(page) == []
+    really.click()
+    done = panel.get_by_role("status")
+    expect(done).to_have_text(re.compile(r"^Two-step sign-in is off\. "), timeout=NETWORK)
+    expect(done).to_be_focused()
+    expect(state).to_have_text("Off. You sign in with your password alone.")
+    expect(panel.get_by_role("button", name="Set up an authenticator app")).to_be_visible()
+    assert user_row(stack, email)["mfa"] is False
+    status, answer = sign_in_api(stack, email, password)
+    assert status == 200 and answer["user"]["mfa"] is False, answer
+
+
+def test_an_owner_resets_the_authenticator_of_a_member_who_lost_their_phone(stack: Demo, console_tab: Any) -> None:
+    email, temporary = invite(stack, "collector")
+    password = f"Chosen-{uuid4().hex[:6]}-Pass1"
+    status, first = sign_in_api(stack, email, temporary)
+    assert status == 200 and first["challenge"] == "NEW_PASSWORD_REQUIRED", first
+    status, answer = api_json(f"{stack.api_url}/console/session/challenge", "", {
+        "email": email, "session": first["session"], "challenge": "NEW_PASSWORD_REQUIRED",
+        "new_password": password})
+    assert status == 200, answer
+    access = answer["tokens"]["access_token"]
+    status, setup = api_json(f"{stack.api_url}/console/mfa/setup", "", {"access_token": access})
+    assert status == 200, setup
+
+    def verify(code: str) -> bool:
+        status, _, _ = http(f"{stack.api_url}/console/mfa/verify", None, {"access_token": access, "code": code})
+        return status == 204
+
+    until_accepted(verify, setup["secret"])
+    status, asked = sign_in_api(stack, email, password)
+    assert asked.get("challenge") == "SOFTWARE_TOKEN_MFA", asked
+
+    page = console_tab
+    sign_in(page, stack, "owner", screen="settings")
+    row = page.locator(f"#staff tr[data-user='{email}']")
+    expect(row).to_contain_text("2-step", timeout=NETWORK)
+    row.get_by_role("button", name="Reset 2-step").click()
+    really = row.get_by_role("button", name="Reset Cleo Challenge's authenticator now")
+    expect(really).to_be_focused()
+    really.click()
+    expect(row.get_by_role("button", name="Reset 2-step")).to_have_count(0, timeout=NETWORK)
+    expect(row).not_to_contain_text("2-step")
+    assert user_row(stack, email)["mfa"] is False
+    status, answer = sign_in_api(stack, email, password)
+    assert status == 200 and answer["user"]["mfa"] is False, answer

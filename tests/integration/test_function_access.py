@@ -271,19 +271,22 @@ def api_scenario(world: World, name: str) -> None:
         call("PUT", "/admin/settings", {"name": "Acme", "email": "ar@acme.test", "reply_to": "help@acme.test"})
         call("GET", "/admin/settings")
 
-        # Staff: the owner signs in to the console, invites a member, changes their role and removes them,
-        # names a new API key and revokes it, refreshes the session and signs out.
+        # Staff: the owner signs in to the console, invites a member, changes their role, resets their
+        # authenticator and removes them, names a new API key and revokes it, refreshes the session, turns
+        # their own authenticator off and signs out.
         session = call("POST", "/console/session", {"email": OWNER_EMAIL, "password": DEMO_PASSWORD})["tokens"]
         call("GET", "/admin/me", token=session["id_token"])
         member = call("POST", "/admin/users", {"email": "vic@acme.test", "name": "Vic", "role": "viewer"},
                       token=session["id_token"])
         call("GET", "/admin/users", token=session["id_token"])
         call("PATCH", f"/admin/users/{member['id']}", {"role": "collector"}, token=session["id_token"])
+        call("DELETE", f"/admin/users/{member['id']}/mfa", token=session["id_token"])
         call("DELETE", f"/admin/users/{member['id']}", token=session["id_token"])
         made = call("POST", "/admin/api-keys", {"name": "ERP sync"}, token=session["id_token"])
         call("GET", "/admin/api-keys", token=session["id_token"])
         call("DELETE", f"/admin/api-keys/{made['key_id']}", token=session["id_token"])
         call("POST", "/console/session/refresh", {"refresh_token": session["refresh_token"]})
+        call("DELETE", "/console/mfa", token=session["access_token"])
         call("DELETE", "/console/session", token=session["access_token"])
 
 

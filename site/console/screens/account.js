@@ -1,16 +1,16 @@
 // Your account: who you are signed in as, and two-step sign-in (an authenticator app's code after the
-// password), which any member turns on for themself. Loaded when first opened, like the case and policy screens.
-// The two MFA calls take the session's access token (Cognito's credential for the person's own user), not the
-// ID token the admin API reads.
+// password), which any member turns on and off for themself. Loaded when first opened, like the case and policy
+// screens. The MFA calls take the session's access token (Cognito's credential for the person's own user), not
+// the ID token the admin API reads.
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact.js";
 import { endSession, request } from "../api.js";
 import { refresh, session } from "../auth.js";
 import { t } from "../i18n.js";
-import { ErrorNote, Field, Loading, Title, useAction, useApi } from "../ui.js";
+import { Confirm, ErrorNote, Field, Loading, Title, useAction, useApi } from "../ui.js";
 
-/** A POST with the access token, renewed once when Cognito says it has expired. */
-async function withAccess(path, body = {}) {
-  const call = () => request(path, { method: "POST", body: { ...body, access_token: session()?.tokens?.access_token } });
+/** `call(accessToken)`, called again with a renewed token once when Cognito says it has expired. */
+async function withAccess(send) {
+  const call = () => send(session()?.tokens?.access_token);
   try {
     return await call();
   } catch (error) {
@@ -22,6 +22,10 @@ async function withAccess(path, body = {}) {
     return call();
   }
 }
+
+const post = (path, body = {}) => withAccess((token) => request(path, { method: "POST",
+  body: { ...body, access_token: token } }));
+const turnOff = () => withAccess((token) => request("/console/mfa", { method: "DELETE", token }));
 
 /** "JBSWY3DPEHPK3PXP" -> "JBSW Y3DP EHPK 3PXP": easier to read out and type into an app. */
 const grouped = (secret) => secret.match(/.{1,4}/g).join(" ");
@@ -39,7 +43,7 @@ function Setup({ setup, onDone, onCancel }) {
   const submit = async (e) => {
     e.preventDefault();
     const digits = code.replace(/\s/g, "");
-    if ((await verify.run(() => withAccess("/console/mfa/verify", { code: digits }))) !== undefined) onDone();
+    if ((await verify.run(() => post("/console/mfa/verify", { code: digits }))) !== undefined) onDone();
   };
   // The API says "invalid" for a code that is not 6 digits and for one the app did not make: one sentence for both.
   const error = verify.error?.field === "code" ? { ...verify.error, code: "bad_code", message: t("signIn.badCode") }
@@ -66,16 +70,25 @@ function Setup({ setup, onDone, onCancel }) {
 
 function TwoStep({ on: was, reload }) {
   const [setup, setSetup] = useState(null);
-  const [done, setDone] = useState(false);
-  const on = was || done; // on from the moment the API said so, not only once /admin/me is read again
+  // On or off from the moment the API said so, not only once /admin/me is read again.
+  const [on, setOn] = useState(was);
+  useEffect(() => setOn(was), [was]);
+  const [done, setDone] = useState(null); // what the person just did: "account.turnedOn" or "account.turnedOff"
   const start = useAction();
+  const stop = useAction();
   const said = useRef(null);
   const begin = useRef(null);
   useEffect(() => { if (done) said.current?.focus(); }, [done]);
   const open = async () => {
-    setDone(false);
-    const answer = await start.run(() => withAccess("/console/mfa/setup"));
+    setDone(null);
+    const answer = await start.run(() => post("/console/mfa/setup"));
     if (answer) setSetup(answer);
+  };
+  const off = async () => {
+    if ((await stop.run(turnOff)) === undefined) return;
+    setOn(false);
+    setDone("account.turnedOff");
+    reload();
   };
   const cancel = () => {
     setSetup(null);
@@ -83,14 +96,17 @@ function TwoStep({ on: was, reload }) {
   };
   const finished = () => {
     setSetup(null);
-    setDone(true);
+    setOn(true);
+    setDone("account.turnedOn");
     reload();
   };
   return html`<section aria-labelledby="s-mfa">
     <h2 id="s-mfa">${t("account.mfa")}</h2>
     <p id="mfa-state"><strong>${t(on ? "account.on" : "account.off")}</strong>${" "}
       ${t(on ? "account.onText" : "account.offText")}</p>
-    ${done && html`<p class="ok" role="status" tabindex="-1" ref=${said}>${t("account.turnedOn")}</p>`}
+    ${done && html`<p class="ok" role="status" tabindex="-1" ref=${said}>${t(done)}</p>`}
+    ${on && html`<${Confirm} label=${t("account.turnOff")} confirm=${t("account.turnOffConfirm")} onConfirm=${off}
+      busy=${stop.busy} /><${ErrorNote} error=${stop.error} />`}
     ${!on && !setup && html`<p class="muted">${t("account.why")}</p>
       <button type="button" class="primary" ref=${begin} onClick=${open} disabled=${start.busy}>
         ${t("account.start")}</button>

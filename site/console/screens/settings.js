@@ -4,7 +4,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact.js";
 import { api } from "../api.js";
 import { date, number, t } from "../i18n.js";
-import { ErrorNote, Field, Loading, Title, useAction, useApi } from "../ui.js";
+import { Confirm, ErrorNote, Field, Loading, Title, useAction, useApi } from "../ui.js";
 
 const SENDER = [["name", "text", "organization"], ["email", "email", "email"], ["phone", "tel", "tel"],
   ["reply_to", "email", "off"], ["sender_name", "text", "off"], ["website", "url", "url"]];
@@ -48,17 +48,6 @@ function Sender({ own }) {
   </section>`;
 }
 
-/** A destructive button that asks once more, in place, instead of a browser dialog. */
-function Confirm({ label, confirm, onConfirm, busy }) {
-  const [asking, setAsking] = useState(false);
-  const yes = useRef(null);
-  useEffect(() => { if (asking) yes.current?.focus(); }, [asking]);
-  if (!asking) return html`<button type="button" class="danger" onClick=${() => setAsking(true)}>${label}</button>`;
-  return html`<span class="confirm">
-    <button type="button" class="danger" ref=${yes} disabled=${busy} onClick=${onConfirm}>${confirm}</button>
-    <button type="button" class="quiet" onClick=${() => setAsking(false)}>${t("cancel")}</button></span>`;
-}
-
 function StaffRow({ user, me, reload }) {
   const [role, setRole] = useState(user.role);
   const action = useAction();
@@ -69,6 +58,10 @@ function StaffRow({ user, me, reload }) {
   const remove = async () => {
     if ((await action.run(() => api(`/admin/users/${encodeURIComponent(user.id)}`, { method: "DELETE" }))) !== undefined) reload();
   };
+  // A member who lost their authenticator app signs in with their password again, and may set up a new one.
+  const resetMfa = async () => {
+    if (await action.run(() => api(`/admin/users/${encodeURIComponent(user.id)}/mfa`, { method: "DELETE" }))) reload();
+  };
   return html`<tr data-user=${user.email}>
     <th scope="row">${user.name}<span class="sub">${user.email}</span></th>
     <td>${t(`set.status.${user.status}`)}${user.mfa ? html` <span class="pill">${t("set.mfa")}</span>` : ""}</td>
@@ -78,7 +71,9 @@ function StaffRow({ user, me, reload }) {
         ${ROLES.map((r) => html`<option value=${r}>${t(`role.${r}`)}</option>`)}</select>
       ${role !== user.role && html` <button type="button" onClick=${change} disabled=${action.busy}>
         ${t("set.changeRole")}</button>`}`}</td>
-    <td>${!self && html`<${Confirm} label=${t("set.remove")} confirm=${t("set.removeConfirm", { name: user.name })}
+    <td>${!self && user.mfa && html`<${Confirm} label=${t("set.resetMfa")}
+        confirm=${t("set.resetMfaConfirm", { name: user.name })} onConfirm=${resetMfa} busy=${action.busy} /> `}
+      ${!self && html`<${Confirm} label=${t("set.remove")} confirm=${t("set.removeConfirm", { name: user.name })}
       onConfirm=${remove} busy=${action.busy} />`}
       <${ErrorNote} error=${action.error} /></td>
   </tr>`;
