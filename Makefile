@@ -67,4 +67,4 @@ screenshots: venv chromium
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy chalicelib app.py
+	$(VENV)/bin/mypy chalicelib portal app.py

@@ -99,11 +99,12 @@ def profile_from(args: argparse.Namespace) -> Profile:
     for name in ("stage", "region", "site_url"):
         if not chosen[name]:
             raise DeployError(f"--{name.replace('_', '-')}: required (or `{name}` in the --profile file)")
-    site = urlsplit(chosen["site_url"])
+    stage, region, site_url = (str(chosen[name]) for name in ("stage", "region", "site_url"))
+    site = urlsplit(site_url)
     if site.scheme not in ("https", "http") or not site.netloc or site.query or site.fragment:
         raise DeployError("--site-url: expected https://host[/path], e.g. https://pay.example.com")
-    return Profile(stage=chosen["stage"], region=chosen["region"], site_url=chosen["site_url"].rstrip("/"),
-                   stack=chosen["stack_name"] or stacks.stack_name(chosen["stage"]),
+    return Profile(stage=stage, region=region, site_url=site_url.rstrip("/"),
+                   stack=chosen["stack_name"] or stacks.stack_name(stage),
                    deployment_bucket=chosen["deployment_bucket"], parameters=parameters,
                    package_dir=args.package_dir)
 

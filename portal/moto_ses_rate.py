@@ -98,7 +98,7 @@ def limit_ses_send_rate(rate: float = NEW_ACCOUNT_RATE, monotonic: Callable[[], 
     @functools.wraps(quota)
     def get_send_quota(self: Any) -> SESQuota:
         answer = quota(self)
-        answer.max_send_rate = _Limit.rate
+        answer.max_send_rate = _Limit.rate  # type: ignore[assignment]  # moto says int; SES answers a float
         return answer
 
     SESBackend.get_send_quota = get_send_quota  # type: ignore[method-assign]
