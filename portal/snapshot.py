@@ -5,8 +5,9 @@ moto keeps everything in memory; `save` exports it to `<data dir>/state.json` (a
 a crash, even kill -9, leaves the previous file or the new one) and `load` + `restore` put it back
 into a fresh moto on the next start. `Saver` records each write before moto answers it, so a change the
 API has acknowledged is already on disk: a table write appends the items it touched, as they now are, to
-`state.journal` (one fsync'd line, whatever the table's size); every CHECKPOINT_EVERY lines, and for any
-other write, the whole state is saved again and the journal starts afresh.
+`state.journal` (one fsync'd line, whatever the table's size). Every CHECKPOINT_EVERY lines the journal is
+folded into state.json on a background thread, from the two files alone, while writes go on; any other
+write saves the whole state at once and starts the journal afresh.
 Going through the public APIs rather than moto's internals keeps the files plain, readable dumps.
 """
 from __future__ import annotations
@@ -58,13 +59,20 @@ def load(path: Path) -> dict[str, Any] | None:
     """The saved state with the journal's later lines applied; `seq` is the last line it covers."""
     if not path.exists():
         return None
+    return _replayed(path, journal_path(path))
+
+
+def _replayed(path: Path, journal: Path, upto: int | None = None) -> dict[str, Any]:
+    """state.json with the journal's lines after its `seq` (and up to `upto`) applied."""
     state = json.loads(path.read_text())
     if state.get("format") != FORMAT:
         raise ValueError(f"{path} has an unknown format; start afresh with --reset")
     items = {_key_of(item): item for item in state["items"]}
     anchors = dict.fromkeys(state.get("anchors", []))
     seq = state.get("seq", 0)
-    for line in _journal_lines(journal_path(path)):
+    for line in _journal_lines(journal):
+        if upto is not None and line["seq"] > upto:
+            break
         if line["seq"] > seq:  # older lines are in the state already (a crash after a save, before the reset)
             items.update((_key_of(item), item) for item in line["items"])
             for key in line["gone"]:
@@ -143,6 +151,11 @@ class Saver:
     its key. Reads and appends happen one at a time, so the journal's order is the order of the reads, and
     its last line for an item holds the item as it is now, even when two writes to it race. Anything else (a
     secret, a write to another table) saves everything, which also resets the journal.
+
+    A fold applies the journal's lines up to S (the last line when it began) to state.json, as `load` would,
+    and keeps only the later lines: it reads no moto, so writes go on meanwhile without waiting on a scan of
+    the table. Locks: `_save_lock` (one state.json writer at a time) is always taken before `_lock` (the
+    journal).
     """
 
     def __init__(self, path: Path, client: Callable[[str], Any], names: LocalResources, seq: int = 0,
@@ -150,9 +163,13 @@ class Saver:
         self._path, self._client, self._names = path, client, names
         self._journal = journal_path(path)
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()
         self._seq = seq  # the last journal line written (or covered by the saved state)
         self._lines = 0  # journal lines since the last save
         self._checkpoint_every = checkpoint_every
+        self._fold: threading.Thread | None = None
+        self._since_fold: list[str] | None = None  # while a fold runs: the lines written after its S
+        self._missed = False  # a write could not be journaled: the next line saves everything from moto
 
     def watch(self, exchange: Exchange) -> None:
         if exchange.status >= 300:  # a refused write changed nothing (a cancelled transaction, a failed check)
@@ -178,14 +195,22 @@ class Saver:
             try:
                 found = self._read(keys)
                 self._seq += 1
-                append_durably(self._journal, json.dumps(
-                    {"seq": self._seq, "items": list(found.values()),
-                     "gone": [k for k in keys if _key_of(k) not in found], "anchors": list(anchors)},
-                    separators=(",", ":")))
+                line = json.dumps({"seq": self._seq, "items": list(found.values()),
+                                   "gone": [k for k in keys if _key_of(k) not in found], "anchors": list(anchors)},
+                                  separators=(",", ":"))
+                append_durably(self._journal, line)
                 self._lines += 1
-                if self._lines >= self._checkpoint_every:
+                if self._since_fold is not None:
+                    self._since_fold.append(line)
+                elif self._missed:  # the files lack a write: only a save from moto itself has it
                     self._save()
+                elif self._lines >= self._checkpoint_every:
+                    self._since_fold = []
+                    self._fold = threading.Thread(target=self._fold_journal, args=(self._seq,), daemon=True,
+                                                  name="demo-state-fold")
+                    self._fold.start()
             except (BotoCoreError, ClientError, OSError):  # keep serving; the next save or exit covers it
+                self._missed = True
                 log.exception("could not record a demo write in %s", self._journal)
 
     def _read(self, keys: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -201,9 +226,29 @@ class Saver:
                 pending = page.get("UnprocessedKeys") or {}
         return found
 
+    def _fold_journal(self, seq: int) -> None:
+        """state.json as of journal line `seq`, while writes go on; then only the lines after it are kept."""
+        with self._save_lock:
+            try:
+                save(self._path, _replayed(self._path, self._journal, upto=seq))
+            except (OSError, ValueError):  # the journal stays whole; the next line tries again
+                log.exception("could not save the demo state to %s", self._path)
+                with self._lock:
+                    self._since_fold = None
+                return
+            with self._lock:
+                later = self._since_fold or []
+                write_atomically(self._journal, "".join(f"{line}\n" for line in later))
+                self._lines, self._since_fold = len(later), None
+
+    def settle(self) -> None:
+        """Return once no fold is running."""
+        if self._fold is not None:
+            self._fold.join()
+
     def changed(self) -> None:
         """Save everything now (after a write the journal does not describe); returns once it is on disk."""
-        with self._lock:
+        with self._save_lock, self._lock:
             try:
                 self._save()
             except (BotoCoreError, ClientError, OSError):  # keep serving; the next change or exit retries
@@ -214,9 +259,9 @@ class Saver:
         already covers, which `load` skips."""
         save(self._path, {**export(self._client, self._names), "seq": self._seq})
         write_atomically(self._journal, "")
-        self._lines = 0
+        self._lines, self._missed = 0, False
 
     def stop(self) -> None:
         """A final save (call while moto still runs)."""
-        with self._lock:
+        with self._save_lock, self._lock:
             self._save()

@@ -2,6 +2,7 @@
 with the table, and the next start gets back exactly the table as it was (portal/snapshot.py)."""
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,10 +101,65 @@ def test_the_journal_is_folded_into_the_state_and_a_crash_between_the_two_loses_
     assert len(unfolded.splitlines()) == 4
 
     demo.put("k0", note="v2")  # the fifth line: everything is saved and the journal emptied
+    demo.saver.settle()
     assert journal.read_text() == "" and len(snapshot.load(demo.path)["items"]) == 4
 
     journal.write_text(unfolded)  # as if the crash came after the save, before the journal was emptied
     assert {i["PK"]["S"]: i["note"]["S"] for i in demo.loaded()}["k0"] == "v2"  # the old line is not replayed
+    assert demo.loaded() == demo.table()
+
+
+def test_writes_go_on_while_the_journal_is_folded_and_a_crash_at_any_point_loses_nothing(
+        demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    folding, release = threading.Event(), threading.Event()
+    save = snapshot.save
+
+    def held_save(path: Path, state: dict[str, Any]) -> None:
+        """The fold's new state.json, made before the writes below and held until they are answered."""
+        folding.set()
+        assert release.wait(timeout=120)
+        save(path, state)
+
+    monkeypatch.setattr(snapshot, "save", held_save)
+    journal = snapshot.journal_path(demo.path)
+    for n in range(5):  # the fifth line starts a fold
+        demo.put(f"k{n}", note="v1")
+    assert folding.wait(timeout=60)
+
+    def during_the_fold() -> None:
+        demo.put("k0", note="v2")
+        demo.put("late")
+        demo.db.delete_item(TableName=NAMES.table, Key=item("k1"))
+
+    writer = threading.Thread(target=during_the_fold)
+    writer.start()
+    writer.join(timeout=60)
+    answered = not writer.is_alive()
+    release.set()
+    assert answered, "a write waited for the fold"
+    assert demo.loaded() == demo.table()  # a crash before the fold ends: the old state and the whole journal
+
+    demo.saver.settle()
+    assert [line["seq"] for line in map(json.loads, journal.read_text().splitlines())] == [6, 7, 8]
+    saved = json.loads(demo.path.read_text())
+    assert saved["seq"] == 5 and len(saved["items"]) == 5  # the fold saw only the first five lines...
+    assert demo.loaded() == demo.table()  # ...and the lines kept bring them back
+
+
+def test_a_write_the_journal_could_not_take_is_saved_from_moto_with_the_next_one(
+        demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    append = snapshot.append_durably
+
+    def disk_full(path: Path, line: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot, "append_durably", disk_full)
+    demo.put("missed")  # answered all the same: the demo keeps serving
+    monkeypatch.setattr(snapshot, "append_durably", append)
+    assert demo.loaded() == []
+
+    demo.put("next")
+    assert [i["PK"]["S"] for i in demo.loaded()] == ["missed", "next"]
     assert demo.loaded() == demo.table()
 
 
@@ -130,6 +186,7 @@ def test_concurrent_writes_to_one_item_leave_its_last_state_on_disk(demo: Demo) 
     for t in threads:
         t.join(timeout=120)
 
+    demo.saver.settle()  # the files as a crash would leave them, not half-way through a fold
     table = demo.table()
     assert next(i for i in table if i["PK"]["S"] == "shared")["hits"] == {"N": "48"}
     assert demo.loaded() == table
