@@ -15,14 +15,14 @@ from typing import Any
 
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, PortalError, Unauthorized
 from chalicelib.domain.id_tokens import RsaKey, keys_from_jwks
-from chalicelib.domain.staff import ROLES
+from chalicelib.domain.staff import ROLES, highest_role
 
 log = logging.getLogger(__name__)
 
 BROKER_ATTRIBUTE = "custom:broker_id"
 JWKS_TIMEOUT_SECONDS = 5
-TOTP_OFF = {"Enabled": False, "PreferredMfa": False}
 JWKS_REFETCH_SECONDS = 300  # an unknown key id reads the set again at most this often (key rotation)
+TOTP_OFF = {"Enabled": False, "PreferredMfa": False}
 
 
 class TooManyAttempts(PortalError):
@@ -209,11 +209,14 @@ class CognitoStaff:
     def mfa(self, broker_id: str, user_id: str) -> bool:
         return bool(self._member(broker_id, user_id)["mfa"])
 
-    def reset_mfa(self, broker_id: str, user_id: str) -> None:
+    def reset_mfa(self, broker_id: str, user_id: str) -> dict[str, Any]:
         """The member signs in with their password alone, and may set up a new authenticator."""
-        self._member(broker_id, user_id)
+        member = self._member(broker_id, user_id)
         self._cognito.admin_set_user_mfa_preference(UserPoolId=self._pool, Username=user_id,
                                                    SoftwareTokenMfaSettings=TOTP_OFF)
+        groups = self._cognito.admin_list_groups_for_user(UserPoolId=self._pool, Username=user_id)["Groups"]
+        role = highest_role([g["GroupName"] for g in groups]) or "viewer"
+        return self._view(user_id, member["attributes"], role, member["status"])  # mfa: off
 
     def users(self, broker_id: str) -> list[dict[str, Any]]:
         """The broker's staff with their role and status (an invitation not yet taken up: invited)."""

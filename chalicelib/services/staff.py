@@ -165,8 +165,7 @@ class StaffDirectory:
 
     def reset_mfa(self, broker_id: str, user_id: str) -> dict[str, Any]:
         """A member lost their authenticator: they sign in with their password and may set up a new one."""
-        self._staff.reset_mfa(broker_id, user_id)
-        return next(u for u in self._staff.users(broker_id) if u["id"] == user_id)
+        return self._staff.reset_mfa(broker_id, user_id)
 
     def remove(self, principal: Principal, user_id: str) -> None:
         if principal.kind == "user" and user_id == principal.id:
