@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from portal import stack as stacks
+from portal.index_stages import index_stages
 from portal.stack import ROOT, Stack, StackError
 from portal.terminal import output, safe
 
@@ -280,12 +281,24 @@ def run(plan: Plan, client: Callable[[str], Any], out: TextIO, wait_delay: int =
     ensure_bucket(s3, bucket, profile.region, p)
     s3.put_object(Bucket=bucket, Key=plan.code_key, Body=plan.code.read_bytes())
     template = plan.template(bucket)
-    body = json.dumps(template).encode()
-    template_key = f"{profile.stack}/{sha256(body)[:16]}.template.json"
-    s3.put_object(Bucket=bucket, Key=template_key, Body=body)
+
+    def upload(body: dict[str, Any]) -> str:
+        text = json.dumps(body).encode()
+        key = f"{profile.stack}/{sha256(text)[:16]}.template.json"
+        s3.put_object(Bucket=bucket, Key=key, Body=text)
+        return f"https://{bucket}.s3.{profile.region}.amazonaws.com/{key}"
+
+    template_url = upload(template)
     p(f"uploaded the code and the template to s3://{bucket}/{profile.stack}/")
-    template_url = f"https://{bucket}.s3.{profile.region}.amazonaws.com/{template_key}"
-    action = change_stack(client("cloudformation"), profile.stack, template_url, plan.parameters, p, wait_delay)
+    cloudformation = client("cloudformation")
+    deployed_template = stacks.template_of(cloudformation, profile.stack)
+    stages = index_stages(deployed_template, template) if deployed_template else []
+    for n, stage in enumerate(stages, 1):  # CloudFormation adds one index per table in one update
+        p(f"stack {profile.stack}: table indexes, step {n} of {len(stages)} (the deployed template, one more index)")
+        declared = stage.get("Parameters", {})
+        change_stack(cloudformation, profile.stack, upload(stage),
+                     {k: v for k, v in plan.parameters.items() if k in declared}, p, wait_delay, suffix=f"-i{n}")
+    action = change_stack(cloudformation, profile.stack, template_url, plan.parameters, p, wait_delay)
     deployed = stacks.describe(client("cloudformation"), profile.stack, profile.region)
     if deployed is None:
         raise DeployError(f"stack {profile.stack} vanished after its change set")
@@ -312,7 +325,7 @@ def ensure_bucket(s3: Any, bucket: str, region: str, p: Callable[[str], None]) -
 
 
 def change_stack(cloudformation: Any, name: str, template_url: str, parameters: dict[str, str],
-                 p: Callable[[str], None], delay: int) -> str:
+                 p: Callable[[str], None], delay: int, suffix: str = "") -> str:
     """One change set: CREATE for a new stack, UPDATE otherwise. Returns created, updated or unchanged."""
     current = stacks.status(cloudformation, name)
     if current in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"):
@@ -322,7 +335,7 @@ def change_stack(cloudformation: Any, name: str, template_url: str, parameters: 
     if current and current.endswith("_IN_PROGRESS") and current != "REVIEW_IN_PROGRESS":
         raise DeployError(f"stack {name} is {current}: wait for it to finish, then deploy again")
     kind = "CREATE" if current in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
-    change_set = f"portal-deploy-{time.strftime('%Y%m%d-%H%M%S')}"
+    change_set = f"portal-deploy-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
     cloudformation.create_change_set(
         StackName=name, ChangeSetName=change_set, ChangeSetType=kind, TemplateURL=template_url,
         Capabilities=CAPABILITIES, Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])

@@ -143,6 +143,20 @@ def status(cloudformation: Any, name: str) -> str | None:
     return None if found is None else str(found["StackStatus"])
 
 
+def template_of(cloudformation: Any, name: str) -> dict[str, Any] | None:
+    """The template the stack runs (with the Serverless transform applied), or None: no stack yet, or one
+    only in review."""
+    if status(cloudformation, name) in (None, "REVIEW_IN_PROGRESS"):
+        return None
+    body = cloudformation.get_template(StackName=name, TemplateStage="Processed")["TemplateBody"]
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:  # YAML: not one this tool deployed
+            return None
+    return dict(body)
+
+
 def _described(cloudformation: Any, name: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 

@@ -352,3 +352,30 @@ def test_dlq_redrive_moves_every_dead_letter_back_to_the_queue(aws, package_dir)
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(page)])
     assert moved == bodies
     assert "Messages" not in sqs.receive_message(QueueUrl=ids["ReminderDeadLetters"])
+
+
+def test_an_older_stack_gains_its_new_table_indexes_one_update_at_a_time(aws, package_dir):
+    """CloudFormation adds one index per table in one update (moto does not enforce it: tests/unit/
+    test_index_stages.py checks each staged template); here the staging runs against a stack made older."""
+    deploy(package_dir)
+    newest = deployed_template()
+    console = ("by_attention", "by_due", "by_balance", "by_customer", "by_updated")
+    older = json.loads(json.dumps(newest))
+    table = older["Resources"]["CasesTable"]["Properties"]
+    table["GlobalSecondaryIndexes"] = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] not in console]
+    used = {k["AttributeName"] for i in [table, *table["GlobalSecondaryIndexes"]] for k in i["KeySchema"]}
+    table["AttributeDefinitions"] = [a for a in table["AttributeDefinitions"] if a["AttributeName"] in used]
+    cloudformation = client("cloudformation")
+    [running] = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+    parameters = [{"ParameterKey": p["ParameterKey"], "ParameterValue": p["ParameterValue"]}
+                  for p in running.get("Parameters", [])]
+    cloudformation.update_stack(StackName=STACK, TemplateBody=json.dumps(older), Parameters=parameters,
+                                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    cloudformation.get_waiter("stack_update_complete").wait(StackName=STACK, WaiterConfig={"Delay": 1})
+
+    out = deploy(package_dir)
+    steps = [line for line in out.splitlines() if "table indexes, step" in line]
+    assert [line.split("step ")[1].split(" (")[0] for line in steps] == ["1 of 4", "2 of 4", "3 of 4", "4 of 4"]
+    assert out.count("AWS::DynamoDB::Table") >= 5  # each step, and the new template, modify the table
+    assert deployed_template()["Resources"]["CasesTable"] == newest["Resources"]["CasesTable"]
+    assert "table indexes" not in deploy(package_dir)  # the next deploy has nothing to stage
