@@ -65,6 +65,7 @@ ADMIN_REQUESTS: dict[tuple[str, str], Any] = {
     ("/admin/users", "POST"): {"email": "new.member@staff.test", "name": "New Member", "role": "viewer"},
     ("/admin/users/{user_id}", "PATCH"): {"role": "collector"},
     ("/admin/users/{user_id}", "DELETE"): None,
+    ("/admin/users/{user_id}/mfa", "DELETE"): None,
     ("/admin/api-keys", "GET"): None,
     ("/admin/api-keys", "POST"): {"name": "ERP sync"},
     ("/admin/api-keys/{key_id}", "DELETE"): None,
