@@ -299,7 +299,7 @@ def run(plan: Plan, client: Callable[[str], Any], out: TextIO, wait_delay: int =
         change_stack(cloudformation, profile.stack, upload(stage),
                      {k: v for k, v in plan.parameters.items() if k in declared}, p, wait_delay, suffix=f"-i{n}")
     action = change_stack(cloudformation, profile.stack, template_url, plan.parameters, p, wait_delay)
-    deployed = stacks.describe(client("cloudformation"), profile.stack, profile.region)
+    deployed = stacks.describe(cloudformation, profile.stack, profile.region)
     if deployed is None:
         raise DeployError(f"stack {profile.stack} vanished after its change set")
     result = Deployed(deployed, template, action)

@@ -214,9 +214,12 @@ class CognitoStaff:
         member = self._member(broker_id, user_id)
         self._cognito.admin_set_user_mfa_preference(UserPoolId=self._pool, Username=user_id,
                                                    SoftwareTokenMfaSettings=TOTP_OFF)
-        groups = self._cognito.admin_list_groups_for_user(UserPoolId=self._pool, Username=user_id)["Groups"]
-        role = highest_role([g["GroupName"] for g in groups]) or "viewer"
+        role = highest_role(self._groups(user_id)) or "viewer"
         return self._view(user_id, member["attributes"], role, member["status"])  # mfa: off
+
+    def _groups(self, user_id: str) -> list[str]:
+        return [g["GroupName"] for g in
+                self._cognito.admin_list_groups_for_user(UserPoolId=self._pool, Username=user_id)["Groups"]]
 
     def users(self, broker_id: str) -> list[dict[str, Any]]:
         """The broker's staff with their role and status (an invitation not yet taken up: invited)."""
@@ -262,9 +265,9 @@ class CognitoStaff:
 
     def set_role(self, broker_id: str, user_id: str, role: str) -> dict[str, Any]:
         member = self._member(broker_id, user_id)
-        groups = self._cognito.admin_list_groups_for_user(UserPoolId=self._pool, Username=user_id)["Groups"]
+        groups = self._groups(user_id)
         self._cognito.admin_add_user_to_group(UserPoolId=self._pool, Username=user_id, GroupName=role)
-        for group in (g["GroupName"] for g in groups if g["GroupName"] != role and g["GroupName"] in ROLES):
+        for group in (g for g in groups if g != role and g in ROLES):
             self._cognito.admin_remove_user_from_group(UserPoolId=self._pool, Username=user_id, GroupName=group)
         view = self._view(user_id, member["attributes"], role, member["status"])
         return {**view, "mfa": member["mfa"]}

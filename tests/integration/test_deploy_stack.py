@@ -128,8 +128,9 @@ def client(service: str) -> Any:
 
 
 def deployed_template() -> dict[str, Any]:
-    body = client("cloudformation").get_template(StackName=STACK)["TemplateBody"]
-    return body if isinstance(body, dict) else json.loads(body)
+    template = stacks.template_of(client("cloudformation"), STACK)
+    assert template is not None
+    return template
 
 
 def physical_ids() -> dict[str, str]:
